@@ -1,0 +1,130 @@
+# memlens top-level build.  `make` builds ./memlens, the shim and the samples;
+# `make check` runs every test; `make deps` installs what a fresh Debian 12
+# machine lacks.  Sources are found by wildcard so a new module needs no edit.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR   = $(PREFIX)/bin
+LIBDIR   = $(PREFIX)/lib/memlens
+MANDIR   = $(PREFIX)/share/man/man1
+
+CC      ?= cc
+CXX     ?= c++
+PKGS     = libelf libdw ncursesw
+WARN     = -Wall -Wextra -Werror
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -Isrc -MMD -MP
+CFLAGS  += -DMEMLENS_LIBDIR='"$(LIBDIR)"'
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
+LDLIBS  += $(PKG_LIBS) -lpthread -lm
+
+BUILD    = build
+# Every .c under src/ except main.c and the shim goes into one static
+# library, so the tests link exactly the code that memlens runs.
+LIB_SRC  := $(filter-out src/main.c src/shim/%,$(wildcard src/*.c src/*/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB      := $(BUILD)/libmemlens.a
+
+# The preloaded shim links only libc; it shares src/ring/ring_format.h.
+SHIM_SRC := $(wildcard src/shim/*.c)
+SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/pic/%.o)
+SHIM     := libmemlens-shim.so
+
+SAMPLE_C   := $(wildcard samples/*.c)
+SAMPLE_CXX := $(wildcard samples/*.cpp)
+SAMPLES    := $(SAMPLE_C:.c=) $(SAMPLE_CXX:.cpp=)
+SAMPLE_FLAGS = -O0 -g -fno-omit-frame-pointer
+
+# Purpose-built tracer targets: tests/targets/NAME.c -> tests/targets/NAME.
+TARGET_C   := $(wildcard tests/targets/*.c)
+TARGET_CXX := $(wildcard tests/targets/*.cpp)
+TARGETS    := $(TARGET_C:.c=) $(TARGET_CXX:.cpp=)
+
+# Check suites: tests/check_NAME.c, each its own runner.
+TEST_SRC := $(wildcard tests/check_*.c)
+TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps check check-asan-tests asan demo install uninstall clean bench fuzz samples targets
+
+BIN     ?= memlens
+
+all: $(BIN) $(SHIM) $(SAMPLES)
+
+$(BIN): $(BUILD)/src/main.o $(LIB)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec -c -o $@ $<
+
+$(SHIM): $(SHIM_OBJ)
+	$(CC) $(CFLAGS) -shared -fPIC -o $@ $^ -lpthread
+
+samples: $(SAMPLES)
+samples/%: samples/%.c
+	$(CC) $(SAMPLE_FLAGS) -o $@ $< -lpthread
+samples/%: samples/%.cpp
+	$(CXX) $(SAMPLE_FLAGS) -o $@ $< -lpthread
+
+targets: $(TARGETS)
+tests/targets/%: tests/targets/%.c
+	$(CC) -O0 -g -fno-omit-frame-pointer -D_GNU_SOURCE -o $@ $< -lpthread
+tests/targets/%: tests/targets/%.cpp
+	$(CXX) -O0 -g -fno-omit-frame-pointer -o $@ $< -lpthread
+
+$(BUILD)/tests/%: tests/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(CHECK_LIBS) $(LDLIBS)
+
+deps:
+	@sh tools/deps.sh
+
+check: deps
+	$(MAKE) all targets $(TESTS)
+	@MEMLENS_BIN=./$(BIN) sh tests/run-all.sh $(TESTS)
+
+# The same tests built with AddressSanitizer and UBSan in their own tree.
+asan: deps
+	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  LDFLAGS="-fsanitize=address,undefined" BIN=build-asan/memlens all targets
+	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  LDFLAGS="-fsanitize=address,undefined" BIN=build-asan/memlens check-asan-tests
+
+check-asan-tests: $(TESTS)
+	@ASAN_OPTIONS=detect_leaks=1 MEMLENS_BIN=./$(BIN) sh tests/run-all.sh $(TESTS)
+
+demo: deps
+	$(MAKE) all
+	./memlens layout samples/segments
+
+bench: deps all
+	@sh bench/run.sh
+
+fuzz: deps
+	@sh tests/fuzz/run.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MANDIR)
+	install -m 755 memlens $(DESTDIR)$(BINDIR)/memlens
+	install -m 755 $(SHIM) $(DESTDIR)$(LIBDIR)/$(SHIM)
+	install -m 644 man/memlens.1 $(DESTDIR)$(MANDIR)/memlens.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/memlens $(DESTDIR)$(LIBDIR)/$(SHIM) $(DESTDIR)$(MANDIR)/memlens.1
+	-rmdir $(DESTDIR)$(LIBDIR) 2>/dev/null
+
+clean:
+	rm -rf build build-asan memlens $(SHIM) $(SAMPLES) $(TARGETS)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,197 @@
+/* model: the address-space model, in plain C (no ptrace, no curses, no
+ * libelf).  Producers (the tracer, the trace-file reader) feed it events;
+ * consumers (the text printer, the JSON writer, the screen) read its state.
+ * It keeps the whole history, so the state after any event can be rebuilt
+ * (checkpoints plus replay) for stepping back, live or from a file.
+ *
+ * Ownership: the model copies everything it is given; pointers it returns
+ * stay valid until the next call that changes the model (apply, seek,
+ * free) unless a function says otherwise. */
+#ifndef MEMLENS_MODEL_MODEL_H
+#define MEMLENS_MODEL_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+/* ---- Events ---------------------------------------------------------- */
+
+enum model_ev_type {
+	MEV_MALLOC = 1,      /* the allocation kinds share ring_format.h's order */
+	MEV_CALLOC,
+	MEV_REALLOC,
+	MEV_REALLOCARRAY,
+	MEV_FREE,
+	MEV_POSIX_MEMALIGN,
+	MEV_ALIGNED_ALLOC,
+	MEV_MEMALIGN,
+	MEV_VALLOC,
+	MEV_PVALLOC,
+	MEV_ERROR,           /* misuse caught by the allocator */
+	MEV_REGIONS,         /* the memory map changed: a new region snapshot */
+	MEV_SIGNAL,          /* a signal reached the program (crash or not) */
+	MEV_EXEC,            /* the program exec'd: a new image */
+	MEV_EXIT,            /* the program ended */
+	MEV_CALL,            /* --step=call: entry to a function of the program */
+	MEV_RETURN,          /* --step=call: return from it */
+	MEV_LINE,            /* --step=line: a new source line */
+	MEV_TYPE_MAX
+};
+
+/* Name used in the text log and in JSON "type" ("malloc", "regions", ...). */
+const char *model_ev_name(enum model_ev_type t);
+/* Inverse of model_ev_name; 0 when unknown. */
+enum model_ev_type model_ev_parse(const char *name);
+/* True for the allocator calls (MEV_MALLOC .. MEV_PVALLOC). */
+bool model_ev_is_alloc_call(enum model_ev_type t);
+
+/* A call site, interned in the model's site table; events refer to it by
+ * index.  Index 0 is "unknown". */
+struct model_site {
+	uint64_t addr;       /* return address in the caller */
+	const char *func;    /* function name, or NULL */
+	uint64_t func_off;   /* addr - function start, when func is known */
+	const char *file;    /* source file from debug info, or NULL */
+	int line;            /* source line, or 0 */
+	const char *object;  /* "libc.so.6" when outside the program, or NULL */
+};
+
+/* One event.  Fixed size, copied into the history. */
+struct model_event {
+	uint16_t type;       /* enum model_ev_type */
+	uint16_t flags;      /* ring_format.h's enum ring_flags (teach facts) */
+	int32_t tid;
+	uint64_t seq;        /* producer's sequence number (true order) */
+	uint64_t args[3];    /* as ring_format.h documents per call */
+	uint64_t result;     /* returned pointer; MEV_EXIT: exit status */
+	uint32_t site;       /* index into the site table (0 = unknown) */
+	uint32_t error;      /* MEV_ERROR: enum ring_error; MEV_SIGNAL: signo */
+	uint64_t sp;         /* stack pointer at the stop */
+	uint64_t aux;        /* MEV_SIGNAL: fault address; MEV_ERROR: pointer;
+	                        MEV_REGIONS: region snapshot index */
+	/* teach mode (flags & RING_F_TEACH): */
+	uint64_t block;      /* block address including header */
+	uint64_t block_size; /* including header */
+	uint64_t brk;        /* program break after the event (0 = unknown) */
+	uint64_t old_block;  /* realloc/free: the block given back */
+	int32_t err_no;      /* errno the call left (ENOMEM) */
+	int32_t code;        /* MEV_SIGNAL: si_code; MEV_EXIT: 1 if killed by signal */
+	uint64_t stack_depth; /* bytes from the stack top to sp at this stop */
+};
+
+/* ---- Regions --------------------------------------------------------- */
+
+enum model_region_kind {
+	MR_TEXT = 1, MR_RODATA, MR_DATA, MR_BSS, MR_HEAP, MR_MMAP, MR_STACK,
+	MR_THREAD_STACK, MR_LIB, MR_VDSO, MR_OTHER, MR_KIND_MAX
+};
+
+const char *model_region_kind_name(enum model_region_kind k); /* "text", ... */
+
+struct model_region {
+	uint64_t start, end; /* [start, end) */
+	uint8_t kind;        /* enum model_region_kind */
+	char perms[5];       /* "rwxp" as in /proc/PID/maps */
+	char name[64];       /* file basename, "[heap]", library name, ... */
+};
+
+/* ---- Heap blocks ----------------------------------------------------- */
+
+enum model_block_state { MB_LIVE = 1, MB_FREED, MB_FREE_CHUNK /* teach: free list */ };
+
+/* A block is one allocation, from the call that made it to the call that
+ * freed it (a realloc that moves makes a new block).  Kept small: the model
+ * promises at most 64 bytes per live block. */
+struct model_block {
+	uint64_t addr;       /* pointer handed to the program */
+	uint64_t size;       /* requested size */
+	uint64_t usable;     /* usable size (teach: block_size - header), 0 unknown */
+	uint64_t hdr;        /* teach: header address (block start), else 0 */
+	uint32_t id;         /* #id: 1, 2, 3 ... in allocation order */
+	uint32_t alloc_ev;   /* index of the event that allocated it */
+	uint32_t free_ev;    /* index of the event that freed it, or UINT32_MAX */
+	uint8_t state;       /* enum model_block_state */
+	uint8_t mmapped;     /* served by its own mmap */
+	uint16_t pad;
+};
+
+/* ---- Counters -------------------------------------------------------- */
+
+struct model_stats {
+	uint64_t events;          /* events applied up to the cursor */
+	uint64_t calls[MEV_TYPE_MAX]; /* per event type */
+	uint64_t free_null;       /* free(NULL) calls */
+	uint64_t allocations;     /* successful allocations (realloc moves count) */
+	uint64_t deallocations;   /* blocks released */
+	uint64_t live_blocks;
+	uint64_t heap_in_use;     /* sum of requested sizes of live blocks */
+	uint64_t heap_peak;       /* maximum of heap_in_use so far */
+	uint64_t brk_start;       /* first program break seen (0 unknown) */
+	uint64_t brk;             /* current program break */
+	uint64_t mmap_bytes;      /* bytes in mmap'd blocks now */
+	uint64_t errors;          /* MEV_ERROR events */
+	uint64_t stack_depth;     /* at the cursor */
+	uint64_t stack_max;       /* deepest so far */
+};
+
+/* ---- The model ------------------------------------------------------- */
+
+struct model;
+
+struct model_opts {
+	bool keep_history;   /* false: apply and forget (trace -q, 10M events) */
+	bool teach;          /* blocks carry headers and free chunks */
+};
+
+struct model *model_new(const struct model_opts *opts);
+void model_free(struct model *m);
+
+/* Interns a call site (strings copied); equal sites share one index. */
+uint32_t model_site_intern(struct model *m, const struct model_site *s);
+const struct model_site *model_site(const struct model *m, uint32_t idx);
+
+/* Stores a region snapshot (copied) and returns its index, for a
+ * MEV_REGIONS event's `aux`. */
+uint32_t model_regions_add(struct model *m, const struct model_region *r, size_t n);
+
+/* Appends an event to the history and applies it; the cursor moves to the
+ * end.  Fails (-1, `e` filled) only when memory runs out. */
+int model_apply(struct model *m, const struct model_event *ev, struct err *e);
+
+/* Number of events in the history. */
+size_t model_event_count(const struct model *m);
+/* Event i (0-based) of the history; NULL when out of range. */
+const struct model_event *model_event(const struct model *m, size_t i);
+
+/* Moves the cursor so the state is that after `k` events (0 = before the
+ * first).  Fast in both directions (checkpoints). */
+int model_seek(struct model *m, size_t k, struct err *e);
+size_t model_cursor(const struct model *m);
+
+/* State at the cursor. */
+const struct model_stats *model_stats(const struct model *m);
+/* Live blocks (and, in teach mode, free chunks) in address order. */
+const struct model_block *model_blocks(const struct model *m, size_t *n);
+/* Every block ever made up to the cursor, by id (freed ones included):
+ * the block with id N, or NULL. */
+const struct model_block *model_block_by_id(const struct model *m, uint32_t id);
+/* The live or freed block whose [addr, addr+size) holds `addr` (a live one
+ * preferred), or NULL. */
+const struct model_block *model_block_at(const struct model *m, uint64_t addr);
+/* The current region snapshot, high to low addresses not guaranteed:
+ * sorted by start address ascending. */
+const struct model_region *model_regions(const struct model *m, size_t *n);
+/* The region holding `addr`, or NULL. */
+const struct model_region *model_region_at(const struct model *m, uint64_t addr);
+
+/* Leaks at the cursor grouped by allocation site, largest first. */
+struct model_leak {
+	uint32_t site;
+	uint64_t blocks;
+	uint64_t bytes;
+};
+size_t model_leaks(const struct model *m, struct model_leak **out); /* caller frees *out */
+
+#endif

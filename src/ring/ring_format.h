@@ -1,0 +1,123 @@
+/* ring_format: the one header shared by the shim (in the target) and the
+ * tracer (in memlens).  It fixes the layout of the shared-memory event ring
+ * (a memfd) and of its fixed-size records.  Change it only together with
+ * RING_VERSION: both sides refuse a magic or version they do not know.
+ * Plain C11, libc only: the shim includes it. */
+#ifndef MEMLENS_RING_FORMAT_H
+#define MEMLENS_RING_FORMAT_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define RING_MAGIC   UINT64_C(0x474e52534e454c4d) /* "MLENSRNG" little-endian */
+#define RING_VERSION 1
+
+/* Environment the tracer hands the target (the shim reads, then may drop). */
+#define RING_ENV_FD    "MEMLENS_RING_FD"    /* decimal fd of the memfd */
+#define RING_ENV_ALLOC "MEMLENS_ALLOC"      /* "teach" (default) or "libc" */
+
+/* What a record says happened. */
+enum ring_kind {
+	RING_MALLOC = 1,
+	RING_CALLOC,
+	RING_REALLOC,
+	RING_REALLOCARRAY,
+	RING_FREE,
+	RING_POSIX_MEMALIGN,
+	RING_ALIGNED_ALLOC,
+	RING_MEMALIGN,
+	RING_VALLOC,
+	RING_PVALLOC,
+	RING_ERROR,       /* a misuse the teach allocator caught; see ring_error */
+	RING_KIND_MAX
+};
+
+/* For RING_ERROR records: what went wrong (in `error`), with the call that
+ * did it in `args[0]` (its enum ring_kind) and the pointer in `args[1]`. */
+enum ring_error {
+	RING_ERR_NONE = 0,
+	RING_ERR_DOUBLE_FREE,     /* free of a block already free */
+	RING_ERR_INVALID_FREE,    /* free of a pointer never handed out */
+	RING_ERR_REALLOC_FREED,   /* realloc of a freed block */
+	RING_ERR_CORRUPT_HEADER,  /* a header overwritten (buffer overrun) */
+	RING_ERR_OOM,             /* a request the allocator could not serve */
+};
+
+/* Teach-mode facts about what the allocator did (bits in `flags`). */
+enum ring_flags {
+	RING_F_SPLIT     = 1u << 0, /* a free block was split */
+	RING_F_COALESCED = 1u << 1, /* the freed block merged with neighbours */
+	RING_F_GREW_HEAP = 1u << 2, /* the program break moved (sbrk) */
+	RING_F_MMAP      = 1u << 3, /* served by (or returned to) its own mmap */
+	RING_F_TEACH     = 1u << 4, /* block/block_size/brk fields are valid */
+	RING_F_EARLY     = 1u << 5, /* made before the ring was mapped */
+};
+
+/* One event: 128 bytes, fixed size. */
+struct ring_record {
+	uint64_t seq;        /* global order of the calls (0, 1, 2, ...) */
+	uint16_t kind;       /* enum ring_kind */
+	uint16_t flags;      /* enum ring_flags */
+	int32_t tid;         /* thread that made the call */
+	/* Arguments as the call received them:
+	 *   malloc(size)               args[0]=size
+	 *   calloc(n, size)            args[0]=n args[1]=size
+	 *   realloc(p, size)           args[0]=p args[1]=size
+	 *   reallocarray(p, n, size)   args[0]=p args[1]=n args[2]=size
+	 *   free(p)                    args[0]=p
+	 *   posix_memalign(&p, a, s)   args[0]=a args[1]=s (result = p or 0)
+	 *   aligned_alloc/memalign(a, s) args[0]=a args[1]=s
+	 *   valloc/pvalloc(s)          args[0]=s */
+	uint64_t args[3];
+	uint64_t result;     /* returned pointer (0 on failure) */
+	uint64_t caller;     /* return address into the caller */
+	uint64_t sp;         /* the caller's stack pointer at the call */
+	/* Teach mode only (RING_F_TEACH): */
+	uint64_t block;      /* block address including its header */
+	uint64_t block_size; /* block size including its header */
+	uint64_t brk;        /* the program break after the call */
+	uint64_t old_block;  /* realloc/free: the block given back, else 0 */
+	uint32_t error;      /* enum ring_error for RING_ERROR, else 0 */
+	int32_t err_no;      /* errno the call left (ENOMEM), else 0 */
+	uint64_t reserved[2];
+};
+
+_Static_assert(sizeof(struct ring_record) == 128, "ring record is 128 bytes");
+
+/* Flags in ring_header.mode, set by the tracer, read by the shim per call. */
+enum ring_mode {
+	RING_MODE_STEP = 1u << 0, /* trap after each event so the tracer stops */
+};
+
+/* The memfd begins with this header (one 4 KiB page), then `capacity`
+ * slots of struct ring_slot.  Producers (target threads) reserve a slot by
+ * fetch-adding `head`, wait while the slot is still full (ring full: the
+ * shim waits, nothing is dropped), write the record, then publish by
+ * storing seq+1 into the slot's `ready` with release order.  The consumer
+ * (tracer) reads slot tail % capacity once its `ready == tail + 1`, copies
+ * the record, stores 0 into `ready` and advances `tail`. */
+struct ring_header {
+	uint64_t magic;          /* RING_MAGIC */
+	uint32_t version;        /* RING_VERSION */
+	uint32_t record_size;    /* sizeof(struct ring_record) */
+	uint64_t capacity;       /* number of slots, a power of two */
+	int32_t pid;             /* the traced pid: a shim in another process stays silent */
+	_Atomic uint32_t mode;   /* enum ring_mode */
+	_Atomic uint64_t trap_addr; /* address of the shim's int3, published by the shim */
+	_Atomic uint32_t attached;  /* set to 1 by the shim once it mapped the ring */
+	uint32_t alloc;          /* 0 teach, 1 libc: what the shim runs (set by the shim) */
+	uint64_t pad0[8];
+	_Alignas(64) _Atomic uint64_t head; /* next sequence number to reserve */
+	_Alignas(64) _Atomic uint64_t tail; /* next sequence number to consume */
+};
+
+struct ring_slot {
+	_Atomic uint64_t ready;  /* seq + 1 once the record is complete, 0 when free */
+	uint64_t pad;
+	struct ring_record rec;
+};
+
+#define RING_HEADER_SIZE 4096u
+_Static_assert(sizeof(struct ring_header) <= RING_HEADER_SIZE, "ring header fits a page");
+
+#endif
