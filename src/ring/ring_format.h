@@ -79,7 +79,7 @@ struct ring_record {
 	uint64_t old_block;  /* realloc/free: the block given back, else 0 */
 	uint32_t error;      /* enum ring_error for RING_ERROR, else 0 */
 	int32_t err_no;      /* errno the call left (ENOMEM), else 0 */
-	uint64_t reserved[2];
+	uint64_t reserved[3];
 };
 
 _Static_assert(sizeof(struct ring_record) == 128, "ring record is 128 bytes");
