@@ -8,15 +8,13 @@
 #include "trace/trace.h"
 #include "util/fmt.h"
 
-static void site_of_event(const struct model *m, uint32_t ev, char *buf, size_t len)
+static void site_of_event(const struct model *m, uint32_t site, char *buf, size_t len)
 {
-	const struct model_event *e = ev == UINT32_MAX ? NULL : model_event(m, ev);
-
-	if (!e || !e->site) {
+	if (!site) {
 		snprintf(buf, len, "an unknown place");
 		return;
 	}
-	trace_site_str(model_site(m, e->site), buf, len);
+	trace_site_str(model_site(m, site), buf, len);
 }
 
 /* The live block that ends at or below addr, closest first, or NULL. */
@@ -57,15 +55,15 @@ void trace_fault_describe(const struct model *m, uint64_t addr, uint64_t sp,
 	}
 	b = model_block_at(m, addr);
 	if (b && b->state == MB_FREED) {
-		site_of_event(m, b->alloc_ev, s1, sizeof(s1));
-		site_of_event(m, b->free_ev, s2, sizeof(s2));
+		site_of_event(m, b->alloc_site, s1, sizeof(s1));
+		site_of_event(m, b->free_site, s2, sizeof(s2));
 		snprintf(buf, len, "byte %" PRIu64 " of freed block #%u (%s) allocated in %s, "
 			 "freed in %s: a use after free", addr - b->addr, b->id,
 			 fmt_size(sz, b->size), s1, s2);
 		return;
 	}
 	if (b) {
-		site_of_event(m, b->alloc_ev, s1, sizeof(s1));
+		site_of_event(m, b->alloc_site, s1, sizeof(s1));
 		snprintf(buf, len, "byte %" PRIu64 " of block #%u (%s) allocated in %s",
 			 addr - b->addr, b->id, fmt_size(sz, b->size), s1);
 		return;
@@ -74,7 +72,7 @@ void trace_fault_describe(const struct model *m, uint64_t addr, uint64_t sp,
 	r = model_region_at(m, addr);
 	if (b && addr >= b->addr + b->size && addr - (b->addr + b->size) < 4096 &&
 	    (!r || r->kind == MR_HEAP || r->kind == MR_MMAP)) {
-		site_of_event(m, b->alloc_ev, s1, sizeof(s1));
+		site_of_event(m, b->alloc_site, s1, sizeof(s1));
 		snprintf(buf, len, "%" PRIu64 " bytes past the end of block #%u (%s) allocated in %s",
 			 addr - (b->addr + b->size), b->id, fmt_size(sz, b->size), s1);
 		return;

@@ -205,6 +205,11 @@ int trace_handle_exec(struct trace *t, pid_t tid, struct err *e)
 	}
 	if (ptrace(PTRACE_GETREGS, t->pid, 0, &regs) == 0)
 		t->stack_top = regs.rsp;
+	t->start_brk = trace_start_brk(t->pid);
+	t->last_brk = 0;
+	free(t->regs);
+	t->regs = NULL;
+	t->nregs = 0;
 	t->stack_sampled_max = 0;
 	if (t->memfd >= 0) {
 		close(t->memfd); /* a new address space */
@@ -252,6 +257,7 @@ static int at_end(struct trace *t, int st, struct err *e)
 	ev.seq = t->ring ? ring_next_seq(t->ring) : t->static_seq;
 	ev.result = WIFEXITED(st) ? (uint64_t)WEXITSTATUS(st) : (uint64_t)WTERMSIG(st);
 	ev.code = WIFSIGNALED(st) ? 1 : 0;
+	ev.error = WIFSIGNALED(st) ? (uint32_t)WTERMSIG(st) : 0;
 	ev.stack_depth = t->stack_sampled_max;
 	t->exit_emitted = true;
 	return trace_emit(t, &ev, e);

@@ -40,6 +40,34 @@ int trace_mem_write(struct trace *t, uint64_t addr, const void *buf, size_t n)
 	return 0;
 }
 
+/* The initial program break (field 47 of /proc/PID/stat), or 0. */
+uint64_t trace_start_brk(pid_t pid)
+{
+	char p[64], buf[2048];
+	unsigned long long v = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* fields after the command name (which may hold spaces) */
+	char *s = strrchr(buf, ')');
+	int field = 2;
+	for (; s && *s && field < 47; s++)
+		if (*s == ' ')
+			field++;
+	if (s && sscanf(s, "%llu", &v) != 1)
+		v = 0;
+	return v;
+}
+
 uint64_t trace_auxv_entry(pid_t pid)
 {
 	char p[64];
@@ -76,6 +104,11 @@ int trace_regions_read(struct trace *t, struct err *e)
 	fclose(f);
 	if (n < 0)
 		return -1;
+	t->regions_dirty = false;
+	if ((size_t)n == t->nregs && t->regs && memcmp(r, t->regs, (size_t)n * sizeof(*r)) == 0) {
+		free(r); /* nothing changed: no event */
+		return 0;
+	}
 	free(t->regs);
 	t->regs = r;
 	t->nregs = (size_t)n;
@@ -84,6 +117,7 @@ int trace_regions_read(struct trace *t, struct err *e)
 	ev.tid = t->pid;
 	ev.seq = t->ring ? ring_next_seq(t->ring) : t->static_seq;
 	ev.aux = model_regions_add(t->m, r, (size_t)n);
+	ev.brk = t->start_brk; /* the break before the first allocation */
 	for (ssize_t i = 0; i < n; i++)
 		if (r[i].kind == MR_HEAP)
 			ev.brk = r[i].end;

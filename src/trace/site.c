@@ -104,6 +104,11 @@ uint32_t trace_site_of(struct trace *t, uint64_t addr)
 	for (k = slot_of(addr, t->site_cap); t->site_key[k]; k = (k + 1) & (t->site_cap - 1))
 		if (t->site_key[k] == addr)
 			return t->site_val[k];
+	if (!trace_addr_known(t, addr)) {
+		/* code we have not seen mapped yet (a library just loaded) */
+		struct err e = { 0 };
+		trace_regions_read(t, &e);
+	}
 	symbolize(t, addr, &s);
 	idx = model_site_intern(t->m, &s);
 	t->site_key[k] = addr;

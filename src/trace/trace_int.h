@@ -69,6 +69,7 @@ struct trace {
 	/* regions: dirty when they may have changed */
 	bool regions_dirty;
 	uint64_t last_brk;
+	uint64_t start_brk;      /* the break at exec */
 	struct model_region *regs;  /* the last snapshot, for cheap checks */
 	size_t nregs;
 
@@ -96,6 +97,7 @@ bool trace_addr_known(const struct trace *t, uint64_t a);
 int trace_mem_read(struct trace *t, uint64_t addr, void *buf, size_t n);
 int trace_mem_write(struct trace *t, uint64_t addr, const void *buf, size_t n);
 uint64_t trace_auxv_entry(pid_t pid);
+uint64_t trace_start_brk(pid_t pid);
 int trace_regions_read(struct trace *t, struct err *e);
 uint64_t trace_stack_lowest_touched(struct trace *t);
 void trace_explain_refusal(pid_t child, int errnum, struct err *e);
