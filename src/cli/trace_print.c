@@ -120,7 +120,7 @@ void trace_print_start(struct trace_print *p, struct model *m)
 	struct json j;
 
 	(void)m;
-	if (!p->json)
+	if (!p->json || p->quiet)
 		return;
 	json_init(&j, p->f);
 	json_obj_begin(&j);

@@ -47,6 +47,14 @@ const char *const *trace_notes(const struct trace *t, size_t *n)
 /* Queues an event; the loops apply queued events to the model in order. */
 int trace_emit(struct trace *t, const struct model_event *ev, struct err *e)
 {
+	if (t->direct && !t->qlen) {
+		/* run mode: straight into the model, no copy through the queue */
+		if (model_apply(t->m, ev, e) != 0)
+			return -1;
+		if (t->o.on_event)
+			t->o.on_event(t->o.ctx, t->m, ev);
+		return 0;
+	}
 	if (t->qlen == t->qcap) {
 		size_t nc = t->qcap ? t->qcap * 2 : 1024;
 		struct model_event *nq = malloc(nc * sizeof(*nq));
@@ -238,14 +246,14 @@ static void plan(struct trace *t)
 		t->shim_wanted = false;
 		trace_note(t, "%s is a 32-bit program: the shim (64-bit) cannot be loaded "
 			   "into it, so its allocations are not seen; regions, stack, signals "
-			   "and exit are", t->path);
+			   "and exit are still shown", t->path);
 	} else if (!f->interp) {
 		t->shim_wanted = false;
 		t->is_static = true;
 		if (f->stripped)
 			trace_note(t, "%s is a stripped static binary: LD_PRELOAD does not apply "
 				   "and there are no symbols for breakpoints, so its allocations "
-				   "cannot be seen; regions, stack, signals and exit are", t->path);
+				   "cannot be seen; regions, stack, signals and exit are still shown", t->path);
 		else
 			trace_note(t, "%s is a static binary: allocations are seen through "
 				   "breakpoints on malloc, free and the rest (slower, one stop per call)",
@@ -450,6 +458,7 @@ void trace_free(struct trace *t)
 	free(t->bp);
 	free(t->q);
 	free(t->regs);
+	free(t->big);
 	free(t->site_key);
 	free(t->site_val);
 	free(t);

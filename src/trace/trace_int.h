@@ -62,7 +62,9 @@ struct trace {
 	size_t nbp, capbp;
 	uint64_t static_seq;
 
-	/* events produced and not yet applied */
+	/* events produced and not yet applied (step mode; run mode applies
+	 * them at once when `direct`) */
+	bool direct;
 	struct model_event *q;
 	size_t qhead, qlen, qcap;
 
@@ -71,6 +73,8 @@ struct trace {
 	uint64_t last_brk;
 	uint64_t start_brk;      /* the break at exec */
 	struct model_region *regs;  /* the last snapshot, for cheap checks */
+	uint64_t *big;              /* live blocks of 128 KiB or more (mmap'd) */
+	size_t nbig, capbig;
 	size_t nregs;
 
 	/* call-site cache: caller address -> site index */
