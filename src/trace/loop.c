@@ -441,6 +441,11 @@ static void kill_all(struct trace *t)
 			continue;
 		if (w < 0)
 			break;
+		if (WIFSTOPPED(st)) {
+			/* a killed tracee still stops at PTRACE_EVENT_EXIT */
+			ptrace(PTRACE_CONT, w, 0, 0);
+			continue;
+		}
 		if (w == t->pid && (WIFEXITED(st) || WIFSIGNALED(st)) && !t->ended) {
 			struct err e = { 0 };
 			at_end(t, st, &e);

@@ -222,10 +222,12 @@ static void pin(pid_t pid, int cpu, bool all_but)
 static void kill_and_reap(pid_t pid)
 {
 	int st;
+	pid_t w;
 
 	kill(pid, SIGKILL);
-	while (waitpid(-1, &st, __WALL) > 0 || errno == EINTR)
-		;
+	while ((w = waitpid(-1, &st, __WALL)) > 0 || errno == EINTR)
+		if (w > 0 && WIFSTOPPED(st)) /* the PTRACE_EVENT_EXIT stop */
+			ptrace(PTRACE_CONT, w, 0, 0);
 }
 
 /* Decides what can be seen of the program from its file: the shim is
