@@ -100,12 +100,16 @@ void model_step(struct model *m, size_t k, const struct model_event *ev,
 	}
 	if (st->heap_in_use > st->heap_peak)
 		st->heap_peak = st->heap_in_use;
+	if (st->mmap_bytes > st->mmap_peak)
+		st->mmap_peak = st->mmap_bytes;
 	if (ev->type == MEV_EXEC)
-		st->brk_start = st->brk = 0;
+		st->brk_start = st->brk = st->brk_max = 0;
 	if (ev->brk) {
 		if (!st->brk_start)
 			st->brk_start = ev->brk;
 		st->brk = ev->brk;
+		if (ev->brk > st->brk_max)
+			st->brk_max = ev->brk;
 	}
 	if (ev->type == MEV_ERROR)
 		st->errors++;
