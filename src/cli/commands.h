@@ -7,5 +7,6 @@
 
 int cmd_layout(int argc, char **argv, struct err *e);
 int cmd_trace(int argc, char **argv, struct err *e);
+int cmd_replay(int argc, char **argv, struct err *e);
 
 #endif
