@@ -115,7 +115,8 @@ struct dbg_local {
 
 struct dbg_frame {
 	uint64_t pc;         /* as unwound (a return address above frame 0) */
-	uint64_t sp;         /* the frame's lowest address */
+	uint64_t sp;         /* the frame's lowest address: the stack pointer, or lower
+	                        when a leaf keeps locals in the red zone */
 	uint64_t cfa;        /* canonical frame address: the frame is [sp, cfa) */
 	uint64_t size;       /* cfa - sp, 0 when the CFA is unknown */
 	const char *func, *file, *object;
@@ -176,5 +177,15 @@ const struct dbg_line *dbg_lines(struct dbg *h, size_t *n);
 /* The first address of `line` in a file whose name ends with `file`
  * (e.g. "recursion.c"), or 0. */
 uint64_t dbg_line_addr(struct dbg *h, const char *file, int line);
+
+/* ---- JSON ------------------------------------------------------------- */
+
+struct json;
+/* Writes `"frames":[{"func","file","line","cfa","size","locals":[{"name",
+ * "type","addr","size","value","points_to":{"kind","block","offset",
+ * "symbol"}}]}]` into the object being written (key included).  Unknowns
+ * are null; "points_to" only for pointers that dbg_label_stack labelled;
+ * a frame with a note carries "note". */
+void dbg_json_frames(struct json *j, const struct dbg_stack *st);
 
 #endif

@@ -350,8 +350,6 @@ static int frame_cb(Dwfl_Frame *fr, void *arg)
 	frame_reg(fr, 7, &f->sp);
 	mod = dwfl_addrmodule(h->dwfl, look);
 	bool have_cfa = mod && frame_cfa(fr, mod, look, &f->cfa);
-	if (have_cfa && f->cfa >= f->sp)
-		f->size = f->cfa - f->sp;
 	f->own = mod && mod == h->main_mod;
 	if (f->own && (w->flags & DBG_LOCALS)) {
 		struct dbg_pcvars *pv = pcvars(h, mod, look);
@@ -363,6 +361,13 @@ static int frame_cb(Dwfl_Frame *fr, void *arg)
 	} else if (f->own && !dwfl_module_addrdie(mod, look, &(Dwarf_Addr){ 0 })) {
 		f->note = NOTE_NODEBUG;
 	}
+	/* A leaf function may keep its locals in the red zone below sp. */
+	for (size_t i = 0; i < f->nlocals; i++)
+		if (f->locals[i].addr && f->locals[i].addr < f->sp &&
+		    f->sp - f->locals[i].addr <= 128)
+			f->sp = f->locals[i].addr;
+	if (have_cfa && f->cfa >= f->sp)
+		f->size = f->cfa - f->sp;
 	return DWARF_CB_OK;
 }
 

@@ -157,6 +157,8 @@ static void app_char(char *buf, size_t len, int c, char quote)
 		app(buf, len, "\\n");
 	else if (c == '\t')
 		app(buf, len, "\\t");
+	else if (c && strchr("\a\b\f\r\v", c)) /* as gdb escapes them */
+		app(buf, len, "\\%c", "abfrv"[strchr("\a\b\f\r\v", c) - "\a\b\f\r\v"]);
 	else if (c >= 32 && c < 127)
 		app(buf, len, "%c", c);
 	else
