@@ -398,3 +398,51 @@ int dbg_static_lookup(struct dbg *h, uint64_t addr, struct dbg_static *out)
 	}
 	return 0;
 }
+
+/* ---- symbols by name ------------------------------------------------------ */
+
+struct symfind {
+	const char *name;
+	uint64_t addr;
+	Dwfl_Module *only;
+};
+
+static int find_sym(Dwfl_Module *mod, void **ud, const char *mname,
+		    Dwarf_Addr start, void *arg)
+{
+	struct symfind *f = arg;
+	int n = dwfl_module_getsymtab(mod);
+
+	(void)ud;
+	(void)mname;
+	(void)start;
+	if (f->only && mod != f->only)
+		return DWARF_CB_OK;
+	for (int i = 1; i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		const char *nm = dwfl_module_getsym_info(mod, i, &sym, &addr, NULL, NULL, NULL);
+		int t = GELF_ST_TYPE(sym.st_info), b = GELF_ST_BIND(sym.st_info);
+		size_t l = f->name ? strlen(f->name) : 0;
+		if (!nm || sym.st_shndx == SHN_UNDEF || addr == 0 ||
+		    (t != STT_FUNC && t != STT_OBJECT && t != STT_GNU_IFUNC) ||
+		    (b != STB_GLOBAL && b != STB_WEAK) || strncmp(nm, f->name, l) != 0 ||
+		    (nm[l] != '\0' && nm[l] != '@'))
+			continue;
+		f->addr = addr;
+		return DWARF_CB_ABORT;
+	}
+	return DWARF_CB_OK;
+}
+
+uint64_t dbg_symbol_addr(struct dbg *h, const char *name)
+{
+	struct symfind f = { name, 0, h->main_mod };
+
+	if (h->main_mod)
+		dwfl_getmodules(h->dwfl, find_sym, &f, 0);
+	f.only = NULL;
+	if (!f.addr)
+		dwfl_getmodules(h->dwfl, find_sym, &f, 0);
+	return f.addr;
+}

@@ -77,6 +77,11 @@ struct dbg_static {
  * and the covering symbol.  Returns 0, or -1 when no module holds it. */
 int dbg_static_lookup(struct dbg *h, uint64_t addr, struct dbg_static *out);
 
+/* The address of a global function or object symbol `name` in any module
+ * (the main program first), or 0.  For breakpoints on malloc & co in
+ * static programs, and for tests. */
+uint64_t dbg_symbol_addr(struct dbg *h, const char *name);
+
 /* ---- Frames and locals ------------------------------------------------ */
 
 enum dbg_pt_kind {

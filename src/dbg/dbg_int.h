@@ -77,6 +77,9 @@ const char *dbg_type_name(struct dbg *h, Dwarf_Die *type);
  * memory could not be read. */
 bool dbg_format_value(struct dbg *h, Dwarf_Die *type, uint64_t addr,
 		      char *buf, size_t len);
+/* Same, for a value held in `data` (a register, an implicit value). */
+void dbg_format_bytes(struct dbg *h, Dwarf_Die *type, const void *data, size_t n,
+		      char *buf, size_t len);
 /* The type with typedefs and qualifiers removed. */
 bool dbg_strip_type(Dwarf_Die *type, Dwarf_Die *out);
 

@@ -76,14 +76,13 @@ void dbg_label_ptr(const struct dbg_label_ctx *c, uint64_t p, struct dbg_label *
 	const struct model_block *b;
 	const struct model_region *r = NULL;
 	struct dbg_static s;
-	size_t nreg = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (p == 0) {
 		out->kind = DBG_PT_NULL;
 		return;
 	}
-	if (c->model && (b = model_block_at(c->model, p))) {
+	if (c->model && c->block_at && (b = c->block_at(c->model, p))) {
 		out->kind = b->state == MB_LIVE ? DBG_PT_HEAP : DBG_PT_FREED;
 		out->block = b->id;
 		out->offset = p - b->addr;
@@ -104,10 +103,8 @@ void dbg_label_ptr(const struct dbg_label_ctx *c, uint64_t p, struct dbg_label *
 			out->kind = DBG_PT_LITERAL;
 		return;
 	}
-	if (c->model) {
-		model_regions(c->model, &nreg);
-		r = model_region_at(c->model, p);
-	}
+	if (c->model && c->region_at)
+		r = c->region_at(c->model, p);
 	if (r) {
 		out->kind = r->kind == MR_STACK || r->kind == MR_THREAD_STACK ? DBG_PT_STACK
 			  : r->kind == MR_HEAP ? DBG_PT_HEAP : DBG_PT_OTHER;
@@ -115,7 +112,7 @@ void dbg_label_ptr(const struct dbg_label_ctx *c, uint64_t p, struct dbg_label *
 		out->offset = p - r->start;
 		return;
 	}
-	if (nreg == 0 && c->read) { /* no map known: ask the memory */
+	if (c->read) { /* in no region we know of: ask the memory */
 		unsigned char byte;
 		out->kind = c->read(c->read_ctx, p, &byte, 1) == 0 ? DBG_PT_OTHER
 								     : DBG_PT_UNMAPPED;

@@ -150,11 +150,12 @@ static void add_var(struct dbg *h, struct dbg_pcvars *pv, size_t *cap,
 
 /* Collects parameters and locals of the scopes holding mpc, innermost
  * scope first, up to and including the function. */
-static void collect(struct dbg *h, struct dbg_pcvars *pv, Dwarf_Die *cu, uint64_t mpc)
+static bool collect(struct dbg *h, struct dbg_pcvars *pv, Dwarf_Die *cu, uint64_t mpc)
 {
 	Dwarf_Die *scopes = NULL;
 	int n = dwarf_getscopes(cu, mpc, &scopes);
 	size_t cap = 0;
+	bool fn = false;
 
 	for (int i = 0; i < n; i++) {
 		int tag = dwarf_tag(&scopes[i]);
@@ -172,6 +173,7 @@ static void collect(struct dbg *h, struct dbg_pcvars *pv, Dwarf_Die *cu, uint64_
 			    dwarf_attr(&scopes[i], DW_AT_frame_base, &a) &&
 			    dwarf_getlocation_addr(&a, mpc, &pv->fb, &pv->nfb, 1) != 1)
 				pv->fb = NULL, pv->nfb = 0;
+			fn = true;
 			break;
 		}
 	}
@@ -184,6 +186,7 @@ static void collect(struct dbg *h, struct dbg_pcvars *pv, Dwarf_Die *cu, uint64_
 			memmove(&pv->vars[k + 1], &pv->vars[k], (i - k) * sizeof(t));
 			pv->vars[k++] = t;
 		}
+	return fn;
 }
 
 static struct dbg_pcvars *pcvars(struct dbg *h, Dwfl_Module *mod, uint64_t pc)
@@ -217,54 +220,101 @@ static struct dbg_pcvars *pcvars(struct dbg *h, Dwfl_Module *mod, uint64_t pc)
 		pv->pc = pc;
 		pv->bias = bias;
 		h->npcv++;
-		if (!cu)
-			pv->note = NOTE_NODEBUG;
-		else {
-			collect(h, pv, cu, pc - bias);
-			if (producer_optimized(cu))
-				pv->note = NOTE_OPT;
-		}
+		if (!cu || !collect(h, pv, cu, pc - bias))
+			pv->note = NOTE_NODEBUG; /* e.g. _start: no function DIE */
+		else if (producer_optimized(cu))
+			pv->note = NOTE_OPT;
 	}
 	return &h->pcv[i];
 }
 
 /* ---- locals of one frame ------------------------------------------------- */
 
-/* Evaluates a one-operation location (or frame base) to an address. */
-static bool eval_addr(Dwfl_Frame *fr, const Dwarf_Op *op, size_t n, uint64_t cfa,
-		      bool have_cfa, uint64_t fb, bool have_fb, uint64_t bias,
-		      uint64_t *out)
-{
-	uint64_t r;
+/* Where a variable is: in memory, or only a value (a register, a constant
+ * the compiler knows). */
+struct loc {
+	enum { LOC_NONE, LOC_MEM, LOC_VALUE, LOC_BYTES } kind;
+	uint64_t v;               /* MEM: address; VALUE: the value */
+	const void *bytes;        /* BYTES: DW_OP_implicit_value */
+	size_t n;
+};
 
-	if (n != 1)
-		return false;
-	if (op->atom == DW_OP_call_frame_cfa && have_cfa)
-		return *out = cfa, true;
-	if (op->atom == DW_OP_fbreg && have_fb)
-		return *out = fb + op->number, true;
-	if (op->atom == DW_OP_addr)
-		return *out = op->number + bias, true;
-	if (op->atom >= DW_OP_breg0 && op->atom <= DW_OP_breg31 &&
-	    frame_reg(fr, op->atom - DW_OP_breg0, &r))
-		return *out = r + op->number, true;
-	if (op->atom == DW_OP_bregx && frame_reg(fr, (unsigned)op->number, &r))
-		return *out = r + op->number2, true;
-	return false;
+struct evalctx {
+	Dwfl_Frame *fr;
+	uint64_t cfa, fb, bias;
+	bool have_cfa, have_fb;
+};
+
+/* A small DWARF expression machine for what compilers emit for locals:
+ * addresses (fbreg, bregN, addr, call_frame_cfa, arithmetic), a register
+ * alone, constants and register arithmetic with stack_value, implicit
+ * values.  Anything else (entry values, pieces) is "optimized out". */
+static struct loc eval(const struct evalctx *c, const Dwarf_Op *op, size_t n)
+{
+	struct loc l = { LOC_NONE, 0, NULL, 0 };
+	uint64_t st[16], r;
+	size_t sp = 0;
+
+	if (n == 1 && ((op->atom >= DW_OP_reg0 && op->atom <= DW_OP_reg31) ||
+		       op->atom == DW_OP_regx)) {
+		unsigned reg = op->atom == DW_OP_regx ? (unsigned)op->number
+						      : (unsigned)(op->atom - DW_OP_reg0);
+		if (frame_reg(c->fr, reg, &r))
+			l.kind = LOC_VALUE, l.v = r;
+		return l;
+	}
+	if (n == 1 && op->atom == DW_OP_implicit_value) {
+		l.kind = LOC_BYTES;
+		l.bytes = (const void *)(uintptr_t)op->number2;
+		l.n = op->number;
+		return l;
+	}
+	for (size_t i = 0; i < n; i++, op++) {
+		uint8_t a = op->atom;
+		if (sp == 16)
+			return l;
+		if (a >= DW_OP_lit0 && a <= DW_OP_lit31)
+			st[sp++] = a - DW_OP_lit0;
+		else if (a == DW_OP_addr)
+			st[sp++] = op->number + c->bias;
+		else if ((a >= DW_OP_const1u && a <= DW_OP_consts))
+			st[sp++] = op->number;
+		else if (a == DW_OP_call_frame_cfa && c->have_cfa)
+			st[sp++] = c->cfa;
+		else if (a == DW_OP_fbreg && c->have_fb)
+			st[sp++] = c->fb + op->number;
+		else if (a >= DW_OP_breg0 && a <= DW_OP_breg31 &&
+			 frame_reg(c->fr, a - DW_OP_breg0, &r))
+			st[sp++] = r + op->number;
+		else if (a == DW_OP_bregx && frame_reg(c->fr, (unsigned)op->number, &r))
+			st[sp++] = r + op->number2;
+		else if (a == DW_OP_plus_uconst && sp >= 1)
+			st[sp - 1] += op->number;
+		else if ((a == DW_OP_plus || a == DW_OP_minus) && sp >= 2) {
+			sp--;
+			st[sp - 1] = a == DW_OP_plus ? st[sp - 1] + st[sp] : st[sp - 1] - st[sp];
+		} else if (a == DW_OP_stack_value && sp >= 1 && i + 1 == n) {
+			l.kind = LOC_VALUE;
+			l.v = st[sp - 1];
+			return l;
+		} else
+			return l;
+	}
+	if (sp >= 1)
+		l.kind = LOC_MEM, l.v = st[sp - 1];
+	return l;
 }
 
 static void frame_locals(struct dbg *h, Dwfl_Frame *fr, struct dbg_pcvars *pv,
 			 struct dbg_frame *f, bool have_cfa)
 {
-	uint64_t fb = 0;
-	bool have_fb = false;
+	struct evalctx c = { fr, f->cfa, 0, pv->bias, have_cfa, false };
 
 	if (pv->fb) {
-		if (pv->nfb == 1 && pv->fb[0].atom >= DW_OP_reg0 && pv->fb[0].atom <= DW_OP_reg31)
-			have_fb = frame_reg(fr, pv->fb[0].atom - DW_OP_reg0, &fb);
-		else
-			have_fb = eval_addr(fr, pv->fb, pv->nfb, f->cfa, have_cfa, 0, false,
-					    pv->bias, &fb);
+		struct loc fb = eval(&c, pv->fb, pv->nfb);
+		/* DW_OP_regN as a frame base means "the value of that register". */
+		if (fb.kind == LOC_MEM || fb.kind == LOC_VALUE)
+			c.fb = fb.v, c.have_fb = true;
 	}
 	f->locals = calloc(pv->n ? pv->n : 1, sizeof(*f->locals));
 	if (!f->locals)
@@ -272,32 +322,45 @@ static void frame_locals(struct dbg *h, Dwfl_Frame *fr, struct dbg_pcvars *pv,
 	for (size_t i = 0; i < pv->n; i++) {
 		const struct dbg_var *v = &pv->vars[i];
 		struct dbg_local *l = &f->locals[f->nlocals++];
-		Dwarf_Die st;
-		uint64_t addr;
+		Dwarf_Die td = v->type_die, st;
+		struct loc where = { LOC_NONE, 0, NULL, 0 };
+		bool ok = false;
 
 		l->name = v->name;
 		l->type = v->type;
 		l->size = v->size;
 		l->param = v->param;
-		if (!v->expr || !v->has_type) {
+		if (v->expr && v->has_type)
+			where = eval(&c, v->expr, v->nexpr);
+		switch (where.kind) {
+		case LOC_NONE:
 			snprintf(l->value, sizeof(l->value), "<optimized out>");
 			continue;
+		case LOC_MEM:
+			l->addr = where.v;
+			ok = dbg_format_value(h, &td, where.v, l->value, sizeof(l->value));
+			if (ok && v->size == 8)
+				dbg_read(h, where.v, &l->ptr, sizeof(l->ptr));
+			break;
+		case LOC_VALUE:
+			l->ptr = where.v;
+			dbg_format_bytes(h, &td, &where.v, v->size < 8 ? v->size : 8,
+					 l->value, sizeof(l->value));
+			ok = true;
+			break;
+		case LOC_BYTES:
+			dbg_format_bytes(h, &td, where.bytes, where.n, l->value, sizeof(l->value));
+			if (where.n == 8)
+				memcpy(&l->ptr, where.bytes, 8);
+			ok = true;
+			break;
 		}
-		if (!eval_addr(fr, v->expr, v->nexpr, f->cfa, have_cfa, fb, have_fb,
-			       pv->bias, &addr)) {
-			snprintf(l->value, sizeof(l->value), "<optimized out>");
-			continue;
-		}
-		l->addr = addr;
-		Dwarf_Die td = v->type_die;
-		if (!dbg_format_value(h, &td, addr, l->value, sizeof(l->value))) {
+		if (!ok) {
 			snprintf(l->value, sizeof(l->value), "<unreadable>");
 			continue;
 		}
 		l->available = true;
-		if (dbg_strip_type(&td, &st) && dwarf_tag(&st) == DW_TAG_pointer_type &&
-		    dbg_read(h, addr, &l->ptr, sizeof(l->ptr)) == 0)
-			l->is_ptr = true;
+		l->is_ptr = dbg_strip_type(&td, &st) && dwarf_tag(&st) == DW_TAG_pointer_type;
 	}
 }
 

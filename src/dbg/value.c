@@ -396,3 +396,10 @@ bool dbg_format_value(struct dbg *h, Dwarf_Die *type, uint64_t addr,
 	fmt_at(h, type, data, want, buf, len, 0);
 	return true;
 }
+
+void dbg_format_bytes(struct dbg *h, Dwarf_Die *type, const void *data, size_t n,
+		      char *buf, size_t len)
+{
+	buf[0] = '\0';
+	fmt_at(h, type, data, n, buf, len, 0);
+}
