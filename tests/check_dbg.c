@@ -10,6 +10,7 @@
 
 #include "dbg/dbg.h"
 #include "dbg/label.h"
+#include "model/model.h"
 #include "util/json.h"
 
 #define TARGET "tests/targets/dbg_locals"
@@ -549,6 +550,155 @@ START_TEST(frames_json_has_the_documented_fields)
 }
 END_TEST
 
+/* The region snapshot of a process, as the tracer would hand it over. */
+static void add_regions(struct model *m, pid_t pid, uint64_t seq)
+{
+	char path[64], line[512];
+	struct model_region r[256];
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	while (n < 256 && fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		char perms[8], name[256] = "";
+		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %255s", &lo, &hi, perms, name) < 3)
+			continue;
+		memset(&r[n], 0, sizeof(r[n]));
+		r[n].start = lo;
+		r[n].end = hi;
+		r[n].kind = strcmp(name, "[stack]") == 0 ? MR_STACK
+			  : strcmp(name, "[heap]") == 0 ? MR_HEAP : MR_OTHER;
+		snprintf(r[n].perms, sizeof(r[n].perms), "%.4s", perms);
+		snprintf(r[n].name, sizeof(r[n].name), "%s", base(name));
+		n++;
+	}
+	fclose(f);
+	struct model_event ev = { .type = MEV_REGIONS, .seq = seq };
+	ev.aux = model_regions_add(m, r, n);
+	ck_assert_int_eq(model_apply(m, &ev, NULL), 0);
+}
+
+/* Runs the target to `pat`, feeding a model with every malloc (entry and
+ * return) and free it sees from main on, as the tracer would. */
+static struct model *run_recording(struct stop *s, const char *pat)
+{
+	char *argv[] = { TARGET, NULL };
+	struct model_opts o = { .keep_history = true };
+	struct model *m = model_new(&o);
+	struct err e = { 0 };
+	uint64_t seq = 1, size = 0;
+	int bp_main, bp_malloc, bp_free, bp_stop, bp_ret = -1, hit;
+
+	memset(s, 0, sizeof(*s));
+	s->line = src_line(TARGET_SRC, pat);
+	ck_assert_int_eq(th_start(&s->t, argv), 0);
+	s->h = dbg_open_pid(s->t.pid, &e);
+	ck_assert_msg(s->h, "%s", e.msg);
+	bp_main = th_break(&s->t, dbg_func_at(s->h, dbg_symbol_addr(s->h, "main"))->body);
+	ck_assert_int_eq(th_cont(&s->t, &s->r), bp_main);
+	ck_assert_int_eq(dbg_refresh(s->h, &e), 0);
+	dbg_set_reader(s->h, th_read, &s->t);
+	bp_malloc = th_break(&s->t, dbg_symbol_addr(s->h, "malloc"));
+	bp_free = th_break(&s->t, dbg_symbol_addr(s->h, "free"));
+	bp_stop = th_break(&s->t, dbg_line_addr(s->h, "dbg_locals.c", s->line));
+	ck_assert_int_ge(bp_stop, 0);
+	while ((hit = th_cont(&s->t, &s->r)) != bp_stop) {
+		struct model_event ev = { .seq = seq++ };
+		uint64_t ret;
+		ck_assert_int_ge(hit, 0);
+		if (hit == bp_malloc) {
+			size = s->r.rdi;
+			ck_assert_int_eq(th_read(&s->t, s->r.rsp, &ret, 8), 0);
+			bp_ret = th_break(&s->t, ret);
+			th_rearm(&s->t, hit);
+			continue;
+		}
+		if (hit == bp_ret) {
+			ev.type = MEV_MALLOC;
+			ev.args[0] = size;
+			ev.result = s->r.rax;
+		} else {
+			ck_assert_int_eq(hit, bp_free);
+			ev.type = MEV_FREE;
+			ev.args[0] = s->r.rdi;
+			th_rearm(&s->t, hit);
+		}
+		ck_assert_int_eq(model_apply(m, &ev, NULL), 0);
+	}
+	add_regions(m, s->t.pid, seq);
+	ck_assert_int_eq(dbg_stack(s->h, s->t.pid, &s->r, DBG_LOCALS, 0, &s->st, &e), 0);
+	return m;
+}
+
+static const char *label_of(const struct dbg_frame *f, const char *name, char *buf)
+{
+	const struct dbg_local *l = local_named(f, name);
+	ck_assert_msg(l && l->is_ptr, "%s is no pointer local", name);
+	dbg_label_str(&l->label, buf, 96);
+	return buf;
+}
+
+START_TEST(pointer_labels_name_what_they_point_to)
+{
+	struct stop s;
+	struct model *m = run_recording(&s, "STOP: main");
+	struct dbg_label_ctx c = { .lookup = (dbg_static_fn)dbg_static_lookup,
+				   .lookup_ctx = s.h, .read = th_read, .read_ctx = &s.t };
+	const struct dbg_frame *f = &s.st.frames[0];
+	char b[96];
+
+	dbg_label_use_model(&c, m);
+	dbg_label_stack(&c, &s.st);
+	ck_assert_str_eq(f->func, "main");
+	/* Allocation order in the source: heap #1, gone #2, nodes #3 #4 #5. */
+	ck_assert_str_eq(label_of(f, "heap", b), "heap #1");
+	ck_assert_str_eq(label_of(f, "head", b), "heap #5");
+	/* glibc handed gone's 16 bytes to the first node: the dangling pointer
+	 * now points into a live block, and the label says so. */
+	ck_assert_str_eq(label_of(f, "gone", b), "heap #3");
+	ck_assert_str_eq(label_of(f, "literal", b), "literal \"hello, stack\"");
+	ck_assert_str_eq(label_of(f, "data", b), "data: counter");
+	ck_assert_str_eq(label_of(f, "bss", b), "bss: zeroes+8");
+	ck_assert_str_eq(label_of(f, "ro", b), "rodata: table+4");
+	ck_assert_str_eq(label_of(f, "st", b), "data: pair");
+	ck_assert_str_eq(label_of(f, "null", b), "NULL");
+	ck_assert_str_eq(label_of(f, "wild", b), "unmapped");
+	ck_assert_str_eq(label_of(f, "mine", b), "stack: local in main (frame #0)");
+	ck_assert_str_eq(label_of(f, "argv", b), "stack: [stack]");
+	/* A pointer into the middle of a block names the offset; the label
+	 * of the next field of a node is the node after it. */
+	struct dbg_label l;
+	dbg_label_ptr(&c, local_named(f, "heap")->ptr + 8, &l);
+	ck_assert_int_eq(l.kind, DBG_PT_HEAP);
+	ck_assert_uint_eq(l.block, 1);
+	ck_assert_uint_eq(l.offset, 8);
+	uint64_t next;
+	ck_assert_int_eq(th_read(&s.t, local_named(f, "head")->ptr + 8, &next, 8), 0);
+	dbg_label_ptr(&c, next, &l);
+	ck_assert_str_eq(dbg_pt_kind_name(l.kind), "heap");
+	ck_assert_uint_eq(l.block, 4);
+	stop_end(&s);
+	model_free(m);
+
+	/* Right after free(gone), before any reuse: a dangling pointer. */
+	m = run_recording(&s, "STOP: freed");
+	dbg_label_use_model(&c, m);
+	c.lookup_ctx = s.h;
+	c.read_ctx = &s.t;
+	c.stack = NULL;
+	dbg_label_stack(&c, &s.st);
+	f = &s.st.frames[0];
+	ck_assert_str_eq(label_of(f, "gone", b), "freed #2");
+	ck_assert_str_eq(label_of(f, "heap", b), "heap #1");
+	ck_assert_str_eq(label_of(f, "head", b), "NULL");
+	stop_end(&s);
+	model_free(m);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("dbg");
@@ -564,6 +714,7 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, optimized_and_stripped_builds_degrade_with_a_note, 0, 2);
 	tcase_add_test(tc, symbolize_caches_and_interns);
 	tcase_add_test(tc, frames_json_has_the_documented_fields);
+	tcase_add_test(tc, pointer_labels_name_what_they_point_to);
 	suite_add_tcase(s, tc);
 	return s;
 }

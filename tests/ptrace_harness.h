@@ -63,10 +63,17 @@ static long th_peek(struct th *t, uint64_t addr)
 	return ptrace(PTRACE_PEEKTEXT, t->pid, addr, 0);
 }
 
+/* Writes one byte of text (int3 or the original), keeping its neighbours:
+ * another breakpoint may share the word. */
+static int th_poke_byte(struct th *t, uint64_t addr, long byte)
+{
+	long w = ptrace(PTRACE_PEEKTEXT, t->pid, addr, 0);
+	return (int)ptrace(PTRACE_POKETEXT, t->pid, addr, (w & ~0xffL) | (byte & 0xff));
+}
+
 static int th_arm(struct th *t, int i)
 {
-	return (int)ptrace(PTRACE_POKETEXT, t->pid, t->bp_addr[i],
-			   (t->bp_orig[i] & ~0xffL) | 0xcc);
+	return th_poke_byte(t, t->bp_addr[i], 0xcc);
 }
 
 /* Sets a breakpoint; returns its index or -1. */
@@ -94,11 +101,11 @@ static int th_cont(struct th *t, struct user_regs_struct *regs)
 	if (!WIFSTOPPED(st) || WSTOPSIG(st) != SIGTRAP)
 		return -1;
 	ptrace(PTRACE_GETREGS, t->pid, 0, regs);
-	for (int i = 0; i < t->nbp; i++)
+	for (int i = t->nbp - 1; i >= 0; i--) /* the latest of equal ones */
 		if (t->bp_addr[i] == regs->rip - 1) {
 			regs->rip--;
 			ptrace(PTRACE_SETREGS, t->pid, 0, regs);
-			ptrace(PTRACE_POKETEXT, t->pid, t->bp_addr[i], t->bp_orig[i]);
+			th_poke_byte(t, t->bp_addr[i], t->bp_orig[i]);
 			return i;
 		}
 	return -1;

@@ -52,7 +52,7 @@ int main(int argc, char **argv)
 	(void)argv;
 	memset(heap, 0, 4 * sizeof(int));
 	free(gone);
-	for (int i = 3; i > 0; i--) {
+	for (int i = 3; i > 0; i--) { /* STOP: freed */
 		struct node *n = malloc(sizeof(*n)); /* MALLOC: node */
 		n->value = i;
 		n->next = head;
