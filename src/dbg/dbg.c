@@ -216,6 +216,7 @@ void dbg_close(struct dbg *h)
 	free(h->strs->slot);
 	free(h->strs);
 	free(h->exe);
+	free(h->pages);
 	free(h);
 }
 
@@ -240,7 +241,7 @@ bool dbg_has_debuginfo(const struct dbg *h)
 	return h->main_mod && dwfl_module_getdwarf(h->main_mod, &bias) != NULL;
 }
 
-int dbg_read(struct dbg *h, uint64_t addr, void *buf, size_t n)
+static int read_direct(struct dbg *h, uint64_t addr, void *buf, size_t n)
 {
 	struct iovec l = { buf, n }, r = { (void *)(uintptr_t)addr, n };
 
@@ -249,6 +250,35 @@ int dbg_read(struct dbg *h, uint64_t addr, void *buf, size_t n)
 	if (!h->pid)
 		return -1;
 	return process_vm_readv(h->pid, &l, 1, &r, 1, 0) == (ssize_t)n ? 0 : -1;
+}
+
+int dbg_read(struct dbg *h, uint64_t addr, void *buf, size_t n)
+{
+	uint64_t page = addr & ~(uint64_t)(DBG_PAGE - 1);
+	struct dbg_page *p;
+
+	if (!h->pages_on || n == 0 || addr - page + n > DBG_PAGE)
+		return read_direct(h, addr, buf, n);
+	p = &h->pages[(page / DBG_PAGE) % DBG_NPAGES];
+	if (p->base != page + 1) {
+		if (read_direct(h, page, p->data, DBG_PAGE) != 0) {
+			p->base = 0; /* e.g. a page at the end of a mapping */
+			return read_direct(h, addr, buf, n);
+		}
+		p->base = page + 1;
+	}
+	memcpy(buf, p->data + (addr - page), n);
+	return 0;
+}
+
+void dbg_pages(struct dbg *h, bool on)
+{
+	if (on && !h->pages)
+		h->pages = calloc(DBG_NPAGES, sizeof(*h->pages));
+	h->pages_on = on && h->pages;
+	if (h->pages)
+		for (size_t i = 0; i < DBG_NPAGES; i++)
+			h->pages[i].base = 0;
 }
 
 /* ---- call sites ---------------------------------------------------------- */

@@ -39,6 +39,16 @@ struct dbg_pcvars {
 
 struct dbg_strtab;
 
+/* Target pages read during one dbg_stack call: the thread is stopped, so
+ * the stack cannot change under us, and one read per page replaces one
+ * per word (unwinding) or per variable. */
+#define DBG_PAGE 4096
+#define DBG_NPAGES 32
+struct dbg_page {
+	uint64_t base;         /* page address + 1; 0 = empty */
+	unsigned char data[DBG_PAGE];
+};
+
 struct dbg {
 	Dwfl *dwfl;
 	pid_t pid;             /* 0 for a file handle */
@@ -49,6 +59,9 @@ struct dbg {
 	bool attached;         /* dwfl_attach_state done */
 	pid_t cur_tid;
 	const struct user_regs_struct *cur_regs;
+
+	struct dbg_page *pages;    /* DBG_NPAGES, direct-mapped; NULL = off */
+	bool pages_on;
 
 	struct dbg_strtab *strs;
 	struct dbg_site_slot *sites;
@@ -68,6 +81,8 @@ struct dbg {
 const char *dbg_intern(struct dbg *h, const char *s);
 /* Reads target memory through the caller's reader or process_vm_readv. */
 int dbg_read(struct dbg *h, uint64_t addr, void *buf, size_t n);
+/* Turns the page cache on (emptied) for the length of one stop, or off. */
+void dbg_pages(struct dbg *h, bool on);
 /* Drops every cache (sites, per-pc variables, address sets). */
 void dbg_cache_clear(struct dbg *h);
 

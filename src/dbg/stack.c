@@ -451,7 +451,9 @@ int dbg_stack(struct dbg *h, pid_t tid, const struct user_regs_struct *regs,
 	h->cur_tid = tid;
 	h->cur_regs = regs;
 	/* An error at the end of the chain is the usual end of a backtrace. */
+	dbg_pages(h, true);
 	dwfl_getthread_frames(h->dwfl, tid, frame_cb, &w);
+	dbg_pages(h, false);
 	h->cur_regs = NULL;
 	if (out->n == 0)
 		return err_set(e, ERR_INTERNAL, "debug info: cannot unwind thread %d: %s",
