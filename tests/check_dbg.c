@@ -282,6 +282,19 @@ START_TEST(locals_equal_the_source)
 		}
 	}
 	ck_assert_uint_eq(s.st.frames[0].cfa, s.st.frames[1].sp);
+	/* After a refresh (a new map) the same stop decodes the same. */
+	struct dbg_stack again;
+	size_t n = s.st.n;
+	ck_assert_int_eq(dbg_refresh(s.h, NULL), 0);
+	ck_assert_int_eq(dbg_stack(s.h, s.t.pid, &s.r, DBG_LOCALS, 0, &again, NULL), 0);
+	ck_assert_uint_eq(again.n, n);
+	ck_assert_str_eq(again.frames[0].locals[3].value, s.st.frames[0].locals[3].value);
+	dbg_stack_free(&again);
+	/* max_frames truncates and says so. */
+	ck_assert_int_eq(dbg_stack(s.h, s.t.pid, &s.r, 0, 1, &again, NULL), 0);
+	ck_assert_uint_eq(again.n, 1);
+	ck_assert(again.truncated);
+	dbg_stack_free(&again);
 	stop_end(&s);
 }
 END_TEST
