@@ -712,6 +712,46 @@ START_TEST(pointer_labels_name_what_they_point_to)
 }
 END_TEST
 
+/* A stack overflow: the whole dead stack unwinds, and its depth equals
+ * the recursion count the innermost frame holds. */
+START_TEST(a_stack_overflow_unwinds_to_its_depth)
+{
+	char *argv[] = { "tests/targets/dbg_overflow", NULL };
+	struct err e = { 0 };
+	struct th t;
+	struct user_regs_struct r;
+	struct dbg_stack st;
+	struct dbg *h;
+	size_t dives = 0;
+
+	ck_assert_int_eq(th_start(&t, argv), 0);
+	h = dbg_open_pid(t.pid, &e);
+	ck_assert_msg(h, "%s", e.msg);
+	ck_assert_int_eq(th_cont_to_signal(&t, &r), SIGSEGV);
+	ck_assert_int_eq(dbg_refresh(h, &e), 0);
+	dbg_set_reader(h, th_read, &t);
+	ck_assert_int_eq(dbg_stack(h, t.pid, &r, DBG_LOCALS, 1 << 20, &st, &e), 0);
+	ck_assert(!st.truncated);
+	while (dives < st.n && st.frames[dives].func && strcmp(st.frames[dives].func, "dive") == 0)
+		dives++;
+	ck_assert_uint_gt(dives, 1000);
+	ck_assert_str_eq(st.frames[dives].func, "main");
+	/* Frame 0 faulted in its prologue or body: its n may not be stored
+	 * yet, so read it from frame 1, one call up. */
+	char want[32];
+	snprintf(want, sizeof(want), "%zu", dives - 1);
+	ck_value(&st.frames[1], "n", want);
+	/* The source of frame 1 can be found from the debug info. */
+	const char *src = dbg_source_path(h, st.frames[1].pc - 1);
+	ck_assert_ptr_nonnull(src);
+	ck_assert_int_eq(src[0], '/');
+	ck_assert_int_eq(access(src, R_OK), 0);
+	dbg_stack_free(&st);
+	th_kill(&t);
+	dbg_close(h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("dbg");
@@ -728,6 +768,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, symbolize_caches_and_interns);
 	tcase_add_test(tc, frames_json_has_the_documented_fields);
 	tcase_add_test(tc, pointer_labels_name_what_they_point_to);
+	tcase_add_test(tc, a_stack_overflow_unwinds_to_its_depth);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -111,6 +111,23 @@ static int th_cont(struct th *t, struct user_regs_struct *regs)
 	return -1;
 }
 
+/* Continues until a signal other than SIGTRAP stops the target; returns
+ * the signal (registers in *regs), or -1 when it ended first. */
+static int th_cont_to_signal(struct th *t, struct user_regs_struct *regs)
+{
+	int st;
+
+	for (;;) {
+		if (ptrace(PTRACE_CONT, t->pid, 0, 0) != 0 ||
+		    waitpid(t->pid, &st, 0) != t->pid || !WIFSTOPPED(st))
+			return -1;
+		if (WSTOPSIG(st) != SIGTRAP) {
+			ptrace(PTRACE_GETREGS, t->pid, 0, regs);
+			return WSTOPSIG(st);
+		}
+	}
+}
+
 /* Steps over the instruction at breakpoint i and arms it again. */
 static int th_rearm(struct th *t, int i)
 {

@@ -3,6 +3,8 @@
  * a static address is (section kind and symbol). */
 #include "dbg/dbg_int.h"
 
+#include <dwarf.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -385,6 +387,29 @@ int dbg_symbolize(struct dbg *h, uint64_t addr, struct model_site *site)
 int dbg_symbolize_pc(struct dbg *h, uint64_t pc, struct model_site *site)
 {
 	return lookup_site(h, pc, false, site);
+}
+
+const char *dbg_source_path(struct dbg *h, uint64_t pc)
+{
+	Dwfl_Module *mod = dwfl_addrmodule(h->dwfl, pc);
+	Dwfl_Line *ln = mod ? dwfl_module_getsrc(mod, pc) : NULL;
+	const char *file = ln ? dwfl_lineinfo(ln, NULL, NULL, NULL, NULL, NULL) : NULL;
+	Dwarf_Addr bias;
+	Dwarf_Die *cu;
+	Dwarf_Attribute a;
+	const char *dir;
+	char *path;
+	const char *out;
+
+	if (!file || file[0] == '/')
+		return dbg_intern(h, file);
+	cu = dwfl_module_addrdie(mod, pc, &bias);
+	dir = cu ? dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &a)) : NULL;
+	if (!dir || asprintf(&path, "%s/%s", dir, file) < 0)
+		return dbg_intern(h, file);
+	out = dbg_intern(h, path);
+	free(path);
+	return out;
 }
 
 /* ---- static addresses ---------------------------------------------------- */

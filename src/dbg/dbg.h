@@ -59,6 +59,12 @@ int dbg_symbolize(struct dbg *h, uint64_t addr, struct model_site *site);
 /* Same, for an exact pc (no -1 adjustment): the current instruction. */
 int dbg_symbolize_pc(struct dbg *h, uint64_t pc, struct model_site *site);
 
+/* The path to open to read the source of the line at `pc` (for a source
+ * pane): the file of the line table, joined to the compilation directory
+ * when relative.  NULL without line information.  Whether the file still
+ * exists is the caller's question. */
+const char *dbg_source_path(struct dbg *h, uint64_t pc);
+
 /* ---- Static addresses ------------------------------------------------- */
 
 enum dbg_sec {
