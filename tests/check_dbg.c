@@ -499,6 +499,28 @@ START_TEST(optimized_and_stripped_builds_degrade_with_a_note)
 }
 END_TEST
 
+START_TEST(bad_files_are_refused_with_a_message)
+{
+	char dir[] = "/tmp/memlens-dbg-XXXXXX", fifo[256];
+	struct err e = { 0 };
+
+	ck_assert_ptr_null(dbg_open_file("/nonexistent/prog", 0, &e));
+	ck_assert_int_eq(e.status, ERR_INPUT);
+	ck_assert(strstr(e.msg, "No such file"));
+	ck_assert_ptr_null(dbg_open_file(TARGET_SRC, 0, &e)); /* not ELF */
+	ck_assert_int_eq(e.status, ERR_INPUT);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	ck_assert_ptr_null(dbg_open_file(fifo, 0, &e)); /* at once, no hang */
+	ck_assert(strstr(e.msg, "not a regular file"));
+	unlink(fifo);
+	rmdir(dir);
+	ck_assert_ptr_null(dbg_open_pid(999999999, &e));
+	ck_assert_int_eq(e.status, ERR_INPUT);
+}
+END_TEST
+
 START_TEST(symbolize_caches_and_interns)
 {
 	struct err e = { 0 };
@@ -766,6 +788,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, step_address_sets_match_the_symbol_table);
 	tcase_add_loop_test(tc, optimized_and_stripped_builds_degrade_with_a_note, 0, 2);
 	tcase_add_test(tc, symbolize_caches_and_interns);
+	tcase_add_test(tc, bad_files_are_refused_with_a_message);
 	tcase_add_test(tc, frames_json_has_the_documented_fields);
 	tcase_add_test(tc, pointer_labels_name_what_they_point_to);
 	tcase_add_test(tc, a_stack_overflow_unwinds_to_its_depth);

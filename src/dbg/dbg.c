@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -162,10 +163,17 @@ struct dbg *dbg_open_pid(pid_t pid, struct err *e)
 struct dbg *dbg_open_file(const char *path, uint64_t bias, struct err *e)
 {
 	struct dbg *h;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	/* O_NONBLOCK: a FIFO must not block the open; it is refused below. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0) {
 		err_errno(e, ERR_INPUT, errno, "%s", path);
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		err_set(e, ERR_INPUT, "%s: not a regular file", path);
 		return NULL;
 	}
 	h = new_handle(&file_cb, e);

@@ -7,7 +7,24 @@
  * registers of a stopped thread and, preferably, a memory-read callback
  * (its one door into the tracee); without one dbg reads with
  * process_vm_readv.  Strings returned (function, file, object names) are
- * owned by the handle and stay valid until dbg_close. */
+ * owned by the handle and stay valid until dbg_close.  One thread uses a
+ * handle at a time.
+ *
+ * Typical use by the tracer:
+ *   h = dbg_open_pid(pid, &e);  dbg_set_reader(h, my_read, t);
+ *   on each MEV_REGIONS (new library mapped, exec): dbg_refresh(h, &e);
+ *   per event: dbg_symbolize(h, return_address, &site);
+ *              ev.site = model_site_intern(m, &site);
+ *   at a stop with --frames or on the screen:
+ *              dbg_stack(h, tid, &regs, DBG_LOCALS, 0, &st, &e);
+ *              dbg_label_stack(&ctx, &st);      (dbg/label.h)
+ *              dbg_json_frames(&json, &st);  dbg_stack_free(&st);
+ *   --step=call: a breakpoint at each dbg_funcs()[i].entry; at the stop
+ *              [rsp] is the return address: a one-shot breakpoint there
+ *              (matched on rsp == entry rsp + 8) is the return;
+ *   --step=line: a breakpoint at each dbg_lines()[i].addr;
+ *              dbg_symbolize_pc(h, rip, &site) names the line.
+ *   a crash: dbg_stack(..., 1 << 20, ...) gives the depth of an overflow. */
 #ifndef MEMLENS_DBG_DBG_H
 #define MEMLENS_DBG_DBG_H
 
