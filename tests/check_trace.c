@@ -264,7 +264,7 @@ START_TEST(stripped_static_binary_gets_a_note)
 
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_ptr_nonnull(strstr(r.err, "allocations cannot be seen"));
-	ck_assert_ptr_nonnull(strstr(r.err, "exited with status 0"));
+	ck_assert_ptr_nonnull(strstr(r.err, "status 0"));
 	tu_run_free(&r);
 	assert_no_target_left();
 }
@@ -367,7 +367,7 @@ START_TEST(program_reads_its_own_stdin)
 
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_str_eq(r.out, "got: hello\n");
-	ck_assert_ptr_nonnull(strstr(r.err, "calls: malloc"));
+	ck_assert_ptr_nonnull(strstr(r.err, "malloc"));
 	tu_run_free(&r);
 	assert_no_target_left();
 }
@@ -447,19 +447,19 @@ static void check_crash(const char *kind, const char *alloc, int sig, const char
 
 	ck_assert_msg(r.status == 128 + sig, "%s: status %d", kind, r.status);
 	ck_assert_msg(strstr(r.err, says) != NULL, "%s: no '%s' in: %s", kind, says, r.err);
-	ck_assert_ptr_nonnull(strstr(r.err, "the program was killed by SIG"));
+	ck_assert_ptr_nonnull(strstr(r.err, "killed by SIG"));
 	tu_run_free(&r);
 	assert_no_target_left();
 }
 
 START_TEST(crash_null_pointer)
 {
-	check_crash("null", "teach", SIGSEGV, "at address 0x10: the NULL page");
+	check_crash("null", "teach", SIGSEGV, "at 0x10: the NULL page");
 }
 END_TEST
 START_TEST(crash_use_after_free)
 {
-	check_crash("uaf", "libc", SIGSEGV, "of freed block #1 (1.0 MiB) allocated in main");
+	check_crash("uaf", "libc", SIGSEGV, "freed block #1 (1048576 bytes) allocated at main");
 }
 END_TEST
 START_TEST(crash_overrun_past_a_block)
@@ -476,7 +476,7 @@ START_TEST(crash_division_by_zero) { check_crash("fpe", "teach", SIGFPE, "signal
 END_TEST
 START_TEST(crash_abort) { check_crash("abort", "teach", SIGABRT, "signal SIGABRT"); }
 END_TEST
-START_TEST(crash_bus_error) { check_crash("bus", "libc", SIGBUS, "signal SIGBUS at address"); }
+START_TEST(crash_bus_error) { check_crash("bus", "libc", SIGBUS, "signal SIGBUS at 0x"); }
 END_TEST
 
 /* ---- volume and refusals ------------------------------------------------ */

@@ -252,6 +252,7 @@ int trace_handle_exec(struct trace *t, pid_t tid, struct err *e)
 		t->memfd = -1;
 	}
 	trace_sites_reset(t);
+	trace_dbg_close(t);
 	trace_bp_reset(t);
 	if (t->elf && !elfmap_facts(t->elf)->interp &&
 	    !elfmap_facts(t->elf)->stripped && elfmap_facts(t->elf)->elfclass == 64) {

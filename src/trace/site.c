@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dbg/dbg.h"
 #include "elf/elfmap.h"
 #include "trace/trace_int.h"
 
@@ -63,11 +64,54 @@ static const struct model_region *region_of(const struct trace *t, uint64_t a)
 	return NULL;
 }
 
-/* Fills a site from what the tracer knows without debug info. */
-static void symbolize(const struct trace *t, uint64_t addr, struct model_site *s)
+static int read_mem(void *ctx, uint64_t addr, void *buf, size_t n)
+{
+	return trace_mem_read(ctx, addr, buf, n);
+}
+
+void trace_dbg_close(struct trace *t)
+{
+	dbg_close(t->dbg);
+	t->dbg = NULL;
+	t->dbg_failed = false;
+}
+
+/* The image's debug info (libdw), its module list as fresh as the last
+ * region snapshot; NULL when it cannot be read. */
+static struct dbg *dbg_of(struct trace *t)
+{
+	struct err e = { 0 };
+
+	if (!t->dbg && !t->dbg_failed) {
+		t->dbg = dbg_open_pid(t->pid, &e);
+		t->dbg_failed = !t->dbg;
+		if (t->dbg)
+			dbg_set_reader(t->dbg, read_mem, t);
+		t->dbg_gen = t->regions_gen;
+	}
+	if (t->dbg && t->dbg_gen != t->regions_gen) {
+		dbg_refresh(t->dbg, &e);
+		t->dbg_gen = t->regions_gen;
+	}
+	return t->dbg;
+}
+
+struct dbg *trace_dbg(struct trace *t)
+{
+	return dbg_of(t);
+}
+
+/* Fills a site: file and line from debug info, else function+offset from
+ * the program's symbols, else the library and offset. */
+static void symbolize(struct trace *t, uint64_t addr, struct model_site *s)
 {
 	const struct model_region *r = region_of(t, addr);
+	struct dbg *d = dbg_of(t);
 
+	memset(s, 0, sizeof(*s));
+	s->addr = addr;
+	if (d && dbg_symbolize(d, addr, s) == 0)
+		return;
 	memset(s, 0, sizeof(*s));
 	s->addr = addr;
 	if (!r)
@@ -115,20 +159,4 @@ uint32_t trace_site_of(struct trace *t, uint64_t addr)
 	t->site_val[k] = idx;
 	t->site_n++;
 	return idx;
-}
-
-void trace_site_str(const struct model_site *s, char *buf, size_t len)
-{
-	if (!s) {
-		snprintf(buf, len, "?");
-	} else if (s->func && s->file && s->line)
-		snprintf(buf, len, "%s (%s:%d)", s->func, s->file, s->line);
-	else if (s->func && s->func_off)
-		snprintf(buf, len, "%s+0x%" PRIx64, s->func, s->func_off);
-	else if (s->func)
-		snprintf(buf, len, "%s", s->func);
-	else if (s->object)
-		snprintf(buf, len, "%s+0x%" PRIx64, s->object, s->func_off);
-	else
-		snprintf(buf, len, "0x%" PRIx64, s->addr);
 }

@@ -426,6 +426,15 @@ bool trace_ended(const struct trace *t)
 	return t->ended;
 }
 
+int trace_regs(struct trace *t, pid_t tid, struct user_regs_struct *regs)
+{
+	struct trace_thread *th = trace_thread_get(t, tid ? tid : t->pid, false);
+
+	if (!th || !th->held)
+		return -1; /* only a thread we hold stopped has registers to read */
+	return ptrace(PTRACE_GETREGS, th->tid, 0, regs) == 0 ? 0 : -1;
+}
+
 int trace_exit_status(const struct trace *t)
 {
 	return t->status;
@@ -449,6 +458,7 @@ void trace_free(struct trace *t)
 		kill_and_reap(t->pid);
 	if (t->memfd >= 0)
 		close(t->memfd);
+	trace_dbg_close(t);
 	ring_free(t->ring);
 	elfmap_close(t->elf);
 	for (size_t i = 0; t->argv && t->argv[i]; i++)

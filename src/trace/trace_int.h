@@ -12,6 +12,8 @@
 #include "ring/ring.h"
 #include "trace/trace.h"
 
+struct dbg;
+
 /* One thread of the program, as ptrace sees it. */
 struct trace_thread {
 	pid_t tid;
@@ -81,7 +83,10 @@ struct trace {
 	uint64_t *site_key;
 	uint32_t *site_val;
 	size_t site_cap, site_n;
-	void *dbg;              /* struct dbg *, when debug info is wired in */
+	struct dbg *dbg;        /* debug info of the current image, or NULL */
+	bool dbg_failed;        /* opening it failed: do not retry this image */
+	unsigned regions_gen;   /* bumped on every new region snapshot */
+	unsigned dbg_gen;       /* regions_gen the dbg modules were read at */
 
 	char *notes[16];
 	size_t nnotes;
@@ -109,6 +114,8 @@ void trace_explain_refusal(pid_t child, int errnum, struct err *e);
 /* site.c */
 uint32_t trace_site_of(struct trace *t, uint64_t addr);
 void trace_sites_reset(struct trace *t);
+/* Closes the debug info of the image (at exec and at the end). */
+void trace_dbg_close(struct trace *t);
 
 /* bkpt.c: static binaries */
 int trace_bp_insert_all(struct trace *t, struct err *e);
