@@ -541,6 +541,50 @@ START_TEST(ptrace_refused_by_seccomp_is_explained)
 }
 END_TEST
 
+START_TEST(already_traced_is_explained)
+{
+	struct run r = tu_sh(30, "command -v strace >/dev/null || exit 77; "
+			     "strace -f -o /dev/null %s trace " T "t_allocs %s", tu_memlens(), marker);
+
+	if (r.status != 77) {
+		ck_assert_int_eq(r.status, 1);
+		ck_assert_ptr_nonnull(strstr(r.err, "it is already traced by process"));
+	}
+	tu_run_free(&r);
+	assert_no_target_left();
+}
+END_TEST
+
+/* -o writes the log to a file; the JSON trace file replays to the same
+ * text log and summary. */
+START_TEST(trace_file_replays_to_the_same_log)
+{
+	char txt[64], js[64];
+	snprintf(txt, sizeof(txt), "/tmp/memlens-t-%d.txt", (int)getpid());
+	snprintf(js, sizeof(js), "/tmp/memlens-t-%d.jsonl", (int)getpid());
+	struct run a = TRACE(20, "-o %s --alloc=libc samples/linked_list", txt);
+	struct run b = TRACE(20, "--json -o %s --alloc=libc samples/linked_list", js);
+	struct run c = tu_sh(20, "%s replay --text %s", tu_memlens(), js);
+	char *live = tu_slurp(txt);
+
+	ck_assert_int_eq(a.status, 0);
+	ck_assert_int_eq(b.status, 0);
+	ck_assert_int_eq(c.status, 0);
+	ck_assert_str_eq(a.err, ""); /* the log went to the file */
+	ck_assert_ptr_nonnull(strstr(a.out, "10"));  /* the program's own output */
+	ck_assert_ptr_nonnull(strstr(live, "malloc(16)"));
+	ck_assert_ptr_nonnull(strstr(live, "linked_list.c:"));
+	ck_assert_str_eq(c.out, live);
+	unlink(txt);
+	unlink(js);
+	free(live);
+	tu_run_free(&a);
+	tu_run_free(&b);
+	tu_run_free(&c);
+	assert_no_target_left();
+}
+END_TEST
+
 START_TEST(setuid_program_gets_a_note)
 {
 	char path[] = "/tmp/memlens-suid-XXXXXX";
@@ -699,6 +743,8 @@ static Suite *trace_suite(void)
 	tcase_add_test(x, ten_gigabyte_request_fails_inside_the_program);
 	tcase_add_test(x, ptrace_refused_by_seccomp_is_explained);
 	tcase_add_test(x, setuid_program_gets_a_note);
+	tcase_add_test(x, already_traced_is_explained);
+	tcase_add_test(x, trace_file_replays_to_the_same_log);
 	tcase_add_test(x, missing_program_is_an_input_error);
 	suite_add_tcase(s, p);
 	suite_add_tcase(s, a);
