@@ -258,6 +258,7 @@ int trace_handle_exec(struct trace *t, pid_t tid, struct err *e)
 		t->memfd = -1;
 	}
 	trace_sites_reset(t);
+	trace_libs_reset(t);
 	trace_dbg_close(t);
 	trace_bp_reset(t);
 	if (t->elf && !elfmap_facts(t->elf)->interp &&
