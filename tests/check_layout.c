@@ -278,10 +278,14 @@ END_TEST
 
 START_TEST(text_fits_80_columns_without_colour_off_a_tty)
 {
-	static const char *files[] = { "samples/segments", "samples/cpp_new", "/bin/ls" };
+	static const char *files[] = { "samples/segments", "samples/cpp_new", "/bin/ls",
+				       "/usr/bin/python3" };
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		struct run r = tu_sh(10, "LC_ALL=C.UTF-8 %s layout %s", tu_memlens(), files[i]);
+		struct run r;
+		if (access(files[i], R_OK) != 0)
+			continue;
+		r = tu_sh(10, "LC_ALL=C.UTF-8 %s layout %s", tu_memlens(), files[i]);
 		int col = 0;
 
 		ck_assert_int_eq(r.status, 0);

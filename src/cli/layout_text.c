@@ -132,16 +132,17 @@ static void print_segments(FILE *f, const struct elfmap *m, int hw, int width)
 
 static const char *sym_kind(const struct elfmap_symbol *s, char *buf, size_t n)
 {
-	const char *tls = s->type == ELFMAP_SYM_TLS ? "thread-local " : "";
+	bool tls = s->type == ELFMAP_SYM_TLS;
 
 	if (s->type == ELFMAP_SYM_FUNC)
 		return s->bind == ELFMAP_BIND_LOCAL ? "static function" : "function";
 	if (s->scope)
-		snprintf(buf, n, "%sstatic in %s()", tls, s->scope);
+		snprintf(buf, n, "%sstatic in %s()", tls ? "thread-local " : "", s->scope);
 	else if (s->bind == ELFMAP_BIND_LOCAL)
-		snprintf(buf, n, "%sstatic in this file", tls);
+		snprintf(buf, n, "%s", tls ? "thread-local static" : "static in this file");
 	else
-		snprintf(buf, n, "%sglobal%s", tls, s->bind == ELFMAP_BIND_WEAK ? " (weak)" : "");
+		snprintf(buf, n, "%sglobal%s", tls ? "thread-local " : "",
+			 s->bind == ELFMAP_BIND_WEAK ? " (weak)" : "");
 	return buf;
 }
 
@@ -153,7 +154,8 @@ struct secinfo {
 	uint64_t other_bytes;
 };
 
-static void print_regions(FILE *f, const struct elfmap *m, const struct layout_style *st, int hw)
+static void print_regions(FILE *f, const struct elfmap *m, const struct layout_style *st, int hw,
+			  int width)
 {
 	size_t ns, nsym;
 	const struct elfmap_section *s = elfmap_sections(m, &ns);
@@ -209,9 +211,11 @@ static void print_regions(FILE *f, const struct elfmap *m, const struct layout_s
 				const struct elfmap_symbol *y = &sym[si[i].own[k]];
 				if (y->type == ELFMAP_SYM_FUNC && si[i].nfuncs > FUNC_CAP)
 					continue;
-				fprintf(f, "      0x%0*" PRIx64 "  %-24.*s %10s  %s\n", hw, y->addr,
-					(int)(strlen(y->source_name) > 24 ? 24 : strlen(y->source_name)),
-					y->source_name, fmt_size(a, y->size), sym_kind(y, kind, sizeof(kind)));
+				/* 80 columns: the name and the kind give way to long addresses */
+				int namew = hw > 8 ? 20 : 24, room = width - (23 + hw + namew);
+				fprintf(f, "      0x%0*" PRIx64 "  %-*.*s %10s  %.*s\n", hw, y->addr, namew,
+					namew, y->source_name, fmt_size(a, y->size), room > 0 ? room : 0,
+					sym_kind(y, kind, sizeof(kind)));
 			}
 			if (si[i].nfuncs > FUNC_CAP)
 				fprintf(f, "      %zu functions of the program's own\n", si[i].nfuncs);
@@ -255,6 +259,6 @@ void layout_print_text(FILE *f, const struct elfmap *m, const struct layout_styl
 		layout_print_picture(f, m, st);
 	}
 	print_segments(f, m, hw, width);
-	print_regions(f, m, st, hw);
+	print_regions(f, m, st, hw, width);
 	print_totals(f, m);
 }

@@ -505,7 +505,8 @@ static struct elfmap *load(struct elfmap *m, struct err *e)
 	if (m->facts.type == ELFMAP_CORE)
 		elfmap_note(m, false, "a core file: the memory of a process that died, not a program");
 	elfmap_read_symbols(m);
-	if (m->facts.debug_info)
+	/* an object file's DWARF addresses wait for relocation: no match */
+	if (m->facts.debug_info && m->facts.type != ELFMAP_RELOC)
 		elfmap_read_dwarf(m);
 	compute_totals(m);
 	return m;

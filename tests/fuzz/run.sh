@@ -11,6 +11,7 @@ cd "$(dirname "$0")/../.."
 : "${FUZZ_JOBS:=1}"
 command -v clang >/dev/null || { echo "fuzz: clang is not installed (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
 mkdir -p "$FUZZ_OUT/corpus" "$FUZZ_OUT/crashes"
+FUZZ_OUT=$(cd "$FUZZ_OUT" && pwd)
 bin="$FUZZ_OUT/fuzz_elfmap"
 clang -g -O1 -std=c11 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined \
   $(pkg-config --cflags libelf libdw) \
