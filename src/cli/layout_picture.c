@@ -249,6 +249,6 @@ void layout_print_picture(FILE *f, const struct elfmap *m, const struct layout_s
 	}
 	fprintf(f, "  0x%0*" PRIx64 " ", hexw, bl[0].lo);
 	hline(f, st, st->utf8 ? "\u2514" : "+", st->utf8 ? "\u2518" : "+");
-	fprintf(f, "\n%*s low addresses (box heights grow a line for every 16x in size)\n",
-		2 + 2 + hexw + 1, "");
+	fprintf(f, "\n%*s low addresses\n%*s (box heights grow a line for every 16x in size)\n",
+		2 + 2 + hexw + 1, "", 2 + 2 + hexw + 1, "");
 }
