@@ -41,7 +41,9 @@ static bool own_by_name(const struct elfmap *m, const struct elfmap_symbol *s, b
 		return false; /* a versioned copy of a library's object */
 	if (m->facts.type == ELFMAP_STATIC || m->facts.type == ELFMAP_STATIC_PIE)
 		return false; /* cannot tell the program's globals from libc's */
-	return s->name[0] != '_' && strcmp(s->name, "data_start") != 0;
+	/* reserved names, crt's data_start, the C++ runtime's DW.ref.* */
+	return s->name[0] != '_' && strcmp(s->name, "data_start") != 0 &&
+	       strncmp(s->name, "DW.ref.", 7) != 0;
 }
 
 /* "count.0" -> "count": gcc's name for a function's static local. */
@@ -282,21 +284,19 @@ out:
 size_t elfmap_find_func(const struct elfmap *m, const char *name, uint64_t *addrs, size_t max)
 {
 	size_t n = 0;
+	uint64_t last = 0;
 
+	/* symbols are sorted by address, so repeats of one address are
+	 * consecutive among the matches */
 	for (size_t i = 0; i < m->nsyms; i++) {
 		const struct elfmap_symbol *s = &m->syms[i];
-		bool dup = false;
 		if (s->type != ELFMAP_SYM_FUNC || strcmp(s->name, name) != 0)
 			continue;
-		for (size_t k = 0; k < n && k < max; k++)
-			dup |= addrs[k] == s->addr;
-		/* sorted by address, so an address beyond `max` repeats its predecessor */
-		if (n > 0 && n >= max && m->syms[i].addr == m->syms[i - 1].addr)
-			dup = true;
-		if (dup)
+		if (n > 0 && s->addr == last)
 			continue;
 		if (n < max)
 			addrs[n] = s->addr;
+		last = s->addr;
 		n++;
 	}
 	return n;
