@@ -322,6 +322,61 @@ static bool sec_in_seg(const struct elfmap_section *s, const struct elfmap_segme
 	       !(s->size == 0 && s->addr == end);
 }
 
+#define MAX_SEGSECS (1u << 20)
+
+/* The first section at or above addr (sections are sorted by address). */
+static size_t first_sec_at(const struct elfmap *m, uint64_t addr)
+{
+	size_t lo = 0, hi = m->nsecs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->secs[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct span {
+	uint64_t lo, hi;
+	size_t idx;
+};
+
+static int cmp_span(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Notes every segment that starts inside one before it: one sort, one
+ * walk (a core file can have thousands of segments). */
+static int note_overlaps(struct elfmap *m)
+{
+	struct span *v = malloc((m->nsegs ? m->nsegs : 1) * sizeof(*v));
+	size_t k = 0, far = 0;
+
+	if (!v)
+		return -1;
+	for (size_t i = 0; i < m->nsegs; i++)
+		if (m->segs[i].memsz)
+			v[k++] = (struct span){ m->segs[i].vaddr, m->segs[i].vaddr + m->segs[i].memsz, i };
+	qsort(v, k, sizeof(*v), cmp_span);
+	for (size_t i = 1; i < k; i++) {
+		size_t a = v[far].idx, b = v[i].idx;
+		if (v[i].lo < v[far].hi)
+			elfmap_note(m, false, "loadable segments %zu and %zu overlap", a < b ? a : b, a < b ? b : a);
+		if (v[i].hi > v[far].hi)
+			far = i;
+	}
+	free(v);
+	return 0;
+}
+
 static int read_segments(struct elfmap *m)
 {
 	size_t phn, n = 0, total = 0;
@@ -383,28 +438,32 @@ static int read_segments(struct elfmap *m)
 		}
 	}
 	m->nsegs = n;
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = i + 1; j < n; j++) {
-			struct elfmap_segment *a = &m->segs[i], *b = &m->segs[j];
-			if (a->memsz && b->memsz && a->vaddr < b->vaddr + b->memsz &&
-			    b->vaddr < a->vaddr + a->memsz)
-				elfmap_note(m, false, "loadable segments %zu and %zu overlap", i, j);
-		}
-	for (size_t i = 0; i < n; i++)
-		for (size_t s = 0; s < m->nsecs; s++)
-			total += sec_in_seg(&m->secs[s], &m->segs[i]);
-	m->segsecs = malloc((total ? total : 1) * sizeof(*m->segsecs));
-	if (!m->segsecs)
+	if (note_overlaps(m) < 0)
 		return -1;
-	total = 0;
-	for (size_t i = 0; i < n; i++) {
-		size_t start = total;
-		m->segs[i].secs = m->segsecs + start;
-		for (size_t s = 0; s < m->nsecs; s++)
-			if (sec_in_seg(&m->secs[s], &m->segs[i]))
-				m->segsecs[total++] = (uint32_t)s;
-		m->segs[i].nsecs = total - start;
+	/* sections are sorted by address: each segment takes a run of them */
+	for (int pass = 0; pass < 2; pass++) {
+		total = 0;
+		for (size_t i = 0; i < n; i++) {
+			size_t start = total;
+			for (size_t s = first_sec_at(m, m->segs[i].vaddr);
+			     s < m->nsecs && m->secs[s].addr < m->segs[i].vaddr + m->segs[i].memsz &&
+			     total < MAX_SEGSECS; s++) {
+				if (!sec_in_seg(&m->secs[s], &m->segs[i]))
+					continue;
+				if (pass)
+					m->segsecs[total] = (uint32_t)s;
+				total++;
+			}
+			if (pass) {
+				m->segs[i].secs = m->segsecs + start;
+				m->segs[i].nsecs = total - start;
+			}
+		}
+		if (!pass && !(m->segsecs = malloc((total ? total : 1) * sizeof(*m->segsecs))))
+			return -1;
 	}
+	if (total >= MAX_SEGSECS)
+		elfmap_note(m, true, "too many sections in overlapping segments: lists cut short");
 	return 0;
 }
 
