@@ -23,7 +23,6 @@ static void wr(unsigned char *p, int n, bool be, uint64_t v)
 		p[be ? n - 1 - i : i] = (unsigned char)(v >> (8 * i));
 }
 
-
 /* Why the first bytes are not an ELF file, in words. */
 static const char *not_elf_reason(const unsigned char *p, size_t n)
 {
