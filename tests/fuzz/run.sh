@@ -21,6 +21,9 @@ make -s samples
 for s in samples/*; do
   [ -x "$s" ] && [ -f "$s" ] && cp "$s" "$FUZZ_OUT/corpus/seed-$(basename "$s")"
 done
+# object files too, 64- and 32-bit (compiling needs no 32-bit libc)
+cc -O0 -g -c -o "$FUZZ_OUT/corpus/seed-segments.o" samples/segments.c
+cc -m32 -O0 -g -c -o "$FUZZ_OUT/corpus/seed-segments32.o" samples/segments.c 2>/dev/null || true
 cp tests/fuzz/regress/* "$FUZZ_OUT/corpus/" 2>/dev/null || true
 echo "fuzz: running $bin for ${FUZZ_SECONDS}s, corpus $FUZZ_OUT/corpus"
 jobs=""
