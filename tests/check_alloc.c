@@ -262,6 +262,25 @@ START_TEST(small_requests_come_from_brk_and_large_from_mmap)
 }
 END_TEST
 
+START_TEST(a_program_moving_the_break_itself_does_not_break_the_heap)
+{
+	void *keep[200];
+
+	for (int i = 0; i < 200; i++) { /* more than the 64 heap segments */
+		keep[i] = teach_malloc(70000, &ti); /* exhausts the segment's space */
+		ck_assert_ptr_nonnull(keep[i]);
+		memset(keep[i], i, 70000);
+		ck_assert_ptr_ne(sbrk(4096), (void *)-1); /* the program's own brk use */
+	}
+	for (int i = 0; i < 200; i++) {
+		ck_assert_uint_eq(((unsigned char *)keep[i])[69999], (unsigned char)i);
+		teach_free(keep[i], &ti);
+		ck_assert_uint_eq(ti.error, 0);
+	}
+	assert_sound();
+}
+END_TEST
+
 START_TEST(malloc_zero_and_free_null_behave_as_glibc)
 {
 	void *a = teach_malloc(0, &ti), *b = teach_malloc(0, &ti);
@@ -463,6 +482,7 @@ int main(void)
 	tcase_add_test(tc, realloc_keeps_contents_shrinks_and_grows_in_place);
 	tcase_add_test(tc, small_requests_come_from_brk_and_large_from_mmap);
 	tcase_add_test(tc, malloc_zero_and_free_null_behave_as_glibc);
+	tcase_add_test(tc, a_program_moving_the_break_itself_does_not_break_the_heap);
 	tcase_add_test(tc, huge_requests_fail_with_enomem_and_leave_the_heap_sound);
 	tcase_add_test(tc, each_misuse_is_reported_and_ignored);
 	tcase_add_test(tc, eight_threads_hammering_at_once);

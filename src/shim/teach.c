@@ -496,9 +496,11 @@ static void *alloc_locked(size_t n, size_t align, struct teach_info *ti)
 	h = take_free(need + extra, ti);
 	if (!h)
 		h = grow(need + extra, ti);
-	if (!h) {
-		errno = ENOMEM;
-		return NULL;
+	if (!h) { /* no heap segment left (the program moved the break too often) */
+		void *p = map_alloc(n, align, ti);
+		if (!p)
+			errno = ENOMEM;
+		return p;
 	}
 	if (extra) {
 		uintptr_t u = ((uintptr_t)payload(h) + align - 1) & ~((uintptr_t)align - 1);
