@@ -420,7 +420,7 @@ static void *do_realloc(struct call c, void *old, size_t n)
 	void *p;
 
 	shim_init();
-	if (use_libc) {
+	if (use_libc && !teach_owns(old)) {
 		int held = order_lock();
 		p = __libc_realloc(old, n);
 		uint64_t seq = reserve();
@@ -474,7 +474,9 @@ API void free(void *p)
 	struct teach_info ti;
 
 	shim_init();
-	if (use_libc) {
+	/* A block made by teach before the shim could read MEMLENS_ALLOC goes
+	 * back to teach. */
+	if (use_libc && !teach_owns(p)) {
 		int held = order_lock();
 		uint64_t seq = reserve(); /* before the real free: see the order lock */
 		__libc_free(p);
@@ -554,7 +556,7 @@ API void *pvalloc(size_t size)
 API size_t malloc_usable_size(void *p)
 {
 	shim_init();
-	if (use_libc) {
+	if (use_libc && !teach_owns(p)) {
 		/* glibc's chunk size word sits just before the block; bit 1 marks
 		 * an mmap'd chunk, which has no neighbour to borrow 8 bytes from. */
 		size_t sz;

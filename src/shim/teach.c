@@ -673,6 +673,16 @@ out:
 	return q;
 }
 
+int teach_owns(const void *p)
+{
+	if (!p || (!nseg && !maps))
+		return 0;
+	lock();
+	int own = seg_of(p) >= 0 || map_find(p) != NULL;
+	unlock();
+	return own;
+}
+
 size_t teach_usable_size(void *p)
 {
 	struct teach_info ti = { 0 };
