@@ -304,6 +304,50 @@ START_TEST(a_ring_for_another_pid_is_left_alone)
 }
 END_TEST
 
+START_TEST(a_program_whose_reader_left_runs_on_without_waiting)
+{
+	struct err e = { 0 };
+	struct ring *r;
+	char fdenv[64];
+	int sync[2], st = 0;
+	pid_t pid;
+
+	find_shim();
+	r = ring_create(16, &e); /* full after 16 records */
+	ck_assert_msg(r, "%s", e.msg);
+	ck_assert_int_eq(pipe(sync), 0);
+	pid = fork();
+	if (pid == 0) {
+		char c;
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);
+		close(sync[1]);
+		if (read(sync[0], &c, 1) != 1)
+			_exit(126);
+		putenv(ring_env(r, fdenv, sizeof(fdenv)));
+		setenv("LD_PRELOAD", shim, 1);
+		execl(TARGET, TARGET, "many", "100000", (char *)NULL);
+		_exit(127);
+	}
+	ring_set_pid(r, pid);
+	close(sync[0]);
+	ck_assert_int_eq(write(sync[1], "g", 1), 1);
+	close(sync[1]);
+	for (int i = 0; i < 500 && ring_pending(r) < 16; i++)
+		usleep(2000);
+	ck_assert_uint_ge(ring_pending(r), 16); /* the program is waiting now */
+	ring_free(r); /* memlens goes away without killing it */
+	for (int i = 0; i < 1000 && waitpid(pid, &st, WNOHANG) == 0; i++)
+		usleep(10000);
+	if (waitpid(pid, &st, WNOHANG) == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		ck_abort_msg("the program still waits for a reader that left");
+	}
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+END_TEST
+
 /* ---- real programs, no tracer: same output as a plain run -------------- */
 
 static int have(const char *prog)
@@ -420,6 +464,7 @@ int main(void)
 	tcase_add_test(ring, step_mode_traps_once_per_record_at_the_published_site);
 	tcase_add_test(ring, children_of_the_traced_program_run_free_and_silent);
 	tcase_add_test(ring, a_ring_for_another_pid_is_left_alone);
+	tcase_add_test(ring, a_program_whose_reader_left_runs_on_without_waiting);
 	suite_add_tcase(s, ring);
 	tcase_set_timeout(real, 120);
 	tcase_add_test(real, api_behaves_as_glibc_documents);
