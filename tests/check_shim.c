@@ -348,6 +348,23 @@ START_TEST(a_program_whose_reader_left_runs_on_without_waiting)
 }
 END_TEST
 
+START_TEST(a_ring_fd_naming_another_file_is_ignored)
+{
+	/* An empty file, /dev/null, a pipe, a closed number, garbage. */
+	const char *cases[] = { "9</tmp/memlens-shim-empty.$$", "9</dev/null", "9<&0", "", "x" };
+
+	find_shim();
+	for (unsigned i = 0; i < 5; i++) {
+		struct run r = tu_sh(20, ": > /tmp/memlens-shim-empty.$$; echo hi | MEMLENS_RING_FD=%s "
+				     "LD_PRELOAD=%s " TARGET " many 1000 %s; rc=$?; rm -f /tmp/memlens-shim-empty.$$; exit $rc",
+				     i == 4 ? "x" : "9", shim, cases[i]);
+		ck_assert_msg(r.status == 0, "case %u: status %d %s", i, r.status, r.err);
+		ck_assert_ptr_nonnull(strstr(r.out, "done 1000"));
+		tu_run_free(&r);
+	}
+}
+END_TEST
+
 /* ---- real programs, no tracer: same output as a plain run -------------- */
 
 static int have(const char *prog)
@@ -465,6 +482,7 @@ int main(void)
 	tcase_add_test(ring, children_of_the_traced_program_run_free_and_silent);
 	tcase_add_test(ring, a_ring_for_another_pid_is_left_alone);
 	tcase_add_test(ring, a_program_whose_reader_left_runs_on_without_waiting);
+	tcase_add_test(ring, a_ring_fd_naming_another_file_is_ignored);
 	suite_add_tcase(s, ring);
 	tcase_set_timeout(real, 120);
 	tcase_add_test(real, api_behaves_as_glibc_documents);
