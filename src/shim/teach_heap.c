@@ -132,9 +132,10 @@ int teach_bin_unlink(struct hdr *h)
 
 struct hdr *teach_take_free(uint64_t need, struct teach_info *ti)
 {
-	unsigned b = bin_of(need);
+	unsigned b = bin_of(need), scanned = 0;
 
-	for (struct fnode *f = bins[b]; f; f = f->next) {
+	/* The bound also stops a loop that a write after free could make. */
+	for (struct fnode *f = bins[b]; f && scanned < 4096; f = f->next, scanned++) {
 		struct hdr *h = hdr_of(f);
 		/* Cheap test while scanning; bin_unlink checks the one taken. */
 		if (((uintptr_t)f & 15) || teach_seg_of(h) < 0) {
