@@ -370,6 +370,28 @@ START_TEST(each_misuse_is_reported_and_ignored)
 }
 END_TEST
 
+START_TEST(writes_after_free_into_the_list_links_do_not_crash)
+{
+	void *keep[8];
+	char *a = teach_malloc(100, &ti), *x = teach_malloc(100, &ti);
+	char *b = teach_malloc(100, &ti), *y = teach_malloc(100, &ti);
+
+	(void)x;
+	(void)y;
+	teach_free(a, &ti);
+	teach_free(b, &ti); /* x and y keep them apart: both wait on one list */
+	memset(a, 0x41, 16);     /* a's links: garbage pointing outside the heap */
+	*(void **)b = (void *)b; /* b's next: itself, a loop */
+	for (int i = 0; i < 8; i++) {   /* the allocator goes on, whatever it finds */
+		keep[i] = teach_malloc(100, &ti);
+		ck_assert_ptr_nonnull(keep[i]);
+		memset(keep[i], 0, 100);
+	}
+	for (int i = 0; i < 8; i++)
+		teach_free(keep[i], &ti);
+}
+END_TEST
+
 /* ---- threads and fork ------------------------------------------------------ */
 
 static void *hammer(void *arg)
@@ -485,6 +507,7 @@ int main(void)
 	tcase_add_test(tc, a_program_moving_the_break_itself_does_not_break_the_heap);
 	tcase_add_test(tc, huge_requests_fail_with_enomem_and_leave_the_heap_sound);
 	tcase_add_test(tc, each_misuse_is_reported_and_ignored);
+	tcase_add_test(tc, writes_after_free_into_the_list_links_do_not_crash);
 	tcase_add_test(tc, eight_threads_hammering_at_once);
 	tcase_add_test(tc, three_hundred_forks_from_a_thread_while_others_allocate);
 	suite_add_tcase(s, tc);
