@@ -290,6 +290,28 @@ START_TEST(children_of_the_traced_program_run_free_and_silent)
 }
 END_TEST
 
+START_TEST(an_exec_with_the_same_pid_goes_on_in_the_same_ring)
+{
+	char *argv[] = { TARGET, "exec", NULL };
+	struct traced t;
+	long before = -1, after = 0;
+
+	run_traced(&t, "teach", 0, 0, 0, argv);
+	ck_assert_int_eq(t.status, 0);
+	ck_assert_ptr_nonnull(strstr(t.out, "done 10"));
+	assert_in_order(&t);
+	for (size_t i = 0; i < t.n; i++) {
+		if (t.rec[i].kind == RING_MALLOC && t.rec[i].args[0] == 4242)
+			before = (long)i;
+		if (t.rec[i].kind == RING_MALLOC && t.rec[i].args[0] == 777 && before >= 0)
+			after++;
+	}
+	ck_assert_int_ge(before, 0);
+	ck_assert_int_eq(after, 10); /* the new image's calls, after the old one's */
+	traced_free(&t);
+}
+END_TEST
+
 START_TEST(a_ring_for_another_pid_is_left_alone)
 {
 	char *argv[] = { TARGET, "many", "1000", NULL };
@@ -481,6 +503,7 @@ int main(void)
 	tcase_add_test(ring, step_mode_traps_once_per_record_at_the_published_site);
 	tcase_add_test(ring, children_of_the_traced_program_run_free_and_silent);
 	tcase_add_test(ring, a_ring_for_another_pid_is_left_alone);
+	tcase_add_test(ring, an_exec_with_the_same_pid_goes_on_in_the_same_ring);
 	tcase_add_test(ring, a_program_whose_reader_left_runs_on_without_waiting);
 	tcase_add_test(ring, a_ring_fd_naming_another_file_is_ignored);
 	suite_add_tcase(s, ring);
