@@ -98,7 +98,7 @@ int ring_attach_check(const void *map, size_t len, struct err *e)
 		return err_set(e, ERR_INPUT, "event ring: records of %u bytes, expected %zu",
 			       h->record_size, sizeof(struct ring_record));
 	if (h->capacity < 2 || (h->capacity & (h->capacity - 1)) ||
-	    h->capacity > (len - RING_HEADER_SIZE) / sizeof(struct ring_slot))
+	    h->capacity > (len - RING_HEADER_SIZE) / sizeof(struct ring_record))
 		return err_set(e, ERR_INPUT, "event ring: capacity %llu does not fit %zu bytes",
 			       (unsigned long long)h->capacity, len);
 	return 0;
@@ -196,22 +196,25 @@ size_t ring_drain(struct ring *r, size_t max, ring_cb cb, void *arg)
 	size_t n = 0;
 
 	while (!max || n < max) {
-		struct ring_slot *s = ring_slot_at(h, t);
+		struct ring_record *s = ring_slot_at(h, t);
 		struct ring_record rec;
 		int stop;
 
-		if (atomic_load_explicit(&s->ready, memory_order_acquire) != t + 1)
+		if (!ring_slot_ready(s, t))
 			break;
-		rec = s->rec;
-		atomic_store_explicit(&s->ready, 0, memory_order_relaxed);
+		rec = *s;
+		rec.ready = 0;
 		t++;
-		/* Release: the producer of seq t-1+capacity may now write. */
-		atomic_store_explicit(&h->tail, t, memory_order_release);
 		n++;
+		/* Release, in batches: the producers of the next lap may write
+		 * these slots once they see the new tail. */
+		if ((n & 63) == 0)
+			atomic_store_explicit(&h->tail, t, memory_order_release);
 		stop = cb(&rec, arg);
 		if (stop)
 			break;
 	}
+	atomic_store_explicit(&h->tail, t, memory_order_release);
 	return n;
 }
 
