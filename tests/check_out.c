@@ -55,6 +55,7 @@ static char *write_all_kinds(size_t *len)
 				.mode = "run", .layout = layout_cb, .layout_arg = "tests/prog" };
 	struct model_site s1 = { .addr = 0x401136, .func = "push", .func_off = 0x1c, .file = "list.c", .line = 17 };
 	struct model_site s2 = { .addr = 0x7ffff7e4a123, .object = "libc.so.6", .func_off = 0x2a123 };
+	struct model_site s3 = { .addr = 1, .func = "we\"ird\\ \n\t\r\x01\x7f \xc3\xa9", .file = "/" };
 	struct model_region r[2] = {
 		{ .start = 0x400000, .end = 0x401000, .kind = MR_TEXT, .perms = "r-xp", .name = "prog" },
 		{ .start = 0x405000, .end = 0x426000, .kind = MR_HEAP, .perms = "rw-p", .name = "[heap]" },
@@ -75,7 +76,10 @@ static char *write_all_kinds(size_t *len)
 	e.sp = 0x7fffffffe000;
 	e.stack_depth = 312;
 	EMIT(e);
-	EMIT(ev(MEV_CALLOC, 3, 8, 0x406000));
+	e = ev(MEV_CALLOC, 3, 8, 0x406000);
+	e.site = model_site_intern(m, &s3);
+	e.tid = -5;
+	EMIT(e);
 	e = ev(MEV_REALLOC, 0x406000, 64, 0x407000);
 	e.site = model_site_intern(m, &s2);
 	EMIT(e);
@@ -187,7 +191,8 @@ START_TEST(write_read_write_gives_identical_json)
 	ck_assert_ptr_nonnull(strstr(a, "\"size\":40,\"result\":4214800,\"site\":{\"addr\":4198710,\"func\":\"push\","
 				     "\"func_off\":28,\"file\":\"list.c\",\"line\":17}"));
 	ck_assert_ptr_nonnull(strstr(a, "\"type\":\"calloc\",\"seq\":"));
-	ck_assert_ptr_nonnull(strstr(a, "\"nmemb\":3,\"size\":8"));
+	ck_assert_ptr_nonnull(strstr(a, "\"tid\":-5,\"nmemb\":3,\"size\":8"));
+	ck_assert_ptr_nonnull(strstr(a, "\"func\":\"we\\\"ird\\\\ \\n\\t\\r\\u0001\\u007f \xc3\xa9\""));
 	ck_assert_ptr_nonnull(strstr(a, "\"type\":\"posix_memalign\""));
 	ck_assert_ptr_nonnull(strstr(a, "\"alignment\":64,\"size\":100"));
 	ck_assert_ptr_nonnull(strstr(a, "\"kind\":\"double_free\",\"call\":\"free\",\"ptr\":4227072"));

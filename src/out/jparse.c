@@ -315,8 +315,10 @@ uint32_t jobj_get(const struct jdoc *d, uint32_t obj, const char *key)
 {
 	if (obj == JNONE || d->v[obj].type != JT_OBJ)
 		return JNONE;
-	for (uint32_t c = d->v[obj].first; c != JNONE; c = d->v[c].next)
-		if (strcmp(d->sb + d->v[c].key, key) == 0)
+	for (uint32_t c = d->v[obj].first; c != JNONE; c = d->v[c].next) {
+		const char *k = d->sb + d->v[c].key;
+		if (k[0] == key[0] && strcmp(k, key) == 0)
 			return c;
+	}
 	return JNONE;
 }
