@@ -381,6 +381,21 @@ START_TEST(replay_text_of_the_fixture_prints_the_expected_log)
 }
 END_TEST
 
+START_TEST(replay_text_of_the_teach_fixture_prints_the_expected_log)
+{
+	struct run r = tu_sh(20, "%s replay --text tests/data/teach.jsonl", tu_memlens());
+	char *want = tu_slurp("tests/data/teach.txt");
+
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, want);
+	ck_assert_ptr_nonnull(strstr(r.out, "#4  malloc(16) = 0x555555555010  in main (heap.c:11)  heap 116 B in use"));
+	ck_assert_ptr_nonnull(strstr(r.out, "allocator:    break moved +0 B, mmap'd blocks 200 KiB at most\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "exit:         status 0\n"));
+	tu_run_free(&r);
+	free(want);
+}
+END_TEST
+
 START_TEST(replay_json_twice_is_identical)
 {
 	struct run a = tu_sh(20, "%s replay --json tests/data/list.jsonl > /tmp/memlens-check-out-$$.jsonl && "
@@ -426,6 +441,46 @@ START_TEST(replay_of_a_malformed_file_exits_1_with_the_line)
 }
 END_TEST
 
+/* Every prefix of the fixtures, and copies with one byte changed, must be
+ * read to the end or refused with a message: never a crash (the asan
+ * build checks memory too; tests/fuzz/fuzz_trace.c goes further). */
+START_TEST(damaged_fixtures_never_crash_the_reader)
+{
+	const char *files[] = { "tests/data/list.jsonl", "tests/data/teach.jsonl" };
+	int refused = 0, read = 0;
+
+	for (size_t fi = 0; fi < 2; fi++) {
+		char *text = tu_slurp(files[fi]);
+		size_t len = strlen(text);
+		for (size_t cut = 0; cut <= len; cut += 7) {
+			char *t = strndup(text, cut);
+			struct err e = { 0 };
+			char *r = rewrite(t, &e, cut % 2 == 0);
+			if (r) {
+				read++;
+			} else {
+				refused++;
+				if (strncmp(e.msg, "t.jsonl:", 8) != 0)
+					ck_abort_msg("message without file:line: %s", e.msg);
+			}
+			free(r);
+			free(t);
+		}
+		for (size_t at = 0; at < len; at += 13) {
+			static const char subst[] = "\"{}[],:0-9x\\\n";
+			char *t = strdup(text);
+			struct err e = { 0 };
+			t[at] = subst[at % (sizeof(subst) - 1)];
+			free(rewrite(t, &e, true));
+			free(t);
+		}
+		free(text);
+	}
+	ck_assert_int_gt(refused, 10);
+	ck_assert_int_gt(read, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("out");
@@ -439,7 +494,9 @@ int main(void)
 	tcase_add_test(t, parser_decodes_escapes_and_keeps_spans);
 	tcase_add_test(t, replay_text_of_the_fixture_prints_the_expected_log);
 	tcase_add_test(t, replay_json_twice_is_identical);
+	tcase_add_test(t, replay_text_of_the_teach_fixture_prints_the_expected_log);
 	tcase_add_test(t, replay_of_a_malformed_file_exits_1_with_the_line);
+	tcase_add_test(t, damaged_fixtures_never_crash_the_reader);
 	suite_add_tcase(s, t);
 	return tu_main(s);
 }

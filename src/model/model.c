@@ -280,7 +280,11 @@ static void brk_moves(struct model *m, const struct model_event *ev, size_t k)
 {
 	if (!(ev->flags & RING_F_TEACH) || !ev->brk)
 		return;
-	if (m->ebrk && ev->brk > m->ebrk)
+	if (!m->ebrk && ev->block && ev->block < ev->brk && !(ev->flags & RING_F_MMAP))
+		/* the first break seen: the heap up to it is the allocator's,
+		 * from the block it hands out now (about to be taken) */
+		fs_add(m, ev->block, ev->brk, true, k);
+	else if (m->ebrk && ev->brk > m->ebrk)
 		fs_add(m, m->ebrk, ev->brk, true, k);
 	else if (m->ebrk && ev->brk < m->ebrk)
 		fs_sub(m, ev->brk, m->ebrk, k);
