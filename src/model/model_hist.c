@@ -200,8 +200,9 @@ int model_seek(struct model *m, size_t k, struct err *e)
 		m->broken = true;
 		return err_set(e, ERR_INTERNAL, "model: out of memory");
 	}
-	for (size_t i = m->cur; i < k; i++)
-		model_step(m, i, &m->ev[i], m->chg + m->chg_off[i], m->chg_off[i + 1] - m->chg_off[i]);
+	for (size_t i = m->cur; i < k; i++) /* (m->chg is NULL while no event changed a block) */
+		model_step(m, i, &m->ev[i], m->chg ? m->chg + m->chg_off[i] : NULL,
+			   m->chg_off[i + 1] - m->chg_off[i]);
 	m->cur = k;
 	m->view_ok = false;
 	if (m->broken)
