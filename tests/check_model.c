@@ -449,6 +449,24 @@ START_TEST(seek_rebuilds_the_state_at_any_event_in_both_directions)
 }
 END_TEST
 
+/* Found by fuzz_trace: a history whose events never touched a block. */
+START_TEST(seek_through_a_history_without_blocks)
+{
+	struct model *m = hist();
+	struct model_event e = ev(MEV_ERROR, RING_FREE, 0x10, 0);
+
+	e.error = RING_ERR_INVALID_FREE;
+	apply(m, e);
+	apply(m, ev(MEV_FREE, 0, 0, 0));
+	seek(m, 0);
+	ck_assert_uint_eq(model_stats(m)->errors, 0);
+	seek(m, 2);
+	ck_assert_uint_eq(model_stats(m)->errors, 1);
+	ck_assert_uint_eq(model_stats(m)->free_null, 1);
+	model_free(m);
+}
+END_TEST
+
 START_TEST(seek_past_the_end_fails_cleanly)
 {
 	struct model *m = hist();
@@ -531,6 +549,7 @@ int main(void)
 	tcase_add_test(t, exec_drops_blocks_and_exit_and_signal_are_found);
 	tcase_add_test(t, seek_rebuilds_the_state_at_any_event_in_both_directions);
 	tcase_add_test(t, seek_past_the_end_fails_cleanly);
+	tcase_add_test(t, seek_through_a_history_without_blocks);
 	tcase_add_test(t, without_history_memory_stays_bounded);
 	tcase_add_test(t, block_before_finds_the_block_an_overrun_left);
 	suite_add_tcase(s, t);
