@@ -12,6 +12,8 @@
 static const struct cli_cmd cmds[] = {
 	{ "layout", cmd_layout, "layout [--json] PROGRAM",
 	  "show the segments, sections and globals of an ELF file" },
+	{ "replay", cmd_replay, "replay [--text [-q] | --json] FILE",
+	  "print a trace file again as the event log and summary, or as JSON" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -35,6 +37,9 @@ void cli_usage(FILE *f)
 		   "  -h, --help      show this help and exit\n"
 		   "  -V, --version   show the version and exit\n"
 		   "      --json      (layout) print one JSON object instead of text\n"
+		   "      --text      (replay) print the event log and summary of a trace file\n"
+		   "                  (replay --json: the trace again as JSON Lines)\n"
+		   "  -q, --quiet     (replay --text) print the summary only\n"
 		   "\nExit status: 0 success, 1 a problem with the input or usage,\n"
 		   "2 memlens itself failed.  See memlens(1).\n");
 }
