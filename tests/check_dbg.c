@@ -774,6 +774,62 @@ START_TEST(a_stack_overflow_unwinds_to_its_depth)
 }
 END_TEST
 
+/* A thread's stack: the breakpoint is hit by a thread other than the
+ * main one; its stack unwinds from its own registers down to clone. */
+START_TEST(a_thread_stack_unwinds_from_its_own_registers)
+{
+	char *argv[] = { "samples/threads", NULL };
+	struct err e = { 0 };
+	struct th t;
+	struct user_regs_struct r;
+	struct dbg_stack st;
+	struct dbg *h;
+	int line = src_line("samples/threads.c", "blocks[i][0] = id * 100 + i;");
+	int bp, status, found = 0;
+	pid_t w;
+
+	ck_assert_int_eq(th_start(&t, argv), 0);
+	ptrace(PTRACE_SETOPTIONS, t.pid, 0, PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE);
+	h = dbg_open_pid(t.pid, &e);
+	ck_assert_msg(h, "%s", e.msg);
+	bp = th_break(&t, dbg_line_addr(h, "threads.c", line));
+	ck_assert_int_ge(bp, 0);
+	ptrace(PTRACE_CONT, t.pid, 0, 0);
+	while (!found && (w = waitpid(-1, &status, __WALL)) > 0) {
+		if (!WIFSTOPPED(status))
+			break;
+		if (WSTOPSIG(status) == SIGTRAP && w != t.pid &&
+		    ptrace(PTRACE_GETREGS, w, 0, &r) == 0 && r.rip - 1 == t.bp_addr[bp]) {
+			r.rip--;
+			ck_assert_int_eq(dbg_refresh(h, &e), 0);
+			dbg_set_reader(h, th_read, &t);
+			ck_assert_int_eq(dbg_stack(h, w, &r, DBG_LOCALS, 0, &st, &e), 0);
+			found = 1;
+			break;
+		}
+		/* Clone events, new threads' SIGSTOP: let them run on. */
+		ptrace(PTRACE_CONT, w, 0, WSTOPSIG(status) == SIGSTOP ||
+		       WSTOPSIG(status) == SIGTRAP ? 0 : WSTOPSIG(status));
+	}
+	ck_assert(found);
+	ck_assert_str_eq(st.frames[0].func, "worker");
+	ck_assert_int_eq(st.frames[0].line, line);
+	ck_assert(strcmp(local_named(&st.frames[0], "id")->value, "0") == 0 ||
+		  strcmp(local_named(&st.frames[0], "id")->value, "1") == 0);
+	ck_value(&st.frames[0], "i", "0");
+	ck_assert_uint_ge(st.n, 2);
+	ck_assert_str_eq(st.frames[1].func, "start_thread");
+	/* Not the main thread's stack: the thread's sp is far below it. */
+	ck_assert_uint_lt(st.frames[0].sp, r.rsp + 4096);
+	for (size_t i = 0; i < st.n; i++)
+		ck_assert_msg(!st.frames[i].func || strcmp(st.frames[i].func, "main") != 0,
+			      "a thread's stack has no main");
+	dbg_stack_free(&st);
+	th_kill(&t); /* SIGKILL takes every thread; all are reaped */
+	dbg_close(h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("dbg");
@@ -792,6 +848,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, frames_json_has_the_documented_fields);
 	tcase_add_test(tc, pointer_labels_name_what_they_point_to);
 	tcase_add_test(tc, a_stack_overflow_unwinds_to_its_depth);
+	tcase_add_test(tc, a_thread_stack_unwinds_from_its_own_registers);
 	suite_add_tcase(s, tc);
 	return s;
 }
