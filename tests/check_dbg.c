@@ -829,6 +829,56 @@ START_TEST(a_thread_stack_unwinds_from_its_own_registers)
 }
 END_TEST
 
+/* C++: names are demangled, and each allocation made by new or by the
+ * vector leads back to a line of the program that says so. */
+START_TEST(cxx_names_are_demangled_and_lead_to_the_line)
+{
+	char *argv[] = { "samples/cpp_new", NULL };
+	const char *src = "samples/cpp_new.cpp";
+	struct err e = { 0 };
+	struct th t;
+	struct user_regs_struct r;
+	struct dbg_stack st;
+	struct dbg *h;
+	int bp, std = 0, own = 0;
+
+	ck_assert_int_eq(th_start(&t, argv), 0);
+	h = dbg_open_pid(t.pid, &e);
+	ck_assert_msg(h, "%s", e.msg);
+	ck_assert_int_ge(th_break(&t, dbg_func_at(h, dbg_symbol_addr(h, "main"))->body), 0);
+	ck_assert_int_eq(th_cont(&t, &r), 0);
+	ck_assert_int_eq(dbg_refresh(h, &e), 0);
+	dbg_set_reader(h, th_read, &t);
+	t.nbp = 0;
+	bp = th_break(&t, dbg_symbol_addr(h, "malloc"));
+	while (th_cont(&t, &r) == bp) {
+		ck_assert_int_eq(dbg_stack(h, t.pid, &r, 0, 0, &st, &e), 0);
+		for (size_t k = 0; k < st.n; k++) {
+			const struct dbg_frame *f = &st.frames[k];
+			if (f->func && strncmp(f->func, "std::", 5) == 0)
+				std++;
+			ck_assert_msg(!f->func || strncmp(f->func, "_Z", 2) != 0, "%s", f->func);
+			if (f->own && f->file && strcmp(base(f->file), base(src)) == 0) {
+				char *text = src_text(src, f->line);
+				/* printf's first call allocates stdout's buffer. */
+				ck_assert_msg(strstr(text, "new ") || strstr(text, "push_back") ||
+					      strstr(text, "printf"),
+					      "line %d: %s", f->line, text);
+				free(text);
+				own++;
+				break;
+			}
+		}
+		dbg_stack_free(&st);
+		th_rearm(&t, bp);
+	}
+	ck_assert_int_ge(own, 2 + 5); /* new Point, new int[16], 5 vector buffers */
+	ck_assert_int_gt(std, 0);
+	th_kill(&t);
+	dbg_close(h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("dbg");
@@ -848,6 +898,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, pointer_labels_name_what_they_point_to);
 	tcase_add_test(tc, a_stack_overflow_unwinds_to_its_depth);
 	tcase_add_test(tc, a_thread_stack_unwinds_from_its_own_registers);
+	tcase_add_test(tc, cxx_names_are_demangled_and_lead_to_the_line);
 	suite_add_tcase(s, tc);
 	return s;
 }

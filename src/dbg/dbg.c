@@ -5,6 +5,7 @@
 
 #include <dwarf.h>
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -291,6 +292,45 @@ void dbg_pages(struct dbg *h, bool on)
 			h->pages[i].base = 0;
 }
 
+/* ---- C++ names ----------------------------------------------------------- */
+
+typedef char *(*demangle_fn)(const char *, char *, size_t *, int *);
+
+/* libstdc++'s demangler, found at run time so memlens links no C++
+ * runtime; without it names stay mangled. */
+static demangle_fn demangler(void)
+{
+	static demangle_fn fn;
+	static bool tried;
+
+	if (!tried) {
+		void *lib = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
+		tried = true;
+		if (lib)
+			fn = (demangle_fn)(uintptr_t)dlsym(lib, "__cxa_demangle");
+	}
+	return fn;
+}
+
+const char *dbg_plain_name(struct dbg *h, const char *name)
+{
+	char plain[256], *dem;
+	demangle_fn fn;
+	int st = -1;
+	const char *out;
+
+	if (!name)
+		return NULL;
+	/* "__libc_start_main@@GLIBC_2.34" -> "__libc_start_main" */
+	snprintf(plain, sizeof(plain), "%.*s", (int)strcspn(name, "@"), name);
+	if (strncmp(plain, "_Z", 2) != 0 || !(fn = demangler()))
+		return dbg_intern(h, plain[0] ? plain : name);
+	dem = fn(plain, NULL, NULL, &st);
+	out = dbg_intern(h, st == 0 && dem ? dem : plain);
+	free(dem);
+	return out;
+}
+
 /* ---- call sites ---------------------------------------------------------- */
 
 static const char *base_name(const char *p)
@@ -321,10 +361,7 @@ static void resolve(struct dbg *h, uint64_t addr, bool adjust,
 		s->object = dbg_intern(h, base_name(modname));
 	name = dwfl_module_addrinfo(mod, look, &off, &sym, NULL, NULL, NULL);
 	if (name) {
-		char plain[256];
-		/* "__libc_start_main@@GLIBC_2.34" -> "__libc_start_main" */
-		snprintf(plain, sizeof(plain), "%.*s", (int)strcspn(name, "@"), name);
-		s->func = dbg_intern(h, plain[0] ? plain : name);
+		s->func = dbg_plain_name(h, name);
 		s->func_off = off + (look != addr ? 1 : 0);
 	} else {
 		/* Stripped: library (or program) + offset from its load start. */

@@ -149,7 +149,8 @@ struct dbg_frame {
 	uint64_t size;       /* cfa - sp, 0 when the CFA is unknown */
 	const char *func, *file, *object;
 	int line;
-	bool own;            /* code of the main program (not a library) */
+	bool own;            /* the main program's own code (not a library, not a
+	                        system header's inline or template code) */
 	const char *note;    /* e.g. "no debug info: locals unavailable" */
 	struct dbg_local *locals;
 	size_t nlocals;
