@@ -104,7 +104,8 @@ static struct dbg *new_handle(const Dwfl_Callbacks *cb, struct err *e)
 	return h;
 }
 
-/* Finds the module whose main file is the program (h->exe). */
+/* Finds the module whose main file is the program (h->exe), and hashes
+ * the module list so a refresh that changed nothing keeps the caches. */
 static int find_main(Dwfl_Module *mod, void **ud, const char *name,
 		     Dwarf_Addr start, void *arg)
 {
@@ -112,11 +113,10 @@ static int find_main(Dwfl_Module *mod, void **ud, const char *name,
 	char real[PATH_MAX];
 
 	(void)ud;
-	(void)start;
-	if (name && h->exe && realpath(name, real) && strcmp(real, h->exe) == 0) {
+	h->mod_hash = (h->mod_hash ^ (name ? hash_str(name) : 0) ^ start) * 1099511628211ull;
+	if (!h->main_mod && name && h->exe && realpath(name, real) &&
+	    strcmp(real, h->exe) == 0)
 		h->main_mod = mod;
-		return DWARF_CB_ABORT;
-	}
 	return DWARF_CB_OK;
 }
 
@@ -143,6 +143,7 @@ static int report_pid(struct dbg *h, struct err *e)
 	if (dwfl_report_end(h->dwfl, NULL, NULL) != 0)
 		return err_set(e, ERR_INTERNAL, "debug info: %s", dwfl_errmsg(-1));
 	h->main_mod = NULL;
+	h->mod_hash = 0;
 	dwfl_getmodules(h->dwfl, find_main, h, 0);
 	return 0;
 }
@@ -239,10 +240,19 @@ void dbg_set_reader(struct dbg *h, dbg_read_fn fn, void *ctx)
 
 int dbg_refresh(struct dbg *h, struct err *e)
 {
-	dbg_cache_clear(h);
-	if (!h->pid)
+	uint64_t before = h->mod_hash;
+	int rc;
+
+	if (!h->pid) {
+		dbg_cache_clear(h);
 		return 0;
-	return report_pid(h, e);
+	}
+	/* dwfl keeps the modules that did not change (and their DWARF), so
+	 * the caches stay valid unless the list of modules changed. */
+	rc = report_pid(h, e);
+	if (rc != 0 || h->mod_hash != before)
+		dbg_cache_clear(h);
+	return rc;
 }
 
 bool dbg_has_debuginfo(const struct dbg *h)

@@ -53,6 +53,7 @@ struct dbg {
 	Dwfl *dwfl;
 	pid_t pid;             /* 0 for a file handle */
 	Dwfl_Module *main_mod;
+	uint64_t mod_hash;     /* of the module list (names, starts) */
 	char *exe;             /* path of the main program */
 	dbg_read_fn read;
 	void *rctx;
