@@ -142,6 +142,12 @@ static int on_record(const struct ring_record *r, void *arg)
 		t->regions_dirty = true;
 	else if (r->result && !trace_addr_known(t, r->result))
 		t->regions_dirty = true;
+	if (t->o.step && !(r->flags & RING_F_EARLY)) {
+		/* the shim traps once after each record it publishes */
+		struct trace_thread *th = trace_thread_get(t, r->tid, false);
+		if (th)
+			th->untrapped++;
+	}
 	if (t->nbig && (r->kind == RING_FREE || r->kind == RING_REALLOC) && r->args[0])
 		big_forget(t, r->args[0]);
 	if (r->result && r->kind != RING_FREE && alloc_size(r) >= BIG_BLOCK)
@@ -252,6 +258,7 @@ int trace_handle_exec(struct trace *t, pid_t tid, struct err *e)
 		t->memfd = -1;
 	}
 	trace_sites_reset(t);
+	trace_libs_reset(t);
 	trace_dbg_close(t);
 	trace_bp_reset(t);
 	if (t->elf && !elfmap_facts(t->elf)->interp &&
@@ -337,11 +344,27 @@ static int on_trap(struct trace *t, pid_t tid, struct err *e)
 	siginfo_t si;
 	int r;
 
+	if (t->ring && t->o.step) {
+		/* fast path: a record of this thread just arrived, so this is the
+		 * shim's trap after it (no registers to read) */
+		struct trace_thread *th;
+		drain(t);
+		th = trace_thread_get(t, tid, false);
+		if (th && th->untrapped) {
+			th->untrapped--;
+			hold(t, tid, 0);
+			return 0;
+		}
+	}
 	memset(&si, 0, sizeof(si));
 	if (ptrace(PTRACE_GETSIGINFO, tid, 0, &si) == 0 && si.si_code == SI_KERNEL &&
 	    ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0) {
 		if (t->ring && regs.rip - 1 == ring_trap_addr(t->ring) && regs.rip > 1) {
+			struct trace_thread *th;
 			drain(t); /* the shim's trap: the event is in the ring */
+			th = trace_thread_get(t, tid, false);
+			if (th && th->untrapped)
+				th->untrapped--;
 			hold(t, tid, 0);
 			return 0;
 		}

@@ -19,6 +19,66 @@ static size_t slot_of(uint64_t a, size_t cap)
 	return (size_t)a & (cap - 1);
 }
 
+/* The library mapped at addr, from /proc/PID/maps (its path and the start
+ * of its offset-0 mapping), opened once per trace. */
+static struct trace_lib *lib_at(struct trace *t, uint64_t addr)
+{
+	char p[64], line[4608], path[4096] = "";
+	unsigned long long a, b, off;
+	uint64_t base = 0;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "/proc/%d/maps", (int)t->pid);
+	f = fopen(p, "re");
+	if (!f)
+		return NULL;
+	while (fgets(line, sizeof(line), f)) {
+		char perms[8], dev[16], name[4096];
+		unsigned long long ino;
+		if (sscanf(line, "%llx-%llx %7s %llx %15s %llu %4095s", &a, &b, perms, &off, dev,
+			   &ino, name) != 7)
+			continue;
+		if (addr >= a && addr < b)
+			snprintf(path, sizeof(path), "%s", name);
+	}
+	rewind(f);
+	while (path[0] && fgets(line, sizeof(line), f)) {
+		char perms[8], dev[16], name[4096];
+		unsigned long long ino;
+		if (sscanf(line, "%llx-%llx %7s %llx %15s %llu %4095s", &a, &b, perms, &off, dev,
+			   &ino, name) == 7 && off == 0 && strcmp(name, path) == 0) {
+			base = a;
+			break;
+		}
+	}
+	fclose(f);
+	if (!path[0] || !base)
+		return NULL;
+	for (size_t i = 0; i < t->nlibs; i++)
+		if (t->libs[i].base == base && strcmp(t->libs[i].path, path) == 0)
+			return &t->libs[i];
+	if (t->nlibs == sizeof(t->libs) / sizeof(t->libs[0]))
+		return NULL;
+	struct trace_lib *l = &t->libs[t->nlibs];
+	struct err e = { 0 };
+	l->path = strdup(path);
+	if (!l->path)
+		return NULL;
+	l->base = base;
+	l->elf = elfmap_open(path, &e);
+	t->nlibs++;
+	return l;
+}
+
+void trace_libs_reset(struct trace *t)
+{
+	for (size_t i = 0; i < t->nlibs; i++) {
+		free(t->libs[i].path);
+		elfmap_close(t->libs[i].elf);
+	}
+	t->nlibs = 0;
+}
+
 void trace_sites_reset(struct trace *t)
 {
 	free(t->site_key);
@@ -106,7 +166,9 @@ struct dbg *trace_dbg(struct trace *t)
 static void symbolize(struct trace *t, uint64_t addr, struct model_site *s)
 {
 	const struct model_region *r = region_of(t, addr);
-	struct dbg *d = dbg_of(t);
+	/* debug info for the program's own code only: a library's (libc's
+	 * compressed DWARF) costs 100+ ms to load, and its symbols say enough */
+	struct dbg *d = r && r->kind == MR_TEXT ? dbg_of(t) : NULL;
 
 	memset(s, 0, sizeof(*s));
 	s->addr = addr;
@@ -130,8 +192,15 @@ static void symbolize(struct trace *t, uint64_t addr, struct model_site *s)
 		for (size_t i = 0; i < t->nregs; i++)
 			if (strcmp(t->regs[i].name, r->name) == 0 && t->regs[i].start < base)
 				base = t->regs[i].start;
+		struct trace_lib *l = lib_at(t, addr);
+		const struct elfmap_symbol *sym = l && l->elf ?
+			elfmap_symbol_at(l->elf, addr - l->base) : NULL;
 		s->object = r->name;
-		s->func_off = addr - base;
+		s->func_off = addr - (l ? l->base : base);
+		if (sym && sym->type == ELFMAP_SYM_FUNC) {
+			s->func = sym->name;
+			s->func_off = addr - l->base - sym->addr;
+		}
 	}
 }
 

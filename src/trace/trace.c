@@ -459,6 +459,7 @@ void trace_free(struct trace *t)
 	if (t->memfd >= 0)
 		close(t->memfd);
 	trace_dbg_close(t);
+	trace_libs_reset(t);
 	ring_free(t->ring);
 	elfmap_close(t->elf);
 	for (size_t i = 0; t->argv && t->argv[i]; i++)

@@ -21,6 +21,7 @@ struct trace_thread {
 	int resume_sig;     /* signal to deliver when resumed */
 	bool new_thread;    /* its first stop is the initial one: swallow it */
 	bool listening;     /* in a group-stop (PTRACE_LISTEN) */
+	unsigned untrapped; /* step mode: its records drained, their traps not yet seen */
 	/* static binaries: an allocator call in progress (one level deep) */
 	bool in_call;
 	uint16_t call_kind;
@@ -88,6 +89,14 @@ struct trace {
 	unsigned regions_gen;   /* bumped on every new region snapshot */
 	unsigned dbg_gen;       /* regions_gen the dbg modules were read at */
 
+	/* libraries seen at call sites: their symbols name the function */
+	struct trace_lib {
+		char *path;
+		uint64_t base;      /* where its offset-0 mapping starts */
+		struct elfmap *elf; /* NULL when it cannot be read */
+	} libs[32];
+	size_t nlibs;
+
 	char *notes[16];
 	size_t nnotes;
 	int memfd;              /* /proc/PID/mem, for breakpoints */
@@ -114,6 +123,8 @@ void trace_explain_refusal(pid_t child, int errnum, struct err *e);
 /* site.c */
 uint32_t trace_site_of(struct trace *t, uint64_t addr);
 void trace_sites_reset(struct trace *t);
+/* Closes the libraries' symbol tables (at exec and at the end). */
+void trace_libs_reset(struct trace *t);
 /* Closes the debug info of the image (at exec and at the end). */
 void trace_dbg_close(struct trace *t);
 
