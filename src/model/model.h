@@ -10,6 +10,24 @@
 #ifndef MEMLENS_MODEL_MODEL_H
 #define MEMLENS_MODEL_MODEL_H
 
+/* How events change the blocks (the rules the producers rely on):
+ *  - an allocation call with result != 0 makes a new block of the requested
+ *    size (calloc: nmemb*size; aligned ones: args[1]; reallocarray: n*size);
+ *  - free(p) frees the live block at p; free(NULL) only counts (free_null);
+ *  - realloc(NULL, n) is an allocation; realloc(p, 0) returning NULL frees
+ *    p; realloc returning p keeps the block (same id, new size); returning
+ *    another pointer frees p and makes a new block; returning NULL with
+ *    n > 0 changes nothing (the call failed);
+ *  - MEV_EXEC drops every block (a new image; not counted as frees);
+ *  - teach mode (flags & RING_F_TEACH): `block`/`block_size` are the block
+ *    handed out, header included; the free chunks are the heap between
+ *    brk_start and brk not covered by blocks: the break moving up adds free
+ *    space, an allocation takes its block out, a free puts its block back
+ *    (merged with touching chunks when RING_F_COALESCED is set);
+ *  - any event with stack_depth != 0 sets the stack depth (and the max);
+ *    any event with brk != 0 sets the break.
+ * MEV_EXIT: result = exit status, or code = 1 and error = signo when killed. */
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -47,12 +65,17 @@ enum model_ev_type model_ev_parse(const char *name);
 /* True for the allocator calls (MEV_MALLOC .. MEV_PVALLOC). */
 bool model_ev_is_alloc_call(enum model_ev_type t);
 
+struct model_event;
+/* The size an allocator call asked for (calloc: nmemb*size, saturating). */
+uint64_t model_ev_request(const struct model_event *ev);
+
 /* A call site, interned in the model's site table; events refer to it by
  * index.  Index 0 is "unknown". */
 struct model_site {
 	uint64_t addr;       /* return address in the caller */
 	const char *func;    /* function name, or NULL */
-	uint64_t func_off;   /* addr - function start, when func is known */
+	uint64_t func_off;   /* addr - function start, when func is known;
+	                        else addr - object base, when object is known */
 	const char *file;    /* source file from debug info, or NULL */
 	int line;            /* source line, or 0 */
 	const char *object;  /* "libc.so.6" when outside the program, or NULL */
@@ -111,11 +134,16 @@ struct model_block {
 	uint64_t hdr;        /* teach: header address (block start), else 0 */
 	uint32_t id;         /* #id: 1, 2, 3 ... in allocation order */
 	uint32_t alloc_ev;   /* index of the event that allocated it */
-	uint32_t free_ev;    /* index of the event that freed it, or UINT32_MAX */
-	uint8_t state;       /* enum model_block_state */
+	uint32_t free_ev;    /* index of the event that freed it, or UINT32_MAX
+	                        (also UINT32_MAX when freed after the cursor) */
+	uint32_t alloc_site; /* site of the allocating call (0 unknown) */
+	uint32_t free_site;  /* site of the freeing call, when freed */
+	uint8_t state;       /* enum model_block_state, as seen at the cursor */
 	uint8_t mmapped;     /* served by its own mmap */
-	uint16_t pad;
+	uint16_t vflags;     /* internal bookkeeping of the history; ignore */
 };
+/* Free chunks (MB_FREE_CHUNK, teach mode) have id 0, addr = hdr = the chunk
+ * start and size = usable = its length. */
 
 /* ---- Counters -------------------------------------------------------- */
 
@@ -134,7 +162,29 @@ struct model_stats {
 	uint64_t errors;          /* MEV_ERROR events */
 	uint64_t stack_depth;     /* at the cursor */
 	uint64_t stack_max;       /* deepest so far */
+	/* Appended (keep the fields above in place): */
+	uint64_t free_chunks;     /* teach: free chunks now */
+	uint64_t free_chunk_bytes;
+	uint64_t exit_ev;         /* 1 + index of the MEV_EXIT event, 0 none */
+	uint64_t signal_ev;       /* 1 + index of the last MEV_SIGNAL, 0 none */
+	uint64_t regions;         /* 1 + region snapshot index in force, 0 none */
+	uint64_t brk_max;         /* highest program break so far */
+	uint64_t mmap_peak;       /* most bytes in mmap'd blocks at once */
 };
+
+/* ---- Words for students ---------------------------------------------- */
+
+struct model;
+
+/* Writes a site as "push (list.c:17)", else "push+0x1c", else
+ * "libc.so.6+0x1234", else "0x401136", else "?"; returns buf. */
+char *model_site_format(const struct model *m, uint32_t site, char *buf, size_t n);
+/* Says what lies at `addr` at the cursor, for a fault: "the NULL page",
+ * "inside block #3 (40 bytes, allocated at push (list.c:17))", "freed
+ * block #3 allocated at SITE and freed at SITE", "8 bytes past the end of
+ * block #3 ...", "the stack guard (stack overflow)", "nothing mapped",
+ * or "REGION-KIND NAME".  Returns buf. */
+char *model_explain_addr(const struct model *m, uint64_t addr, char *buf, size_t n);
 
 /* ---- The model ------------------------------------------------------- */
 
@@ -151,22 +201,40 @@ void model_free(struct model *m);
 /* Interns a call site (strings copied); equal sites share one index. */
 uint32_t model_site_intern(struct model *m, const struct model_site *s);
 const struct model_site *model_site(const struct model *m, uint32_t idx);
+/* Number of site indices in use (index 0 included). */
+uint32_t model_site_count(const struct model *m);
 
 /* Stores a region snapshot (copied) and returns its index, for a
  * MEV_REGIONS event's `aux`. */
 uint32_t model_regions_add(struct model *m, const struct model_region *r, size_t n);
+/* Snapshot `idx` (sorted by start), or NULL (without history only the last
+ * one added is kept). */
+const struct model_region *model_regions_snapshot(const struct model *m, uint32_t idx, size_t *n);
 
 /* Appends an event to the history and applies it; the cursor moves to the
  * end.  Fails (-1, `e` filled) only when memory runs out. */
 int model_apply(struct model *m, const struct model_event *ev, struct err *e);
 
-/* Number of events in the history. */
+/* Number of events applied (the history's length; without history, the
+ * number of events seen). */
 size_t model_event_count(const struct model *m);
-/* Event i (0-based) of the history; NULL when out of range. */
+/* Event i (0-based) of the history; NULL when out of range.  Without
+ * history only the last event applied is kept. */
 const struct model_event *model_event(const struct model *m, size_t i);
+/* The MEV_EXIT / last MEV_SIGNAL event at the cursor, or NULL (works with
+ * and without history). */
+const struct model_event *model_exit_event(const struct model *m);
+const struct model_event *model_signal_event(const struct model *m);
+/* Bytes the model holds now, split into the part that grows with the live
+ * blocks and the history (events, block records, checkpoints). */
+void model_mem(const struct model *m, size_t *live_bytes, size_t *history_bytes);
+/* live_bytes: the address hash, the live set, the free chunks, the cached
+ * block view (and without history the block records).  history_bytes: the
+ * events, block records, checkpoints, sites and region snapshots. */
 
 /* Moves the cursor so the state is that after `k` events (0 = before the
- * first).  Fast in both directions (checkpoints). */
+ * first).  Fast in both directions (checkpoints).  Without history only
+ * k == model_event_count() is allowed (-1 otherwise). */
 int model_seek(struct model *m, size_t k, struct err *e);
 size_t model_cursor(const struct model *m);
 
@@ -178,7 +246,13 @@ const struct model_block *model_blocks(const struct model *m, size_t *n);
  * the block with id N, or NULL. */
 const struct model_block *model_block_by_id(const struct model *m, uint32_t id);
 /* The live or freed block whose [addr, addr+size) holds `addr` (a live one
- * preferred), or NULL. */
+ * preferred; among freed ones the last freed), or NULL.  A zero-size block
+ * holds its own address.  Without history, freed blocks are remembered for
+ * the last MODEL_FREED_KEEP frees.  Free chunks are not returned. */
+#define MODEL_FREED_KEEP 4096
+/* The live block with the greatest address <= addr (for "N bytes past the
+ * end of block #N"), or NULL. */
+const struct model_block *model_block_before(const struct model *m, uint64_t addr);
 const struct model_block *model_block_at(const struct model *m, uint64_t addr);
 /* The current region snapshot, high to low addresses not guaranteed:
  * sorted by start address ascending. */
