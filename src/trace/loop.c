@@ -502,7 +502,9 @@ static void backoff(unsigned idle)
 		sched_yield();
 		return;
 	}
-	ts.tv_nsec = idle < 256 ? 20000 : 200000;
+	/* a program waiting for input costs a wake-up per millisecond at most;
+	 * SIGCHLD ends any sleep when a stop comes */
+	ts.tv_nsec = idle < 256 ? 20000 : idle < 4096 ? 200000 : 1000000;
 	nanosleep(&ts, NULL);
 }
 
