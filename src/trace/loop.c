@@ -110,7 +110,7 @@ static int on_record(const struct ring_record *r, void *arg)
 {
 	struct trace *t = arg;
 	struct model_event ev;
-	struct err e = { 0 };
+	struct err e; /* filled only on failure: no 512-byte clear per record */
 
 	memset(&ev, 0, sizeof(ev));
 	ev.type = r->kind;
@@ -152,6 +152,8 @@ static int on_record(const struct ring_record *r, void *arg)
 		big_forget(t, r->args[0]);
 	if (r->result && r->kind != RING_FREE && alloc_size(r) >= BIG_BLOCK)
 		big_note(t, r->result);
+	e.status = 0;
+	e.msg[0] = '\0';
 	trace_emit(t, &ev, &e);
 	return 0;
 }
