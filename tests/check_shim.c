@@ -312,6 +312,30 @@ START_TEST(an_exec_with_the_same_pid_goes_on_in_the_same_ring)
 }
 END_TEST
 
+static void three_hundred_forks(const char *alloc)
+{
+	char *argv[] = { TARGET, "forks", NULL };
+	struct traced t;
+
+	run_traced(&t, alloc, 0, 0, 0, argv); /* a timeout is reported as -1 */
+	ck_assert_int_eq(t.status, 0);
+	ck_assert_ptr_nonnull(strstr(t.out, "forks 300 ok"));
+	assert_in_order(&t);
+	traced_free(&t);
+}
+
+START_TEST(three_hundred_forks_while_threads_allocate_teach)
+{
+	three_hundred_forks("teach");
+}
+END_TEST
+
+START_TEST(three_hundred_forks_while_threads_allocate_libc)
+{
+	three_hundred_forks("libc");
+}
+END_TEST
+
 START_TEST(a_ring_for_another_pid_is_left_alone)
 {
 	char *argv[] = { TARGET, "many", "1000", NULL };
@@ -504,6 +528,8 @@ int main(void)
 	tcase_add_test(ring, children_of_the_traced_program_run_free_and_silent);
 	tcase_add_test(ring, a_ring_for_another_pid_is_left_alone);
 	tcase_add_test(ring, an_exec_with_the_same_pid_goes_on_in_the_same_ring);
+	tcase_add_test(ring, three_hundred_forks_while_threads_allocate_teach);
+	tcase_add_test(ring, three_hundred_forks_while_threads_allocate_libc);
 	tcase_add_test(ring, a_program_whose_reader_left_runs_on_without_waiting);
 	tcase_add_test(ring, a_ring_fd_naming_another_file_is_ignored);
 	suite_add_tcase(s, ring);
