@@ -9,7 +9,8 @@
  *   fork      allocates, forks a child that allocates 1000 times, waits
  *   exec      malloc(4242), then execs itself with "many 10"
  *   forks     3 threads allocate while the main thread forks 300 children
- *             that allocate and exit; prints how many exited cleanly */
+ *             that allocate and exit; prints how many exited cleanly
+ *   threads   200 short-lived threads, 8 at a time, each malloc(333)/free x50 */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -142,6 +143,28 @@ static void forks(void)
 	printf("forks %d ok\n", ok);
 }
 
+static void *short_lived(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 50; i++) {
+		void *volatile p = malloc(333);
+		free(p);
+	}
+	return NULL;
+}
+
+static void threads(void)
+{
+	for (int round = 0; round < 25; round++) {
+		pthread_t t[8];
+		for (int i = 0; i < 8; i++)
+			pthread_create(&t[i], NULL, short_lived, NULL);
+		for (int i = 0; i < 8; i++)
+			pthread_join(t[i], NULL);
+	}
+	printf("threads 200 done\n");
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "api";
@@ -183,6 +206,8 @@ int main(int argc, char **argv)
 			free(p);
 		}
 		printf("done %ld\n", n);
+	} else if (!strcmp(mode, "threads")) {
+		threads();
 	} else if (!strcmp(mode, "forks")) {
 		forks();
 	} else if (!strcmp(mode, "exec")) {
