@@ -4,6 +4,7 @@
 #define MEMLENS_TRACE_TRACE_INT_H
 
 #include <limits.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -107,6 +108,8 @@ struct trace {
 	char *notes[16];
 	size_t nnotes;
 	int memfd;              /* /proc/PID/mem, for breakpoints */
+	bool pinned;            /* step mode pinned this thread: `affinity` was its own */
+	cpu_set_t affinity;
 };
 
 /* trace.c */
