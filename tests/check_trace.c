@@ -651,6 +651,19 @@ START_TEST(setuid_program_gets_a_note)
 }
 END_TEST
 
+START_TEST(thirty_two_bit_program_gets_a_note)
+{
+	if (access(T "t_exit3_m32", X_OK) != 0)
+		return; /* this compiler cannot build 32-bit code */
+	struct run r = TRACE(20, "-q " T "t_exit3_m32%s", "");
+
+	ck_assert_int_eq(r.status, 3);
+	ck_assert_ptr_nonnull(strstr(r.err, "is a 32-bit program"));
+	tu_run_free(&r);
+	assert_no_target_left();
+}
+END_TEST
+
 START_TEST(missing_program_is_an_input_error)
 {
 	struct run r = tu_sh(10, "%s trace /nonexistent/prog", tu_memlens());
@@ -854,6 +867,7 @@ static Suite *trace_suite(void)
 	tcase_add_test(x, already_traced_is_explained);
 	tcase_add_test(x, trace_file_replays_to_the_same_log);
 	tcase_add_test(x, missing_program_is_an_input_error);
+	tcase_add_test(x, thirty_two_bit_program_gets_a_note);
 	suite_add_tcase(s, p);
 	suite_add_tcase(s, a);
 	suite_add_tcase(s, x);
