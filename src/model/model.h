@@ -65,6 +65,10 @@ enum model_ev_type model_ev_parse(const char *name);
 /* True for the allocator calls (MEV_MALLOC .. MEV_PVALLOC). */
 bool model_ev_is_alloc_call(enum model_ev_type t);
 
+struct model_event;
+/* The size an allocator call asked for (calloc: nmemb*size, saturating). */
+uint64_t model_ev_request(const struct model_event *ev);
+
 /* A call site, interned in the model's site table; events refer to it by
  * index.  Index 0 is "unknown". */
 struct model_site {
@@ -180,10 +184,15 @@ void model_free(struct model *m);
 /* Interns a call site (strings copied); equal sites share one index. */
 uint32_t model_site_intern(struct model *m, const struct model_site *s);
 const struct model_site *model_site(const struct model *m, uint32_t idx);
+/* Number of site indices in use (index 0 included). */
+uint32_t model_site_count(const struct model *m);
 
 /* Stores a region snapshot (copied) and returns its index, for a
  * MEV_REGIONS event's `aux`. */
 uint32_t model_regions_add(struct model *m, const struct model_region *r, size_t n);
+/* Snapshot `idx` (sorted by start), or NULL (without history only the last
+ * one added is kept). */
+const struct model_region *model_regions_snapshot(const struct model *m, uint32_t idx, size_t *n);
 
 /* Appends an event to the history and applies it; the cursor moves to the
  * end.  Fails (-1, `e` filled) only when memory runs out. */
@@ -202,6 +211,9 @@ const struct model_event *model_signal_event(const struct model *m);
 /* Bytes the model holds now, split into the part that grows with the live
  * blocks and the history (events, block records, checkpoints). */
 void model_mem(const struct model *m, size_t *live_bytes, size_t *history_bytes);
+/* live_bytes: the address hash, the live set, the free chunks, the cached
+ * block view (and without history the block records).  history_bytes: the
+ * events, block records, checkpoints, sites and region snapshots. */
 
 /* Moves the cursor so the state is that after `k` events (0 = before the
  * first).  Fast in both directions (checkpoints).  Without history only
@@ -221,6 +233,9 @@ const struct model_block *model_block_by_id(const struct model *m, uint32_t id);
  * holds its own address.  Without history, freed blocks are remembered for
  * the last MODEL_FREED_KEEP frees.  Free chunks are not returned. */
 #define MODEL_FREED_KEEP 4096
+/* The live block with the greatest address <= addr (for "N bytes past the
+ * end of block #N"), or NULL. */
+const struct model_block *model_block_before(const struct model *m, uint64_t addr);
 const struct model_block *model_block_at(const struct model *m, uint64_t addr);
 /* The current region snapshot, high to low addresses not guaranteed:
  * sorted by start address ascending. */

@@ -1,0 +1,466 @@
+/* model: creating the model and applying events.  An event is resolved
+ * against the state at the end of the history (which live block is at an
+ * address, which free chunks exist) into a list of entities born and ended;
+ * model_hist.c then steps the cursor state through that list. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/model_int.h"
+#include "ring/ring_format.h"
+
+struct model *model_new(const struct model_opts *opts)
+{
+	struct model *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	if (opts)
+		m->o = *opts;
+	if (m->o.keep_history) {
+		m->chg_off = calloc(16, sizeof(*m->chg_off));
+		m->capev = 0;
+		if (!m->chg_off || model_checkpoint(m) < 0) {
+			model_free(m);
+			return NULL;
+		}
+	} else {
+		m->freed = calloc(MODEL_FREED_KEEP, sizeof(*m->freed));
+		if (!m->freed) {
+			model_free(m);
+			return NULL;
+		}
+	}
+	return m;
+}
+
+void model_free(struct model *m)
+{
+	if (!m)
+		return;
+	model_sites_free(m);
+	model_ckpt_free_all(m);
+	free(m->ev);
+	free(m->chg_off);
+	free(m->chg);
+	free(m->ent);
+	free(m->pos);
+	free(m->idslot);
+	free(m->freeslots);
+	free(m->vnext_ht);
+	free(m->eh);
+	free(m->fs);
+	free(m->live);
+	free(m->tchg);
+	free(m->view);
+	free(m->freed);
+	free(m);
+}
+
+/* ---- the end state's address hash: live block address -> slot ---------- */
+
+static uint32_t ahash(uint64_t a, uint32_t cap)
+{
+	return (uint32_t)((a * 0x9e3779b97f4a7c15ULL) >> 32) & (cap - 1);
+}
+
+static uint32_t eh_find(const struct model *m, uint64_t addr)
+{
+	if (!m->ehcap)
+		return NONE32;
+	for (uint32_t j = ahash(addr, m->ehcap); m->eh[j]; j = (j + 1) & (m->ehcap - 1))
+		if (m->ent[m->eh[j] - 1].addr == addr)
+			return m->eh[j] - 1;
+	return NONE32;
+}
+
+static int eh_resize(struct model *m, uint32_t nc)
+{
+	uint32_t *t = calloc(nc, sizeof(*t));
+
+	if (!t)
+		return -1;
+	for (uint32_t i = 0; i < m->ehcap; i++) {
+		uint32_t v = m->eh[i], j;
+		if (!v)
+			continue;
+		for (j = ahash(m->ent[v - 1].addr, nc); t[j]; j = (j + 1) & (nc - 1))
+			;
+		t[j] = v;
+	}
+	free(m->eh);
+	m->eh = t;
+	m->ehcap = nc;
+	return 0;
+}
+
+/* Maps addr (= ent[slot].addr) to slot, replacing an existing entry. */
+static int eh_put(struct model *m, uint32_t slot)
+{
+	uint64_t addr = m->ent[slot].addr;
+	uint32_t j;
+
+	if ((m->ehn + 1) * 10 > m->ehcap * 7 && eh_resize(m, m->ehcap ? m->ehcap * 2 : 64) < 0)
+		return -1;
+	for (j = ahash(addr, m->ehcap); m->eh[j]; j = (j + 1) & (m->ehcap - 1))
+		if (m->ent[m->eh[j] - 1].addr == addr) {
+			m->eh[j] = slot + 1;
+			return 0;
+		}
+	m->eh[j] = slot + 1;
+	m->ehn++;
+	return 0;
+}
+
+/* Linear probing with backward-shift deletion (no tombstones). */
+static void eh_del(struct model *m, uint64_t addr)
+{
+	uint32_t j, k, mask = m->ehcap - 1;
+
+	if (!m->ehcap)
+		return;
+	for (j = ahash(addr, m->ehcap); m->eh[j]; j = (j + 1) & mask)
+		if (m->ent[m->eh[j] - 1].addr == addr)
+			break;
+	if (!m->eh[j])
+		return;
+	m->eh[j] = 0;
+	m->ehn--;
+	for (k = (j + 1) & mask; m->eh[k]; k = (k + 1) & mask) {
+		uint32_t h = ahash(m->ent[m->eh[k] - 1].addr, m->ehcap);
+		/* move eh[k] into the hole at j unless its home lies in (j, k] */
+		if (((k - h) & mask) >= ((k - j) & mask)) {
+			m->eh[j] = m->eh[k];
+			m->eh[k] = 0;
+			j = k;
+		}
+	}
+}
+
+/* ---- entities and changes ----------------------------------------------- */
+
+static void chg_push(struct model *m, uint32_t slot, bool born)
+{
+	if (model_grow(&m->tchg, &m->captchg, m->ntchg + 1, sizeof(*m->tchg)) < 0) {
+		m->broken = true;
+		return;
+	}
+	m->tchg[m->ntchg++] = CHG(slot, born);
+}
+
+/* A new entity slot holding *b; NONE32 (and m->broken) when out of memory. */
+static uint32_t ent_new(struct model *m, const struct model_block *b)
+{
+	uint32_t s;
+
+	if (m->nfreeslots) {
+		s = m->freeslots[--m->nfreeslots];
+	} else {
+		uint32_t oldcap = m->capent;
+		if (m->nent >= (UINT32_MAX >> 1) - 1 ||
+		    model_grow32(&m->ent, &m->capent, m->nent + 1, sizeof(*m->ent)) < 0)
+			goto oom;
+		if (m->o.keep_history && m->capent != oldcap) {
+			uint32_t *p = realloc(m->pos, (size_t)m->capent * sizeof(*p));
+			if (!p)
+				goto oom;
+			m->pos = p;
+		}
+		s = m->nent++;
+	}
+	m->ent[s] = *b;
+	chg_push(m, s, true);
+	return s;
+oom:
+	m->broken = true;
+	return NONE32;
+}
+
+static void ent_end(struct model *m, uint32_t s, size_t k, uint16_t vf, uint32_t site)
+{
+	m->ent[s].free_ev = (uint32_t)k;
+	m->ent[s].vflags |= vf;
+	if (!(vf & (VF_REPLACED | VF_GONE)))
+		m->ent[s].free_site = site;
+	chg_push(m, s, false);
+}
+
+/* ---- teach mode: the free chunks at the end state ------------------------ */
+
+static size_t fs_first_after(const struct model *m, uint64_t a) /* first chunk with b > a */
+{
+	size_t lo = 0, hi = m->nfs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->fs[mid].b <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void fs_insert(struct model *m, size_t i, uint64_t a, uint64_t b, size_t k)
+{
+	struct model_block c = { .addr = a, .hdr = a, .size = b - a, .usable = b - a,
+				 .alloc_ev = (uint32_t)k, .free_ev = NONE32,
+				 .state = MB_FREE_CHUNK, .vflags = VF_CHUNK };
+	uint32_t s;
+
+	if (model_grow(&m->fs, &m->capfs, m->nfs + 1, sizeof(*m->fs)) < 0) {
+		m->broken = true;
+		return;
+	}
+	if ((s = ent_new(m, &c)) == NONE32)
+		return;
+	memmove(m->fs + i + 1, m->fs + i, (m->nfs - i) * sizeof(*m->fs));
+	m->fs[i] = (struct fchunk){ a, b, s };
+	m->nfs++;
+}
+
+/* Takes [a, b) out of the free chunks (an allocation, the break going down). */
+static void fs_sub(struct model *m, uint64_t a, uint64_t b, size_t k)
+{
+	size_t i = fs_first_after(m, a), j = i;
+	struct fchunk lo = { 0 }, hi = { 0 };
+
+	if (a >= b || !m->nfs)
+		return;
+	while (j < m->nfs && m->fs[j].a < b) {
+		if (m->fs[j].a < a)
+			lo = (struct fchunk){ m->fs[j].a, a, 0 };
+		if (m->fs[j].b > b)
+			hi = (struct fchunk){ b, m->fs[j].b, 0 };
+		ent_end(m, m->fs[j].slot, k, 0, 0);
+		j++;
+	}
+	memmove(m->fs + i, m->fs + j, (m->nfs - j) * sizeof(*m->fs));
+	m->nfs -= j - i;
+	if (hi.b)
+		fs_insert(m, i, hi.a, hi.b, k);
+	if (lo.b)
+		fs_insert(m, i, lo.a, lo.b, k);
+}
+
+/* Puts [a, b) back (a free, the break going up), merging with touching
+ * chunks when `merge`. */
+static void fs_add(struct model *m, uint64_t a, uint64_t b, bool merge, size_t k)
+{
+	size_t i;
+
+	if (a >= b)
+		return;
+	fs_sub(m, a, b, k);
+	i = fs_first_after(m, a);
+	if (merge && i > 0 && m->fs[i - 1].b == a) {
+		a = m->fs[--i].a;
+		ent_end(m, m->fs[i].slot, k, 0, 0);
+		memmove(m->fs + i, m->fs + i + 1, (m->nfs - i - 1) * sizeof(*m->fs));
+		m->nfs--;
+	}
+	if (merge && i < m->nfs && m->fs[i].a == b) {
+		b = m->fs[i].b;
+		ent_end(m, m->fs[i].slot, k, 0, 0);
+		memmove(m->fs + i, m->fs + i + 1, (m->nfs - i - 1) * sizeof(*m->fs));
+		m->nfs--;
+	}
+	fs_insert(m, i, a, b, k);
+}
+
+static void brk_moves(struct model *m, const struct model_event *ev, size_t k)
+{
+	if (!(ev->flags & RING_F_TEACH) || !ev->brk)
+		return;
+	if (m->ebrk && ev->brk > m->ebrk)
+		fs_add(m, m->ebrk, ev->brk, true, k);
+	else if (m->ebrk && ev->brk < m->ebrk)
+		fs_sub(m, ev->brk, m->ebrk, k);
+	m->ebrk = ev->brk;
+}
+
+
+/* ---- resolving one event ------------------------------------------------- */
+
+static uint64_t mul_sat(uint64_t a, uint64_t b)
+{
+	uint64_t r;
+
+	return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+/* The size the program asked for. */
+uint64_t model_ev_request(const struct model_event *ev)
+{
+	switch (ev->type) {
+	case MEV_MALLOC: case MEV_VALLOC: case MEV_PVALLOC: return ev->args[0];
+	case MEV_CALLOC: return mul_sat(ev->args[0], ev->args[1]);
+	case MEV_REALLOC: case MEV_POSIX_MEMALIGN: case MEV_ALIGNED_ALLOC:
+	case MEV_MEMALIGN: return ev->args[1];
+	case MEV_REALLOCARRAY: return mul_sat(ev->args[1], ev->args[2]);
+	default: return 0;
+	}
+}
+
+static bool teach_block(const struct model_block *b)
+{
+	return b->hdr && !b->mmapped;
+}
+
+static void block_free(struct model *m, uint32_t s, const struct model_event *ev, size_t k)
+{
+	struct model_block *b = &m->ent[s];
+	uint64_t a = b->hdr, e = b->addr + b->usable;
+
+	eh_del(m, b->addr);
+	ent_end(m, s, k, 0, ev->site);
+	if (teach_block(&m->ent[s]))
+		fs_add(m, a, e, (ev->flags & RING_F_COALESCED) != 0, k);
+}
+
+static uint32_t block_new(struct model *m, const struct model_event *ev, size_t k,
+			  uint64_t size, const struct model_block *prev)
+{
+	struct model_block b = { .addr = ev->result, .size = size, .alloc_ev = (uint32_t)k,
+				 .free_ev = NONE32, .alloc_site = ev->site, .state = MB_LIVE,
+				 .mmapped = (ev->flags & RING_F_MMAP) != 0 };
+	uint32_t old = eh_find(m, ev->result), s;
+
+	if (old != NONE32 && !prev) /* a block we missed the free of */
+		block_free(m, old, ev, k);
+	if ((ev->flags & RING_F_TEACH) && ev->block && ev->block <= ev->result &&
+	    ev->block_size >= ev->result - ev->block) {
+		b.hdr = ev->block;
+		b.usable = ev->block_size - (ev->result - ev->block);
+	}
+	if (prev) { /* next version of the same block */
+		b.id = prev->id;
+		b.alloc_ev = prev->alloc_ev;
+		b.alloc_site = prev->alloc_site;
+		b.vflags = VF_CONT;
+	} else {
+		b.id = ++m->next_id;
+	}
+	if ((s = ent_new(m, &b)) == NONE32)
+		return NONE32;
+	if (eh_put(m, s) < 0) {
+		m->broken = true;
+		return NONE32;
+	}
+	if (m->o.keep_history && !prev) {
+		if (model_grow(&m->idslot, &m->capid, m->next_id, sizeof(*m->idslot)) < 0) {
+			m->broken = true;
+			return NONE32;
+		}
+		m->idslot[m->next_id - 1] = s;
+	}
+	if (teach_block(&b))
+		fs_sub(m, b.hdr, b.addr + b.usable, k);
+	return s;
+}
+
+static void resolve_realloc(struct model *m, const struct model_event *ev, size_t k)
+{
+	uint64_t p = ev->args[0], size = model_ev_request(ev);
+	uint32_t s = p ? eh_find(m, p) : NONE32, ns;
+
+	if (s != NONE32 && ev->result == p) { /* in place: end this version, start the next */
+		struct model_block prev = m->ent[s];
+		ent_end(m, s, k, VF_REPLACED, 0);
+		if (teach_block(&prev))
+			fs_add(m, prev.hdr, prev.addr + prev.usable, false, k);
+		brk_moves(m, ev, k);
+		ns = block_new(m, ev, k, size, &prev);
+		if (m->o.keep_history && ns != NONE32)
+			model_vnext_put(m, s, ns);
+		return;
+	}
+	/* a move, or realloc(p, 0) returning NULL, gives the old block back */
+	if (s != NONE32 && (ev->result || size == 0))
+		block_free(m, s, ev, k);
+	brk_moves(m, ev, k);
+	if (ev->result)
+		block_new(m, ev, k, size, NULL);
+}
+
+static void resolve(struct model *m, const struct model_event *ev, size_t k)
+{
+	switch (ev->type) {
+	case MEV_MALLOC: case MEV_CALLOC: case MEV_POSIX_MEMALIGN: case MEV_ALIGNED_ALLOC:
+	case MEV_MEMALIGN: case MEV_VALLOC: case MEV_PVALLOC:
+		brk_moves(m, ev, k);
+		if (ev->result)
+			block_new(m, ev, k, model_ev_request(ev), NULL);
+		break;
+	case MEV_REALLOC: case MEV_REALLOCARRAY:
+		resolve_realloc(m, ev, k);
+		break;
+	case MEV_FREE:
+		if (ev->args[0]) {
+			uint32_t s = eh_find(m, ev->args[0]);
+			if (s != NONE32)
+				block_free(m, s, ev, k);
+		}
+		brk_moves(m, ev, k);
+		break;
+	case MEV_EXEC:
+		if (m->o.keep_history) {
+			for (uint32_t i = 0; i < m->nlive; i++)
+				ent_end(m, m->live[i], k, VF_GONE, 0);
+		} else {
+			for (uint32_t s = 0; s < m->nent; s++)
+				if (m->ent[s].state)
+					ent_end(m, s, k, VF_GONE, 0);
+		}
+		free(m->eh);
+		m->eh = NULL;
+		m->ehcap = m->ehn = 0;
+		m->nfs = 0;
+		m->ebrk = 0;
+		break;
+	default:
+		break;
+	}
+}
+
+int model_apply(struct model *m, const struct model_event *ev, struct err *e)
+{
+	size_t k = m->nev;
+
+	if (m->broken)
+		return err_set(e, ERR_INTERNAL, "model: out of memory");
+	if (m->o.keep_history && m->cur != m->nev && model_seek(m, m->nev, e) < 0)
+		return -1;
+	if (k >= UINT32_MAX - 1)
+		return err_set(e, ERR_INTERNAL, "model: more than 4 billion events");
+	m->ntchg = 0;
+	if (m->o.keep_history &&
+	    (model_grow(&m->ev, &m->capev, k + 1, sizeof(*m->ev)) < 0 ||
+	     !(m->chg_off = realloc(m->chg_off, (m->capev + 1) * sizeof(*m->chg_off))))) {
+		m->broken = true;
+		return err_set(e, ERR_INTERNAL, "model: out of memory");
+	}
+	resolve(m, ev, k);
+	if (m->o.keep_history) {
+		if (model_grow(&m->chg, &m->capchg, m->nchg + m->ntchg, sizeof(*m->chg)) < 0)
+			m->broken = true;
+		if (m->broken)
+			return err_set(e, ERR_INTERNAL, "model: out of memory");
+		if (m->ntchg)
+			memcpy(m->chg + m->nchg, m->tchg, m->ntchg * sizeof(*m->chg));
+		m->nchg += m->ntchg;
+		m->ev[k] = *ev;
+		m->chg_off[k + 1] = (uint32_t)m->nchg;
+	} else if (m->broken) {
+		return err_set(e, ERR_INTERNAL, "model: out of memory");
+	}
+	m->last = *ev;
+	m->nev = k + 1;
+	model_step(m, k, ev, m->tchg, m->ntchg);
+	m->cur = m->nev;
+	m->view_ok = false;
+	if (m->o.keep_history && model_checkpoint(m) < 0) {
+		m->broken = true;
+		return err_set(e, ERR_INTERNAL, "model: out of memory");
+	}
+	return 0;
+}

@@ -1,0 +1,498 @@
+/* check_model: the address-space model without any process: every event
+ * type, blocks and their ids, teach-mode free chunks, counters, regions,
+ * leaks, site interning, seeking through the history, bounded memory. */
+#include <stdint.h>
+
+#include "testutil.h"
+#include "model/model.h"
+#include "ring/ring_format.h"
+
+static struct model *hist(void)
+{
+	struct model_opts o = { .keep_history = true };
+	return model_new(&o);
+}
+
+static struct model_event ev(int type, uint64_t a0, uint64_t a1, uint64_t res)
+{
+	struct model_event e = { .type = (uint16_t)type, .tid = 1, .result = res };
+	e.args[0] = a0;
+	e.args[1] = a1;
+	return e;
+}
+
+static void apply(struct model *m, struct model_event e)
+{
+	struct err er = { 0 };
+	static uint64_t seq;
+	e.seq = seq++;
+	/* (Check logs every assertion: assert only on failure in hot loops) */
+	if (model_apply(m, &e, &er) != 0)
+		ck_abort_msg("apply: %s", er.msg);
+}
+
+static void seek(struct model *m, size_t k)
+{
+	struct err er = { 0 };
+	if (model_seek(m, k, &er) != 0)
+		ck_abort_msg("seek %zu: %s", k, er.msg);
+}
+
+START_TEST(event_names_round_trip)
+{
+	for (int t = 1; t < MEV_TYPE_MAX; t++)
+		ck_assert_int_eq(model_ev_parse(model_ev_name(t)), t);
+	ck_assert_int_eq(model_ev_parse("nonsense"), 0);
+	ck_assert_str_eq(model_ev_name(MEV_POSIX_MEMALIGN), "posix_memalign");
+	ck_assert(model_ev_is_alloc_call(MEV_PVALLOC));
+	ck_assert(!model_ev_is_alloc_call(MEV_ERROR));
+}
+END_TEST
+
+START_TEST(malloc_and_free_make_blocks_in_allocation_order)
+{
+	struct model *m = hist();
+	const struct model_stats *st;
+	const struct model_block *b;
+	size_t n;
+
+	apply(m, ev(MEV_MALLOC, 40, 0, 0x1000));
+	apply(m, ev(MEV_MALLOC, 10, 0, 0x2000));
+	apply(m, ev(MEV_CALLOC, 3, 8, 0x3000));
+	apply(m, ev(MEV_FREE, 0x2000, 0, 0));
+	st = model_stats(m);
+	ck_assert_uint_eq(st->allocations, 3);
+	ck_assert_uint_eq(st->deallocations, 1);
+	ck_assert_uint_eq(st->live_blocks, 2);
+	ck_assert_uint_eq(st->heap_in_use, 40 + 24);
+	ck_assert_uint_eq(st->heap_peak, 40 + 10 + 24);
+	ck_assert_uint_eq(st->calls[MEV_MALLOC], 2);
+	ck_assert_uint_eq(st->calls[MEV_CALLOC], 1);
+	ck_assert_uint_eq(st->calls[MEV_FREE], 1);
+	b = model_blocks(m, &n);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(b[0].addr, 0x1000);
+	ck_assert_uint_eq(b[0].id, 1);
+	ck_assert_uint_eq(b[1].id, 3);
+	ck_assert_uint_eq(b[1].size, 24);
+	b = model_block_by_id(m, 2);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_eq(b->state, MB_FREED);
+	ck_assert_uint_eq(b->alloc_ev, 1);
+	ck_assert_uint_eq(b->free_ev, 3);
+	ck_assert_ptr_null(model_block_by_id(m, 4));
+	model_free(m);
+}
+END_TEST
+
+START_TEST(free_null_counts_as_a_free_call_and_in_free_null)
+{
+	struct model *m = hist();
+
+	apply(m, ev(MEV_FREE, 0, 0, 0));
+	apply(m, ev(MEV_MALLOC, 8, 0, 0x1000));
+	apply(m, ev(MEV_FREE, 0x1000, 0, 0));
+	ck_assert_uint_eq(model_stats(m)->calls[MEV_FREE], 2);
+	ck_assert_uint_eq(model_stats(m)->free_null, 1);
+	ck_assert_uint_eq(model_stats(m)->deallocations, 1);
+	model_free(m);
+}
+END_TEST
+
+START_TEST(realloc_moving_makes_a_new_block_in_place_keeps_it)
+{
+	struct model *m = hist();
+	const struct model_block *b;
+
+	apply(m, ev(MEV_MALLOC, 16, 0, 0x1000));          /* #1 */
+	apply(m, ev(MEV_REALLOC, 0x1000, 32, 0x1000));    /* in place */
+	b = model_block_at(m, 0x1000 + 20);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_uint_eq(b->id, 1);
+	ck_assert_uint_eq(b->size, 32);
+	ck_assert_uint_eq(b->alloc_ev, 0);
+	ck_assert_uint_eq(model_stats(m)->heap_in_use, 32);
+	apply(m, ev(MEV_REALLOC, 0x1000, 64, 0x5000));    /* moves: #2 */
+	ck_assert_uint_eq(model_stats(m)->allocations, 2);
+	ck_assert_uint_eq(model_stats(m)->deallocations, 1);
+	ck_assert_uint_eq(model_stats(m)->calls[MEV_REALLOC], 2);
+	ck_assert_uint_eq(model_stats(m)->heap_in_use, 64);
+	ck_assert_uint_eq(model_stats(m)->heap_peak, 64);
+	b = model_block_at(m, 0x1000);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_eq(b->state, MB_FREED);
+	ck_assert_uint_eq(b->id, 1);
+	ck_assert_uint_eq(b->free_ev, 2);
+	ck_assert_uint_eq(model_block_at(m, 0x5000)->id, 2);
+	apply(m, ev(MEV_REALLOC, 0x5000, 1 << 20, 0));    /* fails: nothing changes */
+	ck_assert_uint_eq(model_stats(m)->live_blocks, 1);
+	apply(m, ev(MEV_REALLOC, 0, 8, 0x9000));          /* realloc(NULL): #3 */
+	ck_assert_uint_eq(model_block_at(m, 0x9000)->id, 3);
+	apply(m, ev(MEV_REALLOC, 0x9000, 0, 0));          /* realloc(p, 0) frees */
+	ck_assert_uint_eq(model_stats(m)->live_blocks, 1);
+	ck_assert_uint_eq(model_stats(m)->deallocations, 2);
+	struct model_event ra = ev(MEV_REALLOCARRAY, 0x5000, 10, 0x7000);
+	ra.args[2] = 12;
+	apply(m, ra);
+	ck_assert_uint_eq(model_stats(m)->heap_in_use, 120);
+	/* going back before the in-place realloc shows the old size */
+	seek(m, 1);
+	ck_assert_uint_eq(model_block_by_id(m, 1)->size, 16);
+	ck_assert_uint_eq(model_stats(m)->heap_in_use, 16);
+	seek(m, 2);
+	ck_assert_uint_eq(model_block_by_id(m, 1)->size, 32);
+	ck_assert_int_eq(model_block_by_id(m, 1)->state, MB_LIVE);
+	model_free(m);
+}
+END_TEST
+
+START_TEST(aligned_calls_use_the_size_argument)
+{
+	struct model *m = hist();
+
+	apply(m, ev(MEV_POSIX_MEMALIGN, 64, 100, 0x1040));
+	apply(m, ev(MEV_ALIGNED_ALLOC, 64, 200, 0x2000));
+	apply(m, ev(MEV_MEMALIGN, 32, 300, 0x3000));
+	apply(m, ev(MEV_VALLOC, 400, 0, 0x4000));
+	apply(m, ev(MEV_PVALLOC, 500, 0, 0x5000));
+	apply(m, ev(MEV_MALLOC, 1ULL << 40, 0, 0));       /* fails */
+	ck_assert_uint_eq(model_stats(m)->heap_in_use, 1500);
+	ck_assert_uint_eq(model_stats(m)->allocations, 5);
+	model_free(m);
+}
+END_TEST
+
+/* Teach mode: the break grows by 4 KiB, a 32-byte block (16-byte header)
+ * is carved from it; the rest is one free chunk; freeing the block with
+ * RING_F_COALESCED leaves one chunk again. */
+START_TEST(teach_mode_tracks_headers_and_free_chunks)
+{
+	struct model_opts o = { .keep_history = true, .teach = true };
+	struct model *m = model_new(&o);
+	struct model_event e = ev(MEV_MALLOC, 1, 0, 0);
+	const struct model_block *b;
+	size_t n;
+
+	e.flags = RING_F_TEACH;
+	e.brk = 0x10000;                          /* first break seen */
+	apply(m, e);
+	e = ev(MEV_MALLOC, 32, 0, 0x10010);
+	e.flags = RING_F_TEACH | RING_F_GREW_HEAP | RING_F_SPLIT;
+	e.block = 0x10000;
+	e.block_size = 48;
+	e.brk = 0x11000;
+	apply(m, e);
+	b = model_blocks(m, &n);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_int_eq(b[0].state, MB_LIVE);
+	ck_assert_uint_eq(b[0].hdr, 0x10000);
+	ck_assert_uint_eq(b[0].usable, 32);
+	ck_assert_int_eq(b[1].state, MB_FREE_CHUNK);
+	ck_assert_uint_eq(b[1].addr, 0x10030);
+	ck_assert_uint_eq(b[1].size, 0x1000 - 48);
+	ck_assert_uint_eq(model_stats(m)->brk - model_stats(m)->brk_start, 0x1000);
+	e = ev(MEV_FREE, 0x10010, 0, 0);
+	e.flags = RING_F_TEACH | RING_F_COALESCED;
+	e.old_block = 0x10000;
+	e.brk = 0x11000;
+	apply(m, e);
+	b = model_blocks(m, &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(b[0].state, MB_FREE_CHUNK);
+	ck_assert_uint_eq(b[0].addr, 0x10000);
+	ck_assert_uint_eq(b[0].size, 0x1000);
+	ck_assert_uint_eq(model_stats(m)->free_chunks, 1);
+	ck_assert_uint_eq(model_stats(m)->free_chunk_bytes, 0x1000);
+	ck_assert_int_eq(model_block_at(m, 0x10010)->state, MB_FREED);
+	seek(m, 2);
+	b = model_blocks(m, &n);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(b[1].size, 0x1000 - 48);
+	model_free(m);
+}
+END_TEST
+
+START_TEST(counters_for_brk_mmap_errors_and_stack)
+{
+	struct model *m = hist();
+	struct model_event e = ev(MEV_MALLOC, 200000, 0, 0x7f0000001010);
+
+	e.flags = RING_F_MMAP;
+	e.stack_depth = 312;
+	e.brk = 0x555555559000;
+	apply(m, e);
+	e = ev(MEV_MALLOC, 10, 0, 0x555555559010);
+	e.brk = 0x55555557a000;
+	e.stack_depth = 900;
+	apply(m, e);
+	e = ev(MEV_ERROR, RING_FREE, 0x1234, 0);
+	e.error = RING_ERR_INVALID_FREE;
+	e.stack_depth = 100;
+	apply(m, e);
+	const struct model_stats *st = model_stats(m);
+	ck_assert_uint_eq(st->mmap_bytes, 200000);
+	ck_assert_uint_eq(st->brk_start, 0x555555559000);
+	ck_assert_uint_eq(st->brk, 0x55555557a000);
+	ck_assert_uint_eq(st->errors, 1);
+	ck_assert_uint_eq(st->stack_depth, 100);
+	ck_assert_uint_eq(st->stack_max, 900);
+	apply(m, ev(MEV_FREE, 0x7f0000001010, 0, 0));
+	ck_assert_uint_eq(model_stats(m)->mmap_bytes, 0);
+	model_free(m);
+}
+END_TEST
+
+START_TEST(regions_snapshots_and_lookup)
+{
+	struct model *m = hist();
+	struct model_region r[3] = {
+		{ .start = 0x7ffffffde000, .end = 0x7ffffffff000, .kind = MR_STACK, .name = "[stack]" },
+		{ .start = 0x555555554000, .end = 0x555555555000, .kind = MR_TEXT, .name = "prog" },
+		{ .start = 0x555555559000, .end = 0x55555557a000, .kind = MR_HEAP, .name = "[heap]" },
+	};
+	struct model_event e = ev(MEV_REGIONS, 0, 0, 0);
+	size_t n;
+
+	ck_assert_ptr_null(model_region_at(m, 0x555555554100));
+	e.aux = model_regions_add(m, r, 2);
+	apply(m, e);
+	e.aux = model_regions_add(m, r, 3);
+	apply(m, e);
+	const struct model_region *all = model_regions(m, &n);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_uint_eq(all[0].kind, MR_TEXT);  /* sorted by start */
+	ck_assert_uint_eq(model_region_at(m, 0x555555560000)->kind, MR_HEAP);
+	ck_assert_uint_eq(model_region_at(m, 0x555555554000)->kind, MR_TEXT);
+	ck_assert_ptr_null(model_region_at(m, 0x555555555000));
+	seek(m, 1);
+	ck_assert_ptr_null(model_region_at(m, 0x555555560000));
+	ck_assert_str_eq(model_region_kind_name(MR_THREAD_STACK), "thread-stack");
+	model_free(m);
+}
+END_TEST
+
+START_TEST(sites_are_interned_and_leaks_grouped_by_site)
+{
+	struct model *m = hist();
+	char func[] = "push";
+	struct model_site a = { .addr = 0x401100, .func = func, .func_off = 0x1c, .file = "list.c", .line = 17 };
+	struct model_site b = { .addr = 0x401200, .func = "main", .object = NULL };
+	uint32_t sa = model_site_intern(m, &a), sb = model_site_intern(m, &b);
+	struct model_leak *lk;
+	size_t n;
+
+	func[0] = 'X'; /* the model keeps its own copy */
+	ck_assert_uint_ne(sa, 0);
+	ck_assert_uint_ne(sa, sb);
+	a.func = "push";
+	ck_assert_uint_eq(model_site_intern(m, &a), sa);
+	ck_assert_str_eq(model_site(m, sa)->func, "push");
+	ck_assert_str_eq(model_site(m, sa)->file, "list.c");
+	ck_assert_int_eq(model_site(m, sa)->line, 17);
+	ck_assert_ptr_null(model_site(m, 0)->func);
+	ck_assert_uint_eq(model_site_count(m), 3);
+	for (int i = 0; i < 3; i++) {
+		struct model_event e = ev(MEV_MALLOC, 10, 0, 0x1000 + 0x100 * (uint64_t)i);
+		e.site = sa;
+		apply(m, e);
+	}
+	struct model_event e = ev(MEV_MALLOC, 100, 0, 0x9000);
+	e.site = sb;
+	apply(m, e);
+	apply(m, ev(MEV_FREE, 0x1100, 0, 0));
+	n = model_leaks(m, &lk);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(lk[0].site, sb);
+	ck_assert_uint_eq(lk[0].bytes, 100);
+	ck_assert_uint_eq(lk[1].site, sa);
+	ck_assert_uint_eq(lk[1].blocks, 2);
+	ck_assert_uint_eq(lk[1].bytes, 20);
+	free(lk);
+	model_free(m);
+}
+END_TEST
+
+START_TEST(exec_drops_blocks_and_exit_and_signal_are_found)
+{
+	struct model *m = hist();
+	struct model_event e;
+
+	apply(m, ev(MEV_MALLOC, 10, 0, 0x1000));
+	apply(m, ev(MEV_EXEC, 0, 0, 0));
+	ck_assert_uint_eq(model_stats(m)->live_blocks, 0);
+	ck_assert_uint_eq(model_stats(m)->deallocations, 0);
+	e = ev(MEV_SIGNAL, 0, 0, 0);
+	e.error = 11;
+	e.aux = 0x10;
+	apply(m, e);
+	e = ev(MEV_EXIT, 0, 0, 139);
+	e.code = 1;
+	e.error = 11;
+	apply(m, e);
+	ck_assert_uint_eq(model_signal_event(m)->aux, 0x10);
+	ck_assert_int_eq(model_exit_event(m)->code, 1);
+	seek(m, 2);
+	ck_assert_ptr_null(model_exit_event(m));
+	ck_assert_ptr_null(model_signal_event(m));
+	model_free(m);
+}
+END_TEST
+
+/* A fingerprint of the state: counters and the block list. */
+static uint64_t fingerprint(struct model *m)
+{
+	const struct model_stats *st = model_stats(m);
+	uint64_t h = st->heap_in_use * 31 + st->heap_peak * 7 + st->live_blocks * 131 +
+		     st->allocations * 3 + st->deallocations * 5 + st->events;
+	size_t n;
+	const struct model_block *b = model_blocks(m, &n);
+
+	for (size_t i = 0; i < n; i++)
+		h = h * 1000003 + b[i].addr * 17 + b[i].size * 13 + b[i].id + b[i].state;
+	return h;
+}
+
+/* Random history with a bounded live set; the state at every event, seen
+ * while applying, must equal the state rebuilt by seeking there in any
+ * order. */
+START_TEST(seek_rebuilds_the_state_at_any_event_in_both_directions)
+{
+	enum { N = 20000, LIVE = 300 };
+	struct model *m = hist();
+	uint64_t *fp = malloc((N + 1) * sizeof(*fp));
+	uint64_t addrs[LIVE] = { 0 };
+	uint64_t next = 0x100000;
+	unsigned r = 12345;
+
+	fp[0] = fingerprint(m);
+	for (int i = 0; i < N; i++) {
+		unsigned k;
+		r = r * 1103515245 + 12345;
+		k = (r >> 8) % LIVE;
+		if (!addrs[k]) {
+			addrs[k] = next;
+			next += 0x100;
+			apply(m, ev(MEV_MALLOC, (r >> 4) % 200, 0, addrs[k]));
+		} else if ((r >> 20) % 3 == 0) {
+			uint64_t na = (r >> 22) % 2 ? addrs[k] : (next += 0x100);
+			apply(m, ev(MEV_REALLOC, addrs[k], (r >> 3) % 300, na));
+			addrs[k] = na;
+		} else {
+			apply(m, ev(MEV_FREE, addrs[k], 0, 0));
+			addrs[k] = 0;
+		}
+		if (i % 97 == 0)
+			fp[i + 1] = fingerprint(m);
+		else
+			fp[i + 1] = 0;
+	}
+	for (int t = 0; t < 400; t++) {
+		size_t k;
+		r = r * 1103515245 + 12345;
+		k = (r >> 4) % (N + 1);
+		while (k > 0 && !fp[k] && k != (size_t)N)
+			k--;
+		if (k == 0)
+			continue;
+		seek(m, k);
+		if (model_cursor(m) != k || (fp[k] && fingerprint(m) != fp[k]))
+			ck_abort_msg("state at event %zu differs", k);
+	}
+	seek(m, 0);
+	ck_assert_uint_eq(model_stats(m)->live_blocks, 0);
+	ck_assert_ptr_null(model_block_by_id(m, 1));
+	/* applying while the cursor is back in time appends at the end */
+	apply(m, ev(MEV_FREE, 0, 0, 0));
+	ck_assert_uint_eq(model_cursor(m), N + 1);
+	ck_assert_uint_eq(model_event_count(m), N + 1);
+	free(fp);
+	model_free(m);
+}
+END_TEST
+
+START_TEST(seek_past_the_end_fails_cleanly)
+{
+	struct model *m = hist();
+	struct err e = { 0 };
+
+	apply(m, ev(MEV_MALLOC, 1, 0, 0x10));
+	ck_assert_int_eq(model_seek(m, 5, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "past the end"));
+	ck_assert_ptr_null(model_event(m, 1));
+	ck_assert_uint_eq(model_event(m, 0)->args[0], 1);
+	model_free(m);
+}
+END_TEST
+
+/* Without history 10 million events with a bounded live set keep the
+ * model's memory bounded, and a freed block is still found. */
+START_TEST(without_history_memory_stays_bounded)
+{
+	struct model_opts o = { .keep_history = false };
+	struct model *m = model_new(&o);
+	struct err e = { 0 };
+	size_t live, hist_b, live_mid = 0;
+	int rc = 0;
+
+	for (uint64_t i = 0; i < 10000000; i++) {
+		uint64_t a = 0x100000 + (i / 2 % 1000) * 64;
+		struct model_event x = ev(i % 2 ? MEV_FREE : MEV_MALLOC, i % 2 ? a : 24, 0, i % 2 ? 0 : a);
+		x.site = 0;
+		rc |= model_apply(m, &x, &e);
+		if (i == 1000000)
+			model_mem(m, &live_mid, &hist_b);
+	}
+	model_mem(m, &live, &hist_b);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_uint_eq(live, live_mid);
+	ck_assert_uint_lt(hist_b, 1 << 20);
+	ck_assert_uint_eq(model_stats(m)->allocations, 5000000);
+	ck_assert_uint_eq(model_event_count(m), 10000000);
+	ck_assert_int_eq(model_seek(m, 3, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "no history"));
+	ck_assert_int_eq(model_block_at(m, 0x100000 + 999 * 64)->state, MB_FREED);
+	ck_assert_uint_eq(model_event(m, 9999999)->type, MEV_FREE);
+	ck_assert_ptr_null(model_event(m, 0));
+	model_free(m);
+}
+END_TEST
+
+START_TEST(block_before_finds_the_block_an_overrun_left)
+{
+	struct model *m = hist();
+	const struct model_block *b;
+
+	apply(m, ev(MEV_MALLOC, 16, 0, 0x1000));
+	apply(m, ev(MEV_MALLOC, 16, 0, 0x2000));
+	ck_assert_ptr_null(model_block_at(m, 0x1010));
+	b = model_block_before(m, 0x1014);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_uint_eq(b->id, 1);
+	ck_assert_ptr_null(model_block_before(m, 0xfff));
+	model_free(m);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("model");
+	TCase *t = tcase_create("model");
+
+	tcase_set_timeout(t, 60);
+	tcase_add_test(t, event_names_round_trip);
+	tcase_add_test(t, malloc_and_free_make_blocks_in_allocation_order);
+	tcase_add_test(t, free_null_counts_as_a_free_call_and_in_free_null);
+	tcase_add_test(t, realloc_moving_makes_a_new_block_in_place_keeps_it);
+	tcase_add_test(t, aligned_calls_use_the_size_argument);
+	tcase_add_test(t, teach_mode_tracks_headers_and_free_chunks);
+	tcase_add_test(t, counters_for_brk_mmap_errors_and_stack);
+	tcase_add_test(t, regions_snapshots_and_lookup);
+	tcase_add_test(t, sites_are_interned_and_leaks_grouped_by_site);
+	tcase_add_test(t, exec_drops_blocks_and_exit_and_signal_are_found);
+	tcase_add_test(t, seek_rebuilds_the_state_at_any_event_in_both_directions);
+	tcase_add_test(t, seek_past_the_end_fails_cleanly);
+	tcase_add_test(t, without_history_memory_stays_bounded);
+	tcase_add_test(t, block_before_finds_the_block_an_overrun_left);
+	suite_add_tcase(s, t);
+	return tu_main(s);
+}
