@@ -87,7 +87,7 @@ static void draw_strip(struct ui *u, const struct heap_geo *g, const struct mode
 void draw_heap(struct ui *u, struct view_rect r)
 {
 	struct heap_geo g;
-	size_t n, live = 0, chunks = 0, nmmap = 0;
+	size_t n, live = 0, nmmap = 0;
 	const struct model_block *b = model_blocks(u->m, &n);
 	const struct model_stats *st = model_stats(u->m);
 	const struct model_event *ev = view_current_event(&u->v, u->m);
@@ -98,7 +98,7 @@ void draw_heap(struct ui *u, struct view_rect r)
 	heap_geo_compute(&g, &u->v, u->m, r);
 	for (size_t i = 0; i < n; i++) {
 		if (b[i].state == MB_FREE_CHUNK) {
-			chunks++;
+			continue;
 		} else if (b[i].mmapped) {
 			nmmap++;
 			mmap_bytes += b[i].size;
@@ -111,21 +111,24 @@ void draw_heap(struct ui *u, struct view_rect r)
 	draw_box(u, r, t, u->v.focus == VP_HEAP);
 	if (!g.inner.h)
 		return;
-	if (g.hi > g.lo) {
-		uint64_t span = g.hi - g.lo;
+	if (g.heap_hi > g.lo) {
+		uint64_t span = g.heap_hi - g.lo;
+		/* the fragmentation figure: payload bytes over heap bytes */
 		draw_textf(g.inner.y, g.inner.x, g.inner.w, A_NORMAL,
-			   "%s at %#" PRIx64 ", %s used by the program (%d%%)%s", fmt_size(s1, span), g.lo,
-			   fmt_size(s2, payload), (int)(payload * 100 / span),
-			   chunks ? ", rest free or headers" : "");
+			   "%s heap at %#" PRIx64 ": %d%% payload (%s)", fmt_size(s1, span), g.lo,
+			   (int)(payload * 100 / span), fmt_size(s2, payload));
 	} else {
 		draw_text(g.inner.y, g.inner.x, g.inner.w, draw_attr(u, DR_DIM),
 			  "no heap yet: the first malloc makes it", false);
 	}
 	if (g.strip.h) {
 		draw_strip(u, &g, b, n);
+		char tail[64] = "";
+		if (g.heap_hi > g.hi)
+			snprintf(tail, sizeof(tail), ", +%s free", fmt_size(s2, g.heap_hi - g.hi));
 		draw_textf(g.strip.y + g.strip.h, g.inner.x, g.inner.w, draw_attr(u, DR_DIM),
-			   "# in use  H header  . free   1 cell = %s%s", fmt_size(s1, g.cell_bytes),
-			   nmmap ? "   mmap'd blocks: listed, outside" : "");
+			   "#=used H=header .=free, %s/cell%s%s", fmt_size(s1, g.cell_bytes), tail,
+			   nmmap ? "; mmap'd blocks listed" : "");
 	}
 	(void)st;
 	y = g.list.y;

@@ -69,6 +69,8 @@ void draw_events(struct ui *u, struct view_rect r)
 	size_t n = model_event_count(u->m);
 	int x = r.x + 1, w = r.w - 2, rows = r.h - 3;
 	long cur = (long)u->v.cur - 1, top;
+	/* the call gets what the call site leaves, between 24 and 44 columns */
+	int whatw = w - 9 - 26 < 24 ? 24 : w - 9 - 26 > 44 ? 44 : w - 9 - 26;
 	char title[64], s1[FMT_SIZE_LEN], s2[FMT_SIZE_LEN], s3[FMT_SIZE_LEN], s4[FMT_SIZE_LEN];
 
 	snprintf(title, sizeof(title), "Events: %zu of %zu%s", u->v.cur, n,
@@ -100,8 +102,8 @@ void draw_events(struct ui *u, struct view_rect r)
 			continue;
 		explain_event(ev, what, sizeof(what));
 		explain_site(u->m, ev->site, site, sizeof(site));
-		snprintf(line, sizeof(line), "%s%7ld  %-44s %s", k == cur ? ">" : " ", k + 1, what,
-			 ev->site ? site : "");
+		snprintf(line, sizeof(line), "%s%7ld  %-*s %s", k == cur ? ">" : " ", k + 1, whatw,
+			 what, ev->site ? site : "");
 		a = k == cur ? draw_attr(u, DR_CURRENT)
 		    : (ev->type == MEV_SIGNAL || ev->type == MEV_ERROR) ? draw_attr(u, DR_WARN)
 		    : k > cur ? draw_attr(u, DR_DIM) : A_NORMAL;

@@ -89,9 +89,24 @@ void heap_geo_compute(struct heap_geo *g, const struct view *v,
 	g->list.h = g->inner.y + g->inner.h - g->list.y;
 	if (g->list.h < 0)
 		g->list.h = 0;
-	if (heap_range(m, &g->lo, &g->hi) && srows) {
-		span = g->hi - g->lo;
+	if (!heap_range(m, &g->lo, &g->hi))
+		srows = 0;
+	g->heap_hi = g->hi;
+	if (srows) {
+		const struct model_block *b = model_blocks(m, &g->nblocks);
+		uint64_t used = g->lo;
+		for (size_t i = g->nblocks; i-- > 0;) {
+			if (!b[i].mmapped && b[i].state != MB_FREE_CHUNK) {
+				used = b[i].addr + (b[i].usable ? b[i].usable : b[i].size);
+				break;
+			}
+		}
 		cells = (uint64_t)srows * (uint64_t)g->strip.w;
+		if (used < g->lo + cells * 8)
+			used = g->lo + cells * 8;
+		if (used < g->hi)
+			g->hi = used;
+		span = g->hi - g->lo;
 		g->cell_bytes = (span + cells - 1) / cells;
 		if (g->cell_bytes == 0)
 			g->cell_bytes = 1;

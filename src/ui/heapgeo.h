@@ -2,7 +2,9 @@
  * (draw_heap.c) and the mouse (view_click) so a click lands on the block
  * that was drawn there.  The pane's inner area holds: one summary line, a
  * strip of cells drawing the heap to scale (each cell = cell_bytes bytes
- * from the heap start), one legend line, then the block list. */
+ * from the heap start), one legend line, then the block list.  The strip
+ * ends after the last block in use (at least 8 bytes a cell, so a small
+ * block gets cells of its own); the free rest up to the break is elided. */
 #ifndef MEMLENS_UI_HEAPGEO_H
 #define MEMLENS_UI_HEAPGEO_H
 
@@ -16,6 +18,8 @@ struct heap_geo {
 	struct view_rect strip;  /* the to-scale strip (h may be 0) */
 	struct view_rect list;   /* the block list */
 	uint64_t lo, hi;         /* heap bytes drawn in the strip [lo, hi) */
+	uint64_t heap_hi;        /* the heap's true end (the break); the free
+	                            tail [hi, heap_hi) is elided and said */
 	uint64_t cell_bytes;     /* bytes per strip cell (>= 1) */
 	size_t first;            /* block index shown on the list's first row */
 	size_t nblocks;
