@@ -82,6 +82,12 @@ tests/targets/%: tests/targets/%.c
 	$(CC) -O0 -g -fno-omit-frame-pointer -D_GNU_SOURCE -o $@ $< -lpthread
 tests/targets/%: tests/targets/%.cpp
 	$(CXX) -O0 -g -fno-omit-frame-pointer -o $@ $< -lpthread
+# Static tracer targets (breakpoints instead of the shim): NAME_static.c
+# is linked -static; NAME_stripped.c also loses its symbol table.
+tests/targets/%_static: tests/targets/%_static.c
+	$(CC) -O0 -g -static -D_GNU_SOURCE -o $@ $<
+tests/targets/%_stripped: tests/targets/%_stripped.c
+	$(CC) -O0 -static -s -D_GNU_SOURCE -o $@ $<
 
 $(BUILD)/tests/%: tests/%.c $(LIB)
 	@mkdir -p $(dir $@)

@@ -12,6 +12,8 @@
 static const struct cli_cmd cmds[] = {
 	{ "layout", cmd_layout, "layout [--json] PROGRAM",
 	  "show the segments, sections and globals of an ELF file" },
+	{ "trace", cmd_trace, "trace [OPTIONS] [--] PROGRAM [ARGS...]",
+	  "run PROGRAM to its end and log every allocation, then a summary" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

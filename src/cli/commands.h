@@ -6,5 +6,6 @@
 #include "util/err.h"
 
 int cmd_layout(int argc, char **argv, struct err *e);
+int cmd_trace(int argc, char **argv, struct err *e);
 
 #endif

@@ -87,15 +87,19 @@ _Static_assert(sizeof(struct ring_record) == 128, "ring record is 128 bytes");
 /* Flags in ring_header.mode, set by the tracer, read by the shim per call. */
 enum ring_mode {
 	RING_MODE_STEP = 1u << 0, /* trap after each event so the tracer stops */
+	RING_MODE_OFF  = 1u << 1, /* the reader is gone: write nothing, never wait */
 };
 
 /* The memfd begins with this header (one 4 KiB page), then `capacity`
- * slots of struct ring_slot.  Producers (target threads) reserve a slot by
- * fetch-adding `head`, wait while the slot is still full (ring full: the
- * shim waits, nothing is dropped), write the record, then publish by
- * storing seq+1 into the slot's `ready` with release order.  The consumer
- * (tracer) reads slot tail % capacity once its `ready == tail + 1`, copies
- * the record, stores 0 into `ready` and advances `tail`. */
+ * slots of struct ring_slot.  Producers (target threads) reserve a
+ * sequence number by fetch-adding `head`, wait until the consumer has
+ * consumed seq - capacity (that is, until seq - tail < capacity: ring full,
+ * the shim waits, nothing is dropped), write the record into slot
+ * seq % capacity, then publish by storing seq+1 into the slot's `ready`
+ * with release order.  The consumer (tracer) reads slot tail % capacity
+ * once its `ready == tail + 1`, copies the record, stores 0 into `ready`
+ * and advances `tail` with release order.  ring_produce_* below is the
+ * producer side, shared by the shim and the tests. */
 struct ring_header {
 	uint64_t magic;          /* RING_MAGIC */
 	uint32_t version;        /* RING_VERSION */
@@ -119,5 +123,38 @@ struct ring_slot {
 
 #define RING_HEADER_SIZE 4096u
 _Static_assert(sizeof(struct ring_header) <= RING_HEADER_SIZE, "ring header fits a page");
+
+/* Bytes of a ring with `capacity` slots. */
+#define RING_BYTES(capacity) ((uint64_t)RING_HEADER_SIZE + (uint64_t)(capacity) * sizeof(struct ring_slot))
+
+static inline struct ring_slot *ring_slot_at(struct ring_header *h, uint64_t seq)
+{
+	return (struct ring_slot *)((char *)h + RING_HEADER_SIZE) + (seq & (h->capacity - 1));
+}
+
+/* Producer, step 1: take the next sequence number (the true global order;
+ * take it under the lock that orders the calls). */
+static inline uint64_t ring_produce_reserve(struct ring_header *h)
+{
+	return atomic_fetch_add_explicit(&h->head, 1, memory_order_relaxed);
+}
+
+/* Producer, step 2: nonzero once slot `seq` may be written. */
+static inline int ring_produce_room(struct ring_header *h, uint64_t seq)
+{
+	return seq - atomic_load_explicit(&h->tail, memory_order_acquire) < h->capacity;
+}
+
+/* Producer, step 3 (after ring_produce_room said yes): write and publish.
+ * rec->seq is set here. */
+static inline void ring_produce_commit(struct ring_header *h, uint64_t seq,
+				       const struct ring_record *rec)
+{
+	struct ring_slot *s = ring_slot_at(h, seq);
+
+	s->rec = *rec;
+	s->rec.seq = seq;
+	atomic_store_explicit(&s->ready, seq + 1, memory_order_release);
+}
 
 #endif

@@ -1,0 +1,249 @@
+/* ring: creating, checking and draining the memfd event ring (tracer side).
+ * The producer side lives in ring_format.h (shared with the shim). */
+#include "ring/ring.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+struct ring {
+	struct ring_header *h;
+	size_t len;
+	int fd;
+};
+
+static size_t round_pow2(size_t n)
+{
+	size_t p = 1;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+static struct ring *ring_map(int fd, size_t len, struct err *e)
+{
+	struct ring *r = calloc(1, sizeof(*r));
+	void *m;
+
+	if (!r) {
+		err_errno(e, ERR_INTERNAL, ENOMEM, "event ring");
+		return NULL;
+	}
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+	if (m == MAP_FAILED) {
+		err_errno(e, ERR_INTERNAL, errno, "event ring: mmap of %zu bytes", len);
+		free(r);
+		return NULL;
+	}
+	r->h = m;
+	r->len = len;
+	r->fd = fd;
+	return r;
+}
+
+struct ring *ring_create(size_t capacity, struct err *e)
+{
+	struct ring *r;
+	size_t len;
+	int fd;
+
+	capacity = round_pow2(capacity ? capacity : RING_DEFAULT_CAPACITY);
+	if (capacity < 2 || capacity > (1u << 24)) {
+		err_set(e, ERR_INPUT, "event ring: %zu slots is out of range", capacity);
+		return NULL;
+	}
+	len = RING_BYTES(capacity);
+	fd = memfd_create("memlens-ring", 0); /* no MFD_CLOEXEC: the target inherits it */
+	if (fd < 0) {
+		err_errno(e, ERR_INTERNAL, errno, "event ring: memfd_create");
+		return NULL;
+	}
+	if (ftruncate(fd, (off_t)len) != 0) {
+		err_errno(e, ERR_INTERNAL, errno, "event ring: ftruncate to %zu bytes", len);
+		close(fd);
+		return NULL;
+	}
+	r = ring_map(fd, len, e);
+	if (!r) {
+		close(fd);
+		return NULL;
+	}
+	r->h->magic = RING_MAGIC;
+	r->h->version = RING_VERSION;
+	r->h->record_size = sizeof(struct ring_record);
+	r->h->capacity = capacity;
+	r->h->pid = 0;
+	return r;
+}
+
+int ring_attach_check(const void *map, size_t len, struct err *e)
+{
+	const struct ring_header *h = map;
+
+	if (len < RING_HEADER_SIZE)
+		return err_set(e, ERR_INPUT, "event ring: %zu bytes is too small for its header", len);
+	if (h->magic != RING_MAGIC)
+		return err_set(e, ERR_INPUT,
+			       "event ring: bad magic 0x%016llx (expected 0x%016llx): not a memlens ring",
+			       (unsigned long long)h->magic, (unsigned long long)RING_MAGIC);
+	if (h->version != RING_VERSION)
+		return err_set(e, ERR_INPUT,
+			       "event ring: version %u, this memlens reads version %u (shim and memlens do not match)",
+			       h->version, RING_VERSION);
+	if (h->record_size != sizeof(struct ring_record))
+		return err_set(e, ERR_INPUT, "event ring: records of %u bytes, expected %zu",
+			       h->record_size, sizeof(struct ring_record));
+	if (h->capacity < 2 || (h->capacity & (h->capacity - 1)) ||
+	    h->capacity > (len - RING_HEADER_SIZE) / sizeof(struct ring_slot))
+		return err_set(e, ERR_INPUT, "event ring: capacity %llu does not fit %zu bytes",
+			       (unsigned long long)h->capacity, len);
+	return 0;
+}
+
+struct ring *ring_open_fd(int fd, struct err *e)
+{
+	struct ring *r;
+	off_t size = lseek(fd, 0, SEEK_END);
+	int nfd;
+
+	if (size < (off_t)RING_HEADER_SIZE) {
+		err_set(e, ERR_INPUT, "event ring: fd %d is not a ring (%lld bytes)", fd, (long long)size);
+		return NULL;
+	}
+	nfd = dup(fd);
+	if (nfd < 0) {
+		err_errno(e, ERR_INTERNAL, errno, "event ring: dup of fd %d", fd);
+		return NULL;
+	}
+	r = ring_map(nfd, (size_t)size, e);
+	if (!r) {
+		close(nfd);
+		return NULL;
+	}
+	if (ring_attach_check(r->h, r->len, e) != 0) {
+		munmap(r->h, r->len);
+		close(nfd);
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+int ring_fd(const struct ring *r)
+{
+	return r->fd;
+}
+
+char *ring_env(const struct ring *r, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s=%d", RING_ENV_FD, r->fd);
+	return buf;
+}
+
+void ring_close_fd(struct ring *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+}
+
+void ring_set_pid(struct ring *r, pid_t pid)
+{
+	r->h->pid = (int32_t)pid;
+	atomic_thread_fence(memory_order_seq_cst);
+}
+
+void ring_set_step(struct ring *r, bool on)
+{
+	if (on)
+		atomic_fetch_or(&r->h->mode, RING_MODE_STEP);
+	else
+		atomic_fetch_and(&r->h->mode, ~(uint32_t)RING_MODE_STEP);
+}
+
+uint64_t ring_trap_addr(const struct ring *r)
+{
+	return atomic_load(&r->h->trap_addr);
+}
+
+bool ring_attached(const struct ring *r, unsigned *alloc)
+{
+	bool a = atomic_load(&r->h->attached) != 0;
+
+	if (alloc)
+		*alloc = a ? r->h->alloc : 0;
+	return a;
+}
+
+uint64_t ring_pending(const struct ring *r)
+{
+	return atomic_load(&r->h->head) - atomic_load(&r->h->tail);
+}
+
+uint64_t ring_next_seq(const struct ring *r)
+{
+	return atomic_load_explicit(&r->h->tail, memory_order_relaxed);
+}
+
+size_t ring_drain(struct ring *r, size_t max, ring_cb cb, void *arg)
+{
+	struct ring_header *h = r->h;
+	uint64_t t = atomic_load_explicit(&h->tail, memory_order_relaxed);
+	size_t n = 0;
+
+	while (!max || n < max) {
+		struct ring_slot *s = ring_slot_at(h, t);
+		struct ring_record rec;
+		int stop;
+
+		if (atomic_load_explicit(&s->ready, memory_order_acquire) != t + 1)
+			break;
+		rec = s->rec;
+		atomic_store_explicit(&s->ready, 0, memory_order_relaxed);
+		t++;
+		/* Release: the producer of seq t-1+capacity may now write. */
+		atomic_store_explicit(&h->tail, t, memory_order_release);
+		n++;
+		stop = cb(&rec, arg);
+		if (stop)
+			break;
+	}
+	return n;
+}
+
+struct read_ctx {
+	struct ring_record *buf;
+	size_t n;
+};
+
+static int read_one(const struct ring_record *rec, void *arg)
+{
+	struct read_ctx *c = arg;
+
+	c->buf[c->n++] = *rec;
+	return 0;
+}
+
+size_t ring_read(struct ring *r, struct ring_record *buf, size_t max)
+{
+	struct read_ctx c = { buf, 0 };
+
+	if (!max)
+		return 0;
+	return ring_drain(r, max, read_one, &c);
+}
+
+void ring_free(struct ring *r)
+{
+	if (!r)
+		return;
+	atomic_fetch_or(&r->h->mode, RING_MODE_OFF);
+	munmap(r->h, r->len);
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r);
+}

@@ -1,0 +1,249 @@
+/* check_ring: the shared-memory event ring between two processes: order,
+ * wrap-around, a full ring that makes writers wait, no loss, and the
+ * refusal of a wrong magic or version. */
+#include "testutil.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <sys/mman.h>
+
+#include "ring/ring.h"
+
+/* A writer in another process maps the memfd itself, as the shim does. */
+static struct ring_header *map_fd(int fd)
+{
+	off_t len = lseek(fd, 0, SEEK_END);
+	void *m = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	return m == MAP_FAILED ? NULL : m;
+}
+
+static void put(struct ring_header *h, uint64_t a0, uint64_t a1)
+{
+	struct ring_record rec = { 0 };
+	uint64_t seq = ring_produce_reserve(h);
+
+	rec.kind = RING_MALLOC;
+	rec.args[0] = a0;
+	rec.args[1] = a1;
+	rec.result = seq * 7 + 1;
+	while (!ring_produce_room(h, seq))
+		sched_yield();
+	ring_produce_commit(h, seq, &rec);
+}
+
+struct writer_arg {
+	struct ring_header *h;
+	uint64_t id, n;
+};
+
+static void *writer_thread(void *p)
+{
+	struct writer_arg *w = p;
+
+	for (uint64_t i = 0; i < w->n; i++)
+		put(w->h, w->id, i);
+	return NULL;
+}
+
+/* Forks a child that writes n records from `threads` threads. */
+static pid_t spawn_writer(struct ring *r, int threads, uint64_t n)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct ring_header *h = map_fd(ring_fd(r));
+		pthread_t t[16];
+		struct writer_arg a[16];
+
+		if (!h)
+			_exit(3);
+		for (int i = 0; i < threads; i++) {
+			a[i] = (struct writer_arg){ h, (uint64_t)i, n / (uint64_t)threads };
+			pthread_create(&t[i], NULL, writer_thread, &a[i]);
+		}
+		for (int i = 0; i < threads; i++)
+			pthread_join(t[i], NULL);
+		_exit(0);
+	}
+	return pid;
+}
+
+struct order {
+	uint64_t next_seq;
+	uint64_t per_thread[16];
+	int bad;
+};
+
+static int check_order(const struct ring_record *rec, void *arg)
+{
+	struct order *o = arg;
+
+	if (rec->seq != o->next_seq || rec->result != rec->seq * 7 + 1 ||
+	    rec->args[0] >= 16 || rec->args[1] != o->per_thread[rec->args[0]])
+		o->bad++;
+	o->per_thread[rec->args[0] & 15]++;
+	o->next_seq++;
+	return 0;
+}
+
+static void drain_until(struct ring *r, struct order *o, uint64_t n, pid_t child)
+{
+	time_t t0 = time(NULL);
+	int st;
+
+	while (o->next_seq < n && time(NULL) - t0 < 60)
+		if (!ring_drain(r, 0, check_order, o))
+			sched_yield();
+	ck_assert_int_eq(waitpid(child, &st, 0), child);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+START_TEST(ten_million_records_across_processes_no_loss_no_reorder)
+{
+	struct err e = { 0 };
+	struct ring *r = ring_create(1024, &e); /* small: it wraps ~10k times */
+	struct order o = { 0 };
+	const uint64_t n = 10000000;
+
+	ck_assert_msg(r, "%s", e.msg);
+	pid_t child = spawn_writer(r, 1, n);
+	drain_until(r, &o, n, child);
+	ck_assert_uint_eq(o.next_seq, n);
+	ck_assert_int_eq(o.bad, 0);
+	ck_assert_uint_eq(ring_pending(r), 0);
+	ring_free(r);
+}
+END_TEST
+
+START_TEST(four_writer_threads_keep_one_global_order)
+{
+	struct err e = { 0 };
+	struct ring *r = ring_create(256, &e);
+	struct order o = { 0 };
+	const uint64_t n = 2000000;
+
+	ck_assert_msg(r, "%s", e.msg);
+	pid_t child = spawn_writer(r, 4, n);
+	drain_until(r, &o, n, child);
+	ck_assert_uint_eq(o.next_seq, n);
+	ck_assert_int_eq(o.bad, 0);
+	for (int i = 0; i < 4; i++)
+		ck_assert_uint_eq(o.per_thread[i], n / 4);
+	ring_free(r);
+}
+END_TEST
+
+START_TEST(full_ring_makes_the_writer_wait_and_drops_nothing)
+{
+	struct err e = { 0 };
+	struct ring *r = ring_create(64, &e);
+	struct order o = { 0 };
+
+	ck_assert_msg(r, "%s", e.msg);
+	pid_t child = spawn_writer(r, 1, 200);
+	/* Nobody drains: the writer fills 64 slots, then must wait. */
+	for (int i = 0; i < 200 && ring_pending(r) < 64; i++)
+		usleep(1000);
+	usleep(50000);
+	ck_assert_int_eq(waitpid(child, NULL, WNOHANG), 0); /* still waiting */
+	ck_assert_uint_ge(ring_pending(r), 64);
+	struct ring_record buf[64];
+	ck_assert_uint_eq(ring_read(r, buf, 64), 64);
+	for (uint64_t i = 0; i < 64; i++)
+		ck_assert_uint_eq(buf[i].seq, i);
+	o.next_seq = 64;
+	o.per_thread[0] = 64;
+	drain_until(r, &o, 200, child);
+	ck_assert_uint_eq(o.next_seq, 200);
+	ck_assert_int_eq(o.bad, 0);
+	ring_free(r);
+}
+END_TEST
+
+START_TEST(records_survive_the_writer_exit)
+{
+	struct err e = { 0 };
+	struct ring *r = ring_create(0, &e);
+	struct ring_record buf[128];
+	int st;
+
+	ck_assert_msg(r, "%s", e.msg);
+	pid_t child = spawn_writer(r, 1, 100);
+	ck_assert_int_eq(waitpid(child, &st, 0), child);
+	ck_assert_uint_eq(ring_read(r, buf, 128), 100);
+	ck_assert_uint_eq(buf[99].seq, 99);
+	ck_assert_uint_eq(ring_read(r, buf, 128), 0);
+	ring_free(r);
+}
+END_TEST
+
+START_TEST(header_is_filled_and_fd_survives_exec)
+{
+	struct err e = { 0 };
+	struct ring *r = ring_create(1000, &e);
+	char env[64];
+
+	ck_assert_msg(r, "%s", e.msg);
+	ck_assert_int_ge(ring_fd(r), 0);
+	ck_assert_int_eq(fcntl(ring_fd(r), F_GETFD) & FD_CLOEXEC, 0);
+	ring_env(r, env, sizeof(env));
+	ck_assert_ptr_nonnull(strstr(env, RING_ENV_FD "="));
+	ring_set_pid(r, 1234);
+	ring_set_step(r, true);
+	ck_assert(!ring_attached(r, NULL));
+	ck_assert_uint_eq(ring_trap_addr(r), 0);
+	struct ring *r2 = ring_open_fd(ring_fd(r), &e); /* a second reader view */
+	ck_assert_msg(r2, "%s", e.msg);
+	ring_free(r2);
+	ring_free(r);
+}
+END_TEST
+
+START_TEST(wrong_magic_or_version_is_refused_clearly)
+{
+	struct err e = { 0 };
+	struct ring *r = ring_create(16, &e);
+	struct ring_header *h;
+
+	ck_assert_msg(r, "%s", e.msg);
+	h = map_fd(ring_fd(r));
+	ck_assert_ptr_nonnull(h);
+	size_t len = RING_BYTES(16);
+	ck_assert_int_eq(ring_attach_check(h, len, &e), 0);
+
+	h->version = RING_VERSION + 1;
+	ck_assert_int_eq(ring_attach_check(h, len, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "version"));
+	ck_assert_ptr_null(ring_open_fd(ring_fd(r), &e));
+	ck_assert_ptr_nonnull(strstr(e.msg, "do not match"));
+	h->version = RING_VERSION;
+
+	h->magic ^= 1;
+	ck_assert_int_eq(ring_attach_check(h, len, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "not a memlens ring"));
+	h->magic ^= 1;
+
+	h->capacity = 1u << 20; /* does not fit the memfd */
+	ck_assert_int_eq(ring_attach_check(h, len, &e), -1);
+	ck_assert_int_eq(ring_attach_check(h, 100, &e), -1);
+	munmap(h, len);
+	ring_free(r);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("ring");
+	TCase *tc = tcase_create("ring");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, header_is_filled_and_fd_survives_exec);
+	tcase_add_test(tc, wrong_magic_or_version_is_refused_clearly);
+	tcase_add_test(tc, records_survive_the_writer_exit);
+	tcase_add_test(tc, full_ring_makes_the_writer_wait_and_drops_nothing);
+	tcase_add_test(tc, four_writer_threads_keep_one_global_order);
+	tcase_add_test(tc, ten_million_records_across_processes_no_loss_no_reorder);
+	suite_add_tcase(s, tc);
+	return tu_main(s);
+}
