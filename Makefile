@@ -93,6 +93,10 @@ $(BUILD)/tests/%: tests/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(CHECK_LIBS) $(LDLIBS)
 
+# check_alloc links the teach allocator's core itself (names prefixed teach_).
+$(BUILD)/tests/check_alloc: $(BUILD)/src/shim/teach.o
+$(BUILD)/tests/check_alloc: LDLIBS += $(BUILD)/src/shim/teach.o
+
 deps:
 	@sh tools/deps.sh
 

@@ -1,0 +1,58 @@
+/* teach: the teaching allocator's core, with no ring and no symbol
+ * interposition, so the shim wraps it and the tests link it directly.
+ * Every block has a 16-byte header (size, state, check value); small
+ * blocks come from the brk heap, requests of TEACH_MMAP_MIN and more get an
+ * mmap of their own; free blocks sit on segregated first-fit lists, split on
+ * allocation and coalesce on free.  Misuse is reported in teach_info.error
+ * (enum ring_error) and the call is otherwise ignored.  Thread-safe (one
+ * lock); call the teach_atfork_* functions around fork. */
+#ifndef MEMLENS_SHIM_TEACH_H
+#define MEMLENS_SHIM_TEACH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TEACH_ALIGN     16u
+#define TEACH_HDR       16u                 /* header bytes before each block */
+#define TEACH_MMAP_MIN  (128u * 1024u)      /* requests this big get their own mmap */
+#define TEACH_MAX       (UINT64_C(4) << 30) /* larger requests fail with ENOMEM */
+
+/* What the allocator did, filled by every call (zeroed first). */
+struct teach_info {
+	uint64_t seq;        /* from the order hook, taken under the lock */
+	uint64_t block;      /* header address of the block handed out / freed */
+	uint64_t block_size; /* its size including the header */
+	uint64_t old_block;  /* realloc: the block given back when it moved */
+	uint64_t brk;        /* the program break after the call */
+	uint32_t flags;      /* RING_F_* (split, coalesced, grew heap, mmap) */
+	uint32_t error;      /* RING_ERR_*: misuse or damage found by this call */
+	uint32_t ignored;    /* 1: the call itself was misuse and did nothing */
+	uint64_t err_seq;    /* error && !ignored: the error's own number, before seq */
+};
+
+/* Called with the lock held at the end of every call, so the numbers it
+ * hands out follow the true order of the heap changes.  NULL: seq = 0. */
+void teach_set_order_hook(uint64_t (*hook)(void));
+
+void *teach_malloc(size_t n, struct teach_info *ti);
+void *teach_calloc(size_t n, size_t size, struct teach_info *ti);
+void *teach_realloc(void *p, size_t n, struct teach_info *ti);
+void teach_free(void *p, struct teach_info *ti);
+/* align: a power of two (any, >= 16 used); returns NULL + EINVAL otherwise. */
+void *teach_memalign(size_t align, size_t n, struct teach_info *ti);
+/* Usable bytes of a live block; 0 for NULL or a pointer not ours. */
+size_t teach_usable_size(void *p);
+
+/* Walks the whole heap and checks it: every header's check value, sizes
+ * and back links agree, no two free blocks side by side, every free block
+ * on the right list.  Returns 0 when sound, else -1.  Counts go to *st. */
+struct teach_stats {
+	size_t heap_bytes, used_blocks, free_blocks, free_bytes, mmap_blocks;
+};
+int teach_check(struct teach_stats *st);
+
+void teach_atfork_prepare(void);
+void teach_atfork_parent(void);
+void teach_atfork_child(void);
+
+#endif
