@@ -271,6 +271,9 @@ int ui_run(const struct ui_opts *o, struct model *m, struct ui_source *src, stru
 		goto done;
 	view_stepped(&u.v, m);
 	l.dirty = true;
+	/* a live run opens stopped at its first event */
+	if (u.v.live && model_event_count(m) == 0 && act(&l, VA_FETCH, e) < 0)
+		goto done;
 	rc = loop_run(&l, e);
 done:
 	if (src && src->kill && (rc != 0 || !u.v.program_done))

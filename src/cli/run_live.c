@@ -1,0 +1,348 @@
+/* run_live: the tracer on a worker thread, its events copied into the
+ * screen's model, the program's stdio on a pty of ours. */
+#include "cli/run_live.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
+#include <termios.h>
+#include <unistd.h>
+
+struct site_copy {
+	struct model_site s;
+	char func[128], file[256], object[128];
+};
+
+/* One answer of the worker: what trace_step said, with copies of what
+ * the event refers to in the worker's model. */
+struct result {
+	int rc;                    /* 1 event, 0 ended, -1 failed */
+	struct err e;
+	struct model_event ev;
+	bool has_site;
+	struct site_copy site;
+	struct model_region *regs; /* MEV_REGIONS: the snapshot (malloc'd) */
+	size_t nregs;
+};
+
+struct run_live {
+	struct trace_opts o;
+	struct model *shadow;      /* the worker's model: no history */
+	struct trace *t;
+	pthread_t th;
+	bool th_started;
+	int cmd[2], done[2];       /* screen -> worker, worker -> screen */
+	int master;
+	pid_t pid;
+	bool pending, ended;
+	int status;
+	struct result res;
+};
+
+static void copy_str(char *dst, size_t n, const char *src, const char **out)
+{
+	if (!src) {
+		*out = NULL;
+		return;
+	}
+	snprintf(dst, n, "%s", src);
+	*out = dst;
+}
+
+/* Worker side: copies an event and what it refers to out of the shadow. */
+static void capture(struct run_live *r, const struct model_event *ev)
+{
+	struct result *res = &r->res;
+	const struct model_site *s = ev->site ? model_site(r->shadow, ev->site) : NULL;
+
+	res->ev = *ev;
+	res->has_site = s != NULL;
+	if (s) {
+		res->site.s = *s;
+		copy_str(res->site.func, sizeof(res->site.func), s->func, &res->site.s.func);
+		copy_str(res->site.file, sizeof(res->site.file), s->file, &res->site.s.file);
+		copy_str(res->site.object, sizeof(res->site.object), s->object, &res->site.s.object);
+	}
+	res->regs = NULL;
+	res->nregs = 0;
+	if (ev->type == MEV_REGIONS) {
+		size_t n;
+		const struct model_region *regs = model_regions(r->shadow, &n);
+		res->regs = n ? malloc(n * sizeof(*regs)) : NULL;
+		if (res->regs) {
+			memcpy(res->regs, regs, n * sizeof(*regs));
+			res->nregs = n;
+		}
+	}
+}
+
+static void notify(struct run_live *r)
+{
+	while (write(r->done[1], "d", 1) < 0 && errno == EINTR)
+		;
+}
+
+static void *worker(void *arg)
+{
+	struct run_live *r = arg;
+	size_t n;
+	char c;
+
+	r->t = trace_start(&r->o, r->shadow, &r->res.e);
+	if (!r->t) {
+		r->res.rc = -1;
+		notify(r);
+		return NULL;
+	}
+	r->pid = trace_pid(r->t);
+	n = model_event_count(r->shadow);
+	r->res.rc = n ? 1 : 0;
+	if (n)
+		capture(r, model_event(r->shadow, n - 1));
+	notify(r);
+	for (;;) {
+		struct model_event ev;
+		ssize_t k = read(r->cmd[0], &c, 1);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0 || c == 'q')
+			break;
+		memset(&r->res.e, 0, sizeof(r->res.e));
+		r->res.rc = trace_step(r->t, &ev, &r->res.e);
+		if (r->res.rc == 1)
+			capture(r, &ev);
+		else if (r->res.rc == 0)
+			r->status = trace_exit_status(r->t);
+		notify(r);
+	}
+	trace_free(r->t);
+	r->t = NULL;
+	return NULL;
+}
+
+/* Screen side: applies the worker's answer to the screen's model. */
+static int take(struct run_live *r, struct model *m, struct err *e)
+{
+	struct result *res = &r->res;
+	struct model_event ev = res->ev;
+	int rc;
+
+	if (res->rc < 0) {
+		*e = res->e;
+		return -1;
+	}
+	if (res->rc == 0) {
+		r->ended = true;
+		return 0;
+	}
+	ev.site = res->has_site ? model_site_intern(m, &res->site.s) : 0;
+	if (ev.type == MEV_REGIONS)
+		ev.aux = model_regions_add(m, res->regs, res->nregs);
+	free(res->regs);
+	res->regs = NULL;
+	rc = model_apply(m, &ev, e);
+	if (ev.type == MEV_EXIT)
+		r->ended = true;
+	return rc < 0 ? -1 : 1;
+}
+
+static int live_next(void *ctx, struct model *m, struct err *e)
+{
+	struct run_live *r = ctx;
+	char c;
+
+	if (r->ended && !r->pending)
+		return 0;
+	if (!r->pending) {
+		if (write(r->cmd[1], "s", 1) != 1)
+			return err_errno(e, ERR_INTERNAL, errno, "tracer thread");
+		r->pending = true;
+	}
+	if (read(r->done[0], &c, 1) != 1)
+		return 2;
+	r->pending = false;
+	return take(r, m, e);
+}
+
+/* Blocked in read(0, ...): /proc/PID/syscall starts with "0 0x0 ". */
+static bool live_waits_input(void *ctx)
+{
+	struct run_live *r = ctx;
+	char path[64], buf[64] = "";
+	FILE *f;
+
+	if (r->ended || r->pid <= 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)r->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return strncmp(buf, "0 0x0 ", 6) == 0;
+}
+
+/* process_vm_readv is no ptrace request: any thread of the tracer may read. */
+static long live_read_mem(void *ctx, uint64_t addr, void *buf, size_t n)
+{
+	struct run_live *r = ctx;
+	struct iovec local = { buf, n }, remote = { (void *)(uintptr_t)addr, n };
+
+	if (r->ended || r->pid <= 0)
+		return -1;
+	return (long)process_vm_readv(r->pid, &local, 1, &remote, 1, 0);
+}
+
+static void live_fault(void *ctx, const struct model *m, uint64_t addr, uint64_t sp,
+		       char *buf, size_t len)
+{
+	(void)ctx;
+	trace_fault_describe(m, addr, sp, buf, len);
+}
+
+static void live_kill(void *ctx)
+{
+	struct run_live *r = ctx;
+
+	if (r->pid > 0 && !r->ended)
+		kill(r->pid, SIGKILL);
+}
+
+static int open_pty(int *master, int *slave, struct err *e)
+{
+	struct winsize ws = { .ws_row = 24, .ws_col = 80 };
+	char *name;
+
+	*master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (*master < 0 || grantpt(*master) != 0 || unlockpt(*master) != 0 ||
+	    !(name = ptsname(*master)))
+		return err_errno(e, ERR_INTERNAL, errno, "pty");
+	*slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (*slave < 0)
+		return err_errno(e, ERR_INTERNAL, errno, "%s", name);
+	ioctl(*slave, TIOCSWINSZ, &ws);
+	fcntl(*master, F_SETFL, fcntl(*master, F_GETFL) | O_NONBLOCK);
+	return 0;
+}
+
+struct run_live *run_live_start(const struct trace_opts *o, struct model *m,
+				struct ui_source *src, struct err *e)
+{
+	struct model_opts mo = { .keep_history = false, .teach = o->alloc == TRACE_ALLOC_TEACH };
+	struct run_live *r = calloc(1, sizeof(*r));
+	int slave = -1, saved[3] = { -1, -1, -1 };
+	sigset_t all, old;
+	char c;
+
+	if (!r) {
+		err_set(e, ERR_INTERNAL, "out of memory");
+		return NULL;
+	}
+	r->o = *o;
+	r->o.step = true;
+	r->cmd[0] = r->cmd[1] = r->done[0] = r->done[1] = r->master = -1;
+	r->status = -1;
+	r->shadow = model_new(&mo);
+	if (!r->shadow || pipe2(r->cmd, O_CLOEXEC) != 0 || pipe2(r->done, O_CLOEXEC) != 0) {
+		err_errno(e, ERR_INTERNAL, errno, "starting the tracer thread");
+		goto fail;
+	}
+	fcntl(r->done[0], F_SETFL, O_NONBLOCK);
+	if (open_pty(&r->master, &slave, e) < 0)
+		goto fail;
+	/* The program inherits fds 0-2 when the tracer forks it: make them the
+	 * pty's slave for that moment only. */
+	fflush(NULL);
+	for (int i = 0; i < 3; i++)
+		saved[i] = fcntl(i, F_DUPFD_CLOEXEC, 10);
+	for (int i = 0; i < 3; i++)
+		dup2(slave, i);
+	/* the worker takes no signals: the screen's thread handles them */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r->th_started = pthread_create(&r->th, NULL, worker, r) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r->th_started) {
+		fcntl(r->done[0], F_SETFL, 0);
+		while (read(r->done[0], &c, 1) < 0 && errno == EINTR)
+			;
+		fcntl(r->done[0], F_SETFL, O_NONBLOCK);
+	}
+	for (int i = 0; i < 3; i++) {
+		if (saved[i] >= 0) {
+			dup2(saved[i], i);
+			close(saved[i]);
+		}
+	}
+	close(slave);
+	slave = -1;
+	if (!r->th_started) {
+		err_set(e, ERR_INTERNAL, "cannot start the tracer thread");
+		goto fail;
+	}
+	if (r->res.rc < 0) {
+		*e = r->res.e;
+		goto fail;
+	}
+	if (r->res.rc == 1 && take(r, m, e) < 0)
+		goto fail;
+	memset(src, 0, sizeof(*src));
+	src->ctx = r;
+	src->live = true;
+	src->next = live_next;
+	src->poll_fd = r->done[0];
+	src->out_fd = r->master;
+	src->waits_input = live_waits_input;
+	src->read_mem = live_read_mem;
+	src->describe_fault = live_fault;
+	src->kill = live_kill;
+	return r;
+fail:
+	if (slave >= 0)
+		close(slave);
+	run_live_free(r);
+	return NULL;
+}
+
+pid_t run_live_pid(const struct run_live *r)
+{
+	return r->pid;
+}
+
+int run_live_status(const struct run_live *r)
+{
+	return r->ended ? r->status : -1;
+}
+
+void run_live_free(struct run_live *r)
+{
+	if (!r)
+		return;
+	if (r->th_started) {
+		live_kill(r);
+		if (write(r->cmd[1], "q", 1) < 0) {
+			/* the worker reads EOF once cmd[1] closes below */
+		}
+		close(r->cmd[1]);
+		r->cmd[1] = -1;
+		pthread_join(r->th, NULL);
+	}
+	free(r->res.regs);
+	for (int i = 0; i < 2; i++) {
+		if (r->cmd[i] >= 0)
+			close(r->cmd[i]);
+		if (r->done[i] >= 0)
+			close(r->done[i]);
+	}
+	if (r->master >= 0)
+		close(r->master);
+	model_free(r->shadow);
+	free(r);
+}
