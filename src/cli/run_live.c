@@ -121,6 +121,16 @@ static void *worker(void *arg)
 			r->status = trace_exit_status(r->t);
 		notify(r);
 	}
+	/* Quitting: kill the program and let the tracer see it through its
+	 * exit (a SIGKILLed tracee still stops at PTRACE_EVENT_EXIT and must be
+	 * continued), so trace_free finds it ended and never waits on a stop. */
+	if (!trace_ended(r->t)) {
+		struct model_event ev;
+		struct err ee = { 0 };
+		kill(r->pid, SIGKILL);
+		for (int i = 0; i < 100000 && trace_step(r->t, &ev, &ee) == 1; i++)
+			;
+	}
 	trace_free(r->t);
 	r->t = NULL;
 	return NULL;

@@ -228,11 +228,13 @@ void explain_sentence(const struct model *m, const struct model_event *ev,
 		return;
 	case MEV_EXIT:
 		if (ev->code == 1)
-			snprintf(buf, len, "The program was killed by %s.", sig_name((int)ev->error));
+			snprintf(buf, len, "The program was killed by %s; step back to the events before it.",
+				 sig_name((int)ev->error));
 		else
 			snprintf(buf, len, "The program ended with status %" PRIu64 "; %" PRIu64
-				 " blocks (%s) were never freed: the system takes them back at exit.",
-				 ev->result, st->live_blocks, fmt_size(sz, st->heap_in_use));
+				 " block%s (%s) never freed: the system takes them back at exit.",
+				 ev->result, st->live_blocks, st->live_blocks == 1 ? " was" : "s were",
+				 fmt_size(sz, st->heap_in_use));
 		return;
 	case MEV_REGIONS:
 		snprintf(buf, len, "The memory map changed: the kernel added, grew or removed a region.");

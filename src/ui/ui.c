@@ -86,6 +86,9 @@ static int fetch(struct loop *l, struct err *e)
 	if (model_cursor(u->m) != u->v.cur && model_seek(u->m, u->v.cur, e) < 0)
 		return -1;
 	view_stepped(&u->v, u->m);
+	/* a continue stops at a crash, as a debugger would, to explain it */
+	if (r == 1 && u->v.cur && model_event(u->m, u->v.cur - 1)->type == MEV_SIGNAL)
+		u->v.running = false;
 	l->dirty = true;
 	return 0;
 }
