@@ -16,6 +16,8 @@ static const struct cli_cmd cmds[] = {
 	  "run PROGRAM to its end and log every allocation, then a summary" },
 	{ "run", cmd_run, "[run] [OPTIONS] [--] PROGRAM [ARGS...]",
 	  "the screen: step through PROGRAM's memory, forward and back" },
+	{ "replay", cmd_replay, "replay [--text [-q] | --json] FILE",
+	  "print a trace file again as the event log and summary, or as JSON" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -41,6 +43,9 @@ void cli_usage(FILE *f)
 		   "      --json      (layout) print one JSON object instead of text\n"
 		   "      --ascii     (run, replay) draw with ASCII only\n"
 		   "      --color=WHEN  (run, replay) colour: auto, always or never\n"
+		   "      --text      (replay) print the event log and summary of a trace file\n"
+		   "                  (replay --json: the trace again as JSON Lines)\n"
+		   "  -q, --quiet     (replay --text) print the summary only\n"
 		   "\nExit status: 0 success, 1 a problem with the input or usage,\n"
 		   "2 memlens itself failed.  See memlens(1).\n");
 }

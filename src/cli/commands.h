@@ -14,5 +14,6 @@ int cmd_run(int argc, char **argv, struct err *e);
  * 0 when not, or minus the usage error's exit status. */
 struct ui_opts;
 int cli_ui_option(int c, const char *arg, struct ui_opts *uo);
+int cmd_replay(int argc, char **argv, struct err *e);
 
 #endif

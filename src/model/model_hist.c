@@ -44,11 +44,8 @@ static void slot_release(struct model *m, uint32_t s)
 			m->nfreed++;
 	}
 	b->state = 0;
-	if (model_grow32(&m->freeslots, &m->capfreeslots, m->nfreeslots + 1, sizeof(uint32_t)) < 0) {
-		m->broken = true;
-		return;
-	}
-	m->freeslots[m->nfreeslots++] = s;
+	b->id = m->freehead;
+	m->freehead = s + 1;
 }
 
 static uint64_t block_bytes(const struct model_block *b)
@@ -100,12 +97,16 @@ void model_step(struct model *m, size_t k, const struct model_event *ev,
 	}
 	if (st->heap_in_use > st->heap_peak)
 		st->heap_peak = st->heap_in_use;
+	if (st->mmap_bytes > st->mmap_peak)
+		st->mmap_peak = st->mmap_bytes;
 	if (ev->type == MEV_EXEC)
-		st->brk_start = st->brk = 0;
+		st->brk_start = st->brk = st->brk_max = 0;
 	if (ev->brk) {
 		if (!st->brk_start)
 			st->brk_start = ev->brk;
 		st->brk = ev->brk;
+		if (ev->brk > st->brk_max)
+			st->brk_max = ev->brk;
 	}
 	if (ev->type == MEV_ERROR)
 		st->errors++;
@@ -481,7 +482,7 @@ void model_mem(const struct model *m, size_t *live_bytes, size_t *history_bytes)
 		for (size_t i = 0; i < m->nck; i++)
 			hist += m->ck[i].nlive * 4;
 	} else {
-		live += (size_t)m->capent * sizeof(struct model_block) + (size_t)m->capfreeslots * 4;
+		live += (size_t)m->capent * sizeof(struct model_block);
 		hist += MODEL_FREED_KEEP * sizeof(struct model_block); /* fixed */
 	}
 	*live_bytes = live;

@@ -143,7 +143,7 @@ void draw_heap(struct ui *u, struct view_rect r)
 		else
 			snprintf(line, sizeof(line), "%c#%-4u %9s  %012" PRIx64 "  %s",
 				 k->addr == touched ? '>' : ' ', k->id, fmt_size(s1, k->size), k->addr,
-				 k->mmapped ? "mmap'd, its own mapping" : "in use");
+				 k->mmapped ? "mmap'd" : "in use");
 		if (a == A_NORMAL && k->state == MB_FREE_CHUNK)
 			a = draw_attr(u, DR_FREE);
 		else if (a == A_NORMAL && k->mmapped)
