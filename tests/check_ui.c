@@ -9,6 +9,7 @@
 #include <curses.h>
 #include <inttypes.h>
 
+#include "out/out.h"
 #include "ui/draw.h"
 
 static struct model *m;
@@ -31,6 +32,28 @@ static void start(int rows, int cols, bool ascii)
 	ck_assert_ptr_nonnull(scr);
 	resizeterm(rows, cols);
 	ui_colors_start(&u);
+}
+
+/* The same screen on a recorded trace file (tests/data, written by the
+ * trace module's JSON format). */
+static void start_recorded(int rows, int cols, const char *path)
+{
+	struct ui_opts o = { .color = UI_COLOR_NEVER, .ascii = true, .title = "teach.jsonl" };
+	struct model_opts mo = { .keep_history = true, .teach = true };
+	struct out_reader_cb cb = { 0 };
+	struct err e = { 0 };
+	FILE *f = fopen(path, "r");
+
+	ck_assert_ptr_nonnull(f);
+	m = model_new(&mo);
+	ck_assert_int_eq(out_trace_read(f, path, m, &cb, &e), 0);
+	fclose(f);
+	ck_assert_int_eq(ui_init(&u, &o, m, NULL, &e), 0);
+	fout = fopen("/dev/null", "w");
+	fin = fopen("/dev/null", "r");
+	scr = newterm("xterm", fout, fin);
+	ck_assert_ptr_nonnull(scr);
+	resizeterm(rows, cols);
 }
 
 static void stop(void)
@@ -267,6 +290,40 @@ START_TEST(utf8_and_colour_modes_draw_the_same_words)
 }
 END_TEST
 
+START_TEST(a_recorded_trace_at_120x40)
+{
+	const char *s;
+
+	start_recorded(40, 120, "tests/data/teach.jsonl");
+	s = show(5); /* malloc(200000): its own mapping */
+	HAS(s, "event 5 of 7");
+	HAS(s, ">      5  malloc(200000) = 0x7ffff7fcf010  main (heap.c:12)");
+	HAS(s, "#3         16 B  555555555010  in use");
+	HAS(s, "#2        100 B  555555555040  in use");
+	HAS(s, ">#4      195 KiB  7ffff7fcf010  mmap'd");
+	HAS(s, "HH##3#HH##2####");
+	HAS(s, "asked the kernel for a mapping of its own (mmap)");
+	stop();
+}
+END_TEST
+
+START_TEST(a_recorded_trace_at_80x24)
+{
+	const char *s;
+
+	start_recorded(24, 80, "tests/data/teach.jsonl");
+	s = show(3); /* free(#1) */
+	HAS(s, "event 3 of 7");
+	HAS(s, "[2 Heap]");
+	HAS(s, "#2        100 B  555555555040  in use");
+	HAS(s, "free gave block #1 (24 B) back to the allocator");
+	u.v.focus = VP_EVENTS;
+	s = redraw();
+	HAS(s, ">      3  free(0x555555555010)");
+	stop();
+}
+END_TEST
+
 static Suite *ui_suite(void)
 {
 	Suite *s = suite_create("ui");
@@ -281,6 +338,8 @@ static Suite *ui_suite(void)
 	tcase_add_test(tc, details_of_a_freed_block_name_the_free);
 	tcase_add_test(tc, help_prompts_and_a_tiny_terminal);
 	tcase_add_test(tc, utf8_and_colour_modes_draw_the_same_words);
+	tcase_add_test(tc, a_recorded_trace_at_120x40);
+	tcase_add_test(tc, a_recorded_trace_at_80x24);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -99,6 +99,20 @@ START_TEST(stepping_selects_the_block_the_event_touched)
 }
 END_TEST
 
+START_TEST(a_vanished_selection_falls_back_to_a_block_in_use)
+{
+	v.cur = 6;
+	seek();
+	ck_assert_uint_eq(v.sel_id, 5);
+	v.sel_follows = false; /* the user keeps #5 */
+	v.cur = 3;             /* #5 does not exist yet; a free chunk lies above #2 */
+	seek();
+	ck_assert_uint_eq(v.sel_id, 2);
+	ck_assert_uint_eq(v.sel_addr, ptr[1]);
+	ck_assert_int_eq(view_selected_block(&v, m)->state, MB_LIVE);
+}
+END_TEST
+
 START_TEST(arrows_in_the_heap_move_the_selection_in_address_order)
 {
 	v.cur = 6; /* five blocks */
@@ -415,6 +429,7 @@ static Suite *view_suite(void)
 	tcase_add_test(tc, next_at_the_end_stays_in_replay_and_fetches_when_live);
 	tcase_add_test(tc, stepping_selects_the_block_the_event_touched);
 	tcase_add_test(tc, arrows_in_the_heap_move_the_selection_in_address_order);
+	tcase_add_test(tc, a_vanished_selection_falls_back_to_a_block_in_use);
 	tcase_add_test(tc, tab_and_digits_move_the_focus);
 	tcase_add_test(tc, go_to_prompt_takes_digits_and_seeks);
 	tcase_add_test(tc, search_finds_events_by_function_and_by_address);

@@ -59,8 +59,8 @@ void draw_bottom(struct ui *u)
 			explain_region(r, s, sizeof(s));
 		else
 			s[0] = '\0';
-	} else if (v->focus == VP_HEAP && !v->sel_follows && v->sel_addr &&
-		   (b = model_block_at(u->m, v->sel_addr)) != NULL) {
+	} else if (v->focus == VP_HEAP && !v->sel_follows &&
+		   (b = view_selected_block(v, u->m)) != NULL) {
 		block_sentence(u, b, s, sizeof(s));
 	} else {
 		const struct model_event *ev = view_current_event(v, u->m);
@@ -126,7 +126,7 @@ static void clear_rect(struct view_rect r)
 
 void draw_details(struct ui *u)
 {
-	const struct model_block *b = model_block_at(u->m, u->v.sel_addr);
+	const struct model_block *b = view_selected_block(&u->v, u->m);
 	struct view_rect r = centered(u, 20, 78);
 	char site[128], t[160], sz[FMT_SIZE_LEN], sz2[FMT_SIZE_LEN];
 	unsigned char bytes[256];

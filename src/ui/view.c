@@ -55,6 +55,38 @@ size_t view_block_index(const struct model *m, uint64_t addr)
 	return lo;
 }
 
+const struct model_block *view_selected_block(const struct view *v, const struct model *m)
+{
+	size_t n, i;
+	const struct model_block *b = model_blocks(m, &n);
+
+	if (!v->sel_addr)
+		return NULL;
+	i = view_block_index(m, v->sel_addr);
+	if (i < n && b[i].addr == v->sel_addr)
+		return &b[i];
+	return model_block_at(m, v->sel_addr);
+}
+
+/* The block in use nearest to index i (free chunks skipped when possible). */
+static size_t nearest_live(const struct model *m, size_t i)
+{
+	size_t n;
+	const struct model_block *b = model_blocks(m, &n);
+
+	if (i >= n)
+		i = n - 1;
+	for (size_t d = 0; d < n; d++) {
+		if (i >= d && b[i - d].state != MB_FREE_CHUNK)
+			return i - d;
+		if (i + d < n && b[i + d].state != MB_FREE_CHUNK)
+			return i + d;
+		if (i < d && i + d >= n)
+			break;
+	}
+	return i;
+}
+
 const struct model_region *view_region(const struct model *m, int i, int *n)
 {
 	size_t nr;
@@ -142,7 +174,7 @@ void view_stepped(struct view *v, const struct model *m)
 		if (i < n && all[i].addr == v->sel_addr)
 			v->sel_id = all[i].id;
 		else if (n)
-			select_block(v, m, i < n ? i : n - 1);
+			select_block(v, m, nearest_live(m, i));
 		else
 			v->sel_addr = 0, v->sel_id = 0;
 	}

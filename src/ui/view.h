@@ -128,6 +128,10 @@ uint64_t view_event_addr(const struct model_event *ev);
  * or of the first block above it when none matches; n when none. */
 size_t view_block_index(const struct model *m, uint64_t addr);
 
+/* The selected block: a live block or free chunk at the cursor, else the
+ * freed block at that address (details of a block freed earlier), or NULL. */
+const struct model_block *view_selected_block(const struct view *v, const struct model *m);
+
 /* Regions from high to low addresses: region i of the view is
  * model_regions()[n-1-i]. */
 const struct model_region *view_region(const struct model *m, int i, int *n);
