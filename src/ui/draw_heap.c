@@ -63,19 +63,21 @@ static void draw_strip(struct ui *u, const struct heap_geo *g, const struct mode
 			addch((chtype)glyph[c] | draw_attr(u, role[c]));
 		}
 	}
-	/* #id labels inside blocks that are wide enough on one row */
+	/* #id labels inside blocks that are wide enough on one row; most blocks
+	 * are narrower than a label, and are skipped before any formatting */
 	for (size_t i = 0; i < n; i++) {
 		const struct model_block *k = &b[i];
-		int r0, c0, r1, c1;
+		int r0, c0, r1, c1, len;
 		char lab[16];
 		uint64_t end = k->addr + (k->usable ? k->usable : k->size);
-		if (k->mmapped || k->state == MB_FREE_CHUNK || end <= k->addr)
+		if (k->mmapped || k->state == MB_FREE_CHUNK || end <= k->addr ||
+		    (end - k->addr) / g->cell_bytes < 3)
 			continue;
 		if (heap_geo_cell(g, k->addr, &r0, &c0) < 0 || heap_geo_cell(g, end - 1, &r1, &c1) < 0)
 			continue;
 		if (r1 != r0)
 			c1 = g->strip.w - 1;
-		int len = snprintf(lab, sizeof(lab), "#%u", k->id);
+		len = snprintf(lab, sizeof(lab), "#%u", k->id);
 		/* the first and last cells stay block glyphs so neighbours stay apart */
 		if (c1 - c0 - 1 >= len)
 			draw_text(g->strip.y + r0, g->strip.x + c0 + 1, len,

@@ -163,9 +163,16 @@ void view_stepped(struct view *v, const struct model *m)
 	int nr;
 
 	v->scroll[VP_EVENTS] = 0;
-	model_blocks(m, &n);
-	b = a ? model_block_at(m, a) : NULL;
-	if (v->sel_follows && b && b->state != MB_FREED) {
+	/* the touched block in use, by binary search in the address-ordered
+	 * blocks (a freed one is never selected) */
+	b = NULL;
+	if (a) {
+		const struct model_block *all = model_blocks(m, &n);
+		size_t i = view_block_index(m, a);
+		if (i < n && all[i].addr == a && all[i].state == MB_LIVE)
+			b = &all[i];
+	}
+	if (v->sel_follows && b) {
 		v->sel_addr = b->addr;
 		v->sel_id = b->id;
 	} else if (v->sel_addr) {
