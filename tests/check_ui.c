@@ -313,7 +313,7 @@ START_TEST(a_recorded_trace_at_80x24)
 
 	start_recorded(24, 80, "tests/data/teach.jsonl");
 	s = show(3); /* free(#1) */
-	HAS(s, "event 3 of 7");
+	HAS(s, "event 3/7");
 	HAS(s, "[2 Heap]");
 	HAS(s, "#2        100 B  555555555040  in use");
 	HAS(s, "free gave block #1 (24 B) back to the allocator");

@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
@@ -81,6 +82,10 @@ int cmd_run(int argc, char **argv, struct err *e)
 	}
 	if (optind >= argc)
 		return cli_usage_error("expected a PROGRAM to run");
+	/* the screen needs a terminal: say so before the program starts */
+	if (!isatty(0) || !isatty(1))
+		return err_set(e, ERR_INPUT, "the screen needs a terminal; without one, use "
+			       "'memlens trace PROGRAM' or 'memlens replay --text FILE'");
 	base = strrchr(argv[optind], '/');
 	uo.title = base ? base + 1 : argv[optind];
 	mo.teach = to.alloc == TRACE_ALLOC_TEACH;

@@ -171,7 +171,8 @@ void draw_header(struct ui *u)
 		state = "replay";
 	draw_text(r.y, r.x, r.w, draw_attr(u, DR_TITLE), "", true);
 	draw_textf(r.y, r.x, r.w, draw_attr(u, DR_TITLE),
-		   " memlens %s | event %zu of %zu%s | heap %s (peak %s) | stack %s (deepest %s) | %s",
+		   r.w >= 110 ? " memlens %s | event %zu of %zu%s | heap %s (peak %s) | stack %s (deepest %s) | %s"
+			      : " %s | event %zu/%zu%s | heap %s (peak %s) | stack %s (max %s) | %s",
 		   u->title, u->v.cur, n, u->v.live && !u->v.program_done ? "+" : "",
 		   fmt_size(in, st->heap_in_use), fmt_size(pk, st->heap_peak),
 		   fmt_size(d, st->stack_depth), fmt_size(dm, st->stack_max), state);

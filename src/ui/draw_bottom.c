@@ -96,9 +96,11 @@ void draw_bottom(struct ui *u)
 			snprintf(s, sizeof(s), " The program waits for input: press i to type a line for it | ? help  q quit");
 		else if (v->running)
 			snprintf(s, sizeof(s), " Running... any key stops");
-		else
+		else if (st.w >= 100)
 			snprintf(s, sizeof(s), " space/n next  b back  c continue  g go to  Enter block  "
 				 "Tab pane  / search  z zoom  ? help  q quit");
+		else
+			snprintf(s, sizeof(s), " spc next b back c cont g goto Enter block Tab pane / find ? help q quit");
 	}
 	draw_text(st.y, st.x, st.w, a, s, true);
 }

@@ -10,7 +10,7 @@
 #include "ui/draw.h"
 #include "util/fmt.h"
 
-enum { ML_REGION, ML_EXTRA, ML_GAP, ML_MARK };
+enum { ML_REGION, ML_EXTRA, ML_GAP, ML_MARK, ML_HEAPV };
 
 struct mline {
 	int kind;
@@ -69,8 +69,20 @@ void draw_map(struct ui *u, struct view_rect r)
 		draw_text(r.y + 2, x, w, A_NORMAL, "(no memory map yet)", false);
 		return;
 	}
+	/* the allocator's heap when the snapshot predates it: placed by address */
+	bool heap_known = st->brk_start == 0;
+	for (int i = 0; i < n && !heap_known; i++) {
+		const struct model_region *reg = view_region(u->m, i, &n);
+		heap_known = reg->kind == MR_HEAP || (st->brk_start >= reg->start && st->brk_start < reg->end);
+	}
 	for (int i = 0; i < n && nl < MAX_LINES - 8; i++) {
 		const struct model_region *reg = view_region(u->m, i, &n);
+		if (!heap_known && reg->end <= st->brk_start) {
+			lines[nl++] = (struct mline){ ML_HEAPV, i, st->brk_start, NULL };
+			if (st->brk)
+				lines[nl++] = (struct mline){ ML_MARK, i, st->brk, "brk" };
+			heap_known = true;
+		}
 		if (i > 0) {
 			const struct model_region *prev = view_region(u->m, i - 1, &n);
 			if (prev->start > reg->end)
@@ -128,6 +140,10 @@ void draw_map(struct ui *u, struct view_rect r)
 			draw_textf(y, x, w, a, "%c%012" PRIx64 " %7s %.4s %s", changed ? '*' : ' ',
 				   reg->start, fmt_size(sz, reg->end - reg->start), reg->perms,
 				   region_label(reg));
+			break;
+		case ML_HEAPV:
+			draw_textf(y, x, w, draw_attr(u, DR_CHANGED), " %012" PRIx64 " %7s rw-p heap (new)",
+				   l->val, fmt_size(sz, st->brk > l->val ? st->brk - l->val : 0));
 			break;
 		case ML_EXTRA:
 			draw_text(y, x, w, a, "", true);

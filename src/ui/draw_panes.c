@@ -58,9 +58,10 @@ void draw_stack(struct ui *u, struct view_rect r)
 		if (y < bottom)
 			draw_textf(y++, x, w, draw_attr(u, DR_CURRENT), "%s", site);
 	}
-	if (y + 1 < bottom)
-		draw_text(y + 1, x, w, draw_attr(u, DR_DIM),
-			  u->v.live ? "frames show at the newest event" : "a trace records no frames", false);
+	if (y + 1 < bottom && u->src && u->src->frames)
+		draw_text(y + 1, x, w, draw_attr(u, DR_DIM), "frames: at the newest event", false);
+	else if (y + 1 < bottom && !u->v.live)
+		draw_text(y + 1, x, w, draw_attr(u, DR_DIM), "a trace records no frames", false);
 }
 
 void draw_events(struct ui *u, struct view_rect r)

@@ -62,8 +62,8 @@ int term_open(int fd, struct err *e)
 	static bool registered;
 
 	if (!isatty(fd) || tcgetattr(fd, &saved) != 0)
-		return err_set(e, ERR_INPUT, "the screen needs a terminal: use 'memlens trace' "
-			       "or 'memlens replay --text' when the output is not one");
+		return err_set(e, ERR_INPUT, "the screen needs a terminal; without one, use "
+			       "'memlens replay --text FILE' or 'memlens trace PROGRAM'");
 	if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0)
 		return err_errno(e, ERR_INTERNAL, errno, "pipe");
 	tty_fd = fd;

@@ -50,6 +50,7 @@ static int translate_key(int ch)
 struct loop {
 	struct ui *u;
 	bool fetching;      /* a next() is in progress (live) */
+	int queued;         /* steps asked for while one was in progress */
 	bool dirty;
 	long last_draw;
 	int rc;
@@ -77,6 +78,8 @@ static int fetch(struct loop *l, struct err *e)
 		return 0;
 	}
 	l->fetching = false;
+	if (r == 0)
+		l->queued = 0;
 	if (r == 0) {
 		u->v.program_done = true;
 		u->v.running = false;
@@ -87,9 +90,15 @@ static int fetch(struct loop *l, struct err *e)
 		return -1;
 	view_stepped(&u->v, u->m);
 	/* a continue stops at a crash, as a debugger would, to explain it */
-	if (r == 1 && u->v.cur && model_event(u->m, u->v.cur - 1)->type == MEV_SIGNAL)
+	if (r == 1 && u->v.cur && model_event(u->m, u->v.cur - 1)->type == MEV_SIGNAL) {
 		u->v.running = false;
+		l->queued = 0;
+	}
 	l->dirty = true;
+	if (l->queued > 0 && !u->v.running) {
+		l->queued--;
+		return fetch(l, e);
+	}
 	return 0;
 }
 
@@ -129,6 +138,8 @@ static int act(struct loop *l, enum view_action a, struct err *e)
 		}
 		if (!l->fetching)
 			return fetch(l, e);
+		if (a == VA_FETCH && l->queued < 1000)
+			l->queued++; /* typed ahead: step again once this one lands */
 		return 0;
 	case VA_STOP:
 		l->dirty = true;
@@ -243,8 +254,8 @@ int ui_run(const struct ui_opts *o, struct model *m, struct ui_source *src, stru
 	if (ui_init(&u, o, m, src, e) < 0)
 		return -1;
 	if (!isatty(1)) {
-		err_set(e, ERR_INPUT, "the screen needs a terminal: use 'memlens trace' "
-			"or 'memlens replay --text' when the output is not one");
+		err_set(e, ERR_INPUT, "the screen needs a terminal; without one, use "
+			"'memlens replay --text FILE' or 'memlens trace PROGRAM'");
 		goto out;
 	}
 	if (term_open(0, e) < 0)

@@ -164,12 +164,12 @@ finish "crash" 0
 # ---- 6. replay of a recorded trace, on a small terminal --------------------
 if [ -f tests/data/teach.jsonl ]; then
   start 80 24 replay tests/data/teach.jsonl
-  wait_for "event 1 of 7"; check $? "replay opens on the first event"
+  wait_for "event 1/7"; check $? "replay opens on the first event"
   tm send-keys -t ml Space Space
-  wait_for "event 3 of 7"; check $? "replay steps forward"
+  wait_for "event 3/7"; check $? "replay steps forward"
   screen >"$D/a.txt"
-  tm send-keys -t ml Space; wait_for "event 4 of 7" >/dev/null
-  tm send-keys -t ml b; wait_for "event 3 of 7" >/dev/null
+  tm send-keys -t ml Space; wait_for "event 4/7" >/dev/null
+  tm send-keys -t ml b; wait_for "event 3/7" >/dev/null
   screen >"$D/b.txt"
   cmp -s "$D/a.txt" "$D/b.txt"; check $? "replay: stepping back gives exactly the earlier screen"
   tm send-keys -t ml q
