@@ -148,14 +148,17 @@ START_TEST(the_heap_shows_labels_sizes_and_addresses_of_the_blocks)
 	HAS(s, "#1         40 B  555555559008  in use");
 	HAS(s, "#2         40 B  555555559038  in use");
 	HAS(s, ">#5         40 B  5555555590c8  in use"); /* the block the event touched */
-	/* the strip: header cell, then the label inside the block */
-	HAS(s, "H##1##");
-	HAS(s, "H##5##");
+	/* the strip at 1 byte a cell: the 8-byte header, then the label inside
+	 * the 40-byte block */
+	HAS(s, "HHHHHHHH##1#####");
+	HAS(s, "H##2#####");
+	HAS(s, "1 B/cell");
 	HAS(s, "132 KiB heap at 0x555555559000: 0% payload (200 B)");
-	HAS(s, "+130 KiB free");
+	HAS(s, "+132 KiB free"); /* 131.7 KiB past the strip */
 	/* after two frees: free chunks in the strip and the list */
 	s = show(8);
-	HAS(s, "............H##3##");
+	HAS(s, "...HHHHHH|");
+	HAS(s, "HH##3#####");
 	HAS(s, "48 B  555555559030  free chunk");
 	stop();
 }
@@ -301,7 +304,8 @@ START_TEST(a_recorded_trace_at_120x40)
 	HAS(s, "#3         16 B  555555555010  in use");
 	HAS(s, "#2        100 B  555555555040  in use");
 	HAS(s, ">#4      195 KiB  7ffff7fcf010  mmap'd");
-	HAS(s, "HH##3#HH##2####");
+	HAS(s, "HHHHHHHHHHHHHHHH##3###"); /* a 16-byte header, then the block */
+	HAS(s, "HHHH##2####");
 	HAS(s, "asked the kernel for a mapping of its own (mmap)");
 	stop();
 }

@@ -64,7 +64,7 @@ void heap_geo_compute(struct heap_geo *g, const struct view *v,
 		      const struct model *m, struct view_rect pane)
 {
 	int srows;
-	uint64_t span, cells;
+	uint64_t cells;
 	size_t sel;
 
 	memset(g, 0, sizeof(*g));
@@ -101,15 +101,16 @@ void heap_geo_compute(struct heap_geo *g, const struct view *v,
 				break;
 			}
 		}
+		if (used < g->lo)
+			used = g->lo;
 		cells = (uint64_t)srows * (uint64_t)g->strip.w;
-		if (used < g->lo + cells * 8)
-			used = g->lo + cells * 8;
-		if (used < g->hi)
-			g->hi = used;
-		span = g->hi - g->lo;
-		g->cell_bytes = (span + cells - 1) / cells;
-		if (g->cell_bytes == 0)
-			g->cell_bytes = 1;
+		/* a power of two bytes per cell, the smallest that fits the part in
+		 * use: the scale changes seldom, and small blocks get room for a label */
+		g->cell_bytes = 1;
+		while (g->cell_bytes < (UINT64_C(1) << 40) && g->cell_bytes * cells < used - g->lo)
+			g->cell_bytes <<= 1;
+		if (g->lo + g->cell_bytes * cells < g->hi)
+			g->hi = g->lo + g->cell_bytes * cells;
 	} else {
 		g->strip.h = 0;
 	}

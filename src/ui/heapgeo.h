@@ -3,8 +3,8 @@
  * that was drawn there.  The pane's inner area holds: one summary line, a
  * strip of cells drawing the heap to scale (each cell = cell_bytes bytes
  * from the heap start), one legend line, then the block list.  The strip
- * ends after the last block in use (at least 8 bytes a cell, so a small
- * block gets cells of its own); the free rest up to the break is elided. */
+ * ends after the last block in use (a power of two bytes a cell, the
+ * smallest that fits); the free rest up to the break is elided. */
 #ifndef MEMLENS_UI_HEAPGEO_H
 #define MEMLENS_UI_HEAPGEO_H
 
