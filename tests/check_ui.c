@@ -8,6 +8,7 @@
 
 #include <curses.h>
 #include <inttypes.h>
+#include <locale.h>
 
 #include "out/out.h"
 #include "ui/draw.h"
@@ -328,6 +329,51 @@ START_TEST(a_recorded_trace_at_80x24)
 }
 END_TEST
 
+START_TEST(no_color_turns_colour_off_unless_always_is_asked)
+{
+	struct ui_opts o = { .color = UI_COLOR_AUTO };
+	struct model_opts mo = { .keep_history = true };
+	struct model *mm = model_new(&mo);
+	struct err e = { 0 };
+	struct ui w;
+
+	setenv("NO_COLOR", "1", 1);
+	ck_assert_int_eq(ui_init(&w, &o, mm, NULL, &e), 0);
+	ck_assert(!w.color);
+	ui_fini(&w);
+	o.color = UI_COLOR_ALWAYS;
+	ui_init(&w, &o, mm, NULL, &e);
+	ck_assert(w.color);
+	ui_fini(&w);
+	unsetenv("NO_COLOR");
+	o.color = UI_COLOR_AUTO;
+	ui_init(&w, &o, mm, NULL, &e);
+	ck_assert(w.color);
+	ui_fini(&w);
+	o.color = UI_COLOR_NEVER;
+	ui_init(&w, &o, mm, NULL, &e);
+	ck_assert(!w.color);
+	ui_fini(&w);
+	/* ASCII unless the locale's character set is UTF-8, or when asked */
+	ck_assert_ptr_nonnull(setlocale(LC_CTYPE, "C"));
+	ui_init(&w, &o, mm, NULL, &e);
+	ck_assert(w.ascii);
+	ui_fini(&w);
+	if (setlocale(LC_CTYPE, "C.UTF-8")) {
+		ui_init(&w, &o, mm, NULL, &e);
+		ck_assert(!w.ascii);
+		ui_fini(&w);
+		o.ascii = true;
+		ui_init(&w, &o, mm, NULL, &e);
+		ck_assert(w.ascii);
+		ui_fini(&w);
+	}
+	ck_assert_int_eq(ui_color_parse("always"), UI_COLOR_ALWAYS);
+	ck_assert_int_eq(ui_color_parse("sometimes"), -1);
+	model_free(mm);
+}
+END_TEST
+
 static Suite *ui_suite(void)
 {
 	Suite *s = suite_create("ui");
@@ -344,6 +390,7 @@ static Suite *ui_suite(void)
 	tcase_add_test(tc, utf8_and_colour_modes_draw_the_same_words);
 	tcase_add_test(tc, a_recorded_trace_at_120x40);
 	tcase_add_test(tc, a_recorded_trace_at_80x24);
+	tcase_add_test(tc, no_color_turns_colour_off_unless_always_is_asked);
 	suite_add_tcase(s, tc);
 	return s;
 }

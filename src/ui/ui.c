@@ -5,6 +5,7 @@
 #include "ui/ui.h"
 
 #include <errno.h>
+#include <locale.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -251,6 +252,8 @@ int ui_run(const struct ui_opts *o, struct model *m, struct ui_source *src, stru
 	SCREEN *scr = NULL;
 	int rc = -1;
 
+	/* the character set only: numbers keep their C format */
+	setlocale(LC_CTYPE, "");
 	if (ui_init(&u, o, m, src, e) < 0)
 		return -1;
 	if (!isatty(1)) {

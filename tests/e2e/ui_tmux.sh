@@ -41,6 +41,7 @@ cat >"$D/wrap.sh" <<EOF
 #!/bin/sh
 # Ctrl-C reaches the whole foreground group: the wrapper must outlive it.
 trap ':' INT
+ulimit -c 0
 stty -a >"$D/stty.before"
 sh -c 'echo \$\$ >"$D/mlpid"; exec "\$0" "\$@"' "$BIN" "\$@"
 echo \$? >"$D/status"
@@ -148,7 +149,13 @@ for sig in TERM HUP; do
   finish "SIG$sig" $want
 done
 
-# ---- 5. a crashing program --------------------------------------------------
+# ---- 5. memlens itself crashes: the handler restores, kills, re-raises ----
+start 120 40 "$D/ll_target"
+wait_for "event 1 of 1+" >/dev/null
+wait_file "$D/mlpid"; kill -s SEGV "$(cat "$D/mlpid")"
+finish "memlens crash (SIGSEGV)" 139
+
+# ---- 6. a crashing program --------------------------------------------------
 start 120 40 "$D/crash_target" null
 wait_for "event 1 of 1+" >/dev/null
 tm send-keys -t ml c
@@ -161,7 +168,7 @@ wait_for "The program crashed with SIGSEGV"; check $? "the last state stays expl
 tm send-keys -t ml q
 finish "crash" 0
 
-# ---- 6. replay of a recorded trace, on a small terminal --------------------
+# ---- 7. replay of a recorded trace, on a small terminal --------------------
 if [ -f tests/data/teach.jsonl ]; then
   start 80 24 replay tests/data/teach.jsonl
   wait_for "event 1/7"; check $? "replay opens on the first event"
