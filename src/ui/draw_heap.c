@@ -109,7 +109,7 @@ void draw_heap(struct ui *u, struct view_rect r)
 			payload += b[i].size;
 		}
 	}
-	snprintf(t, sizeof(t), "Heap: %zu blocks", live + nmmap);
+	snprintf(t, sizeof(t), "Heap: %zu block%s", live + nmmap, live + nmmap == 1 ? "" : "s");
 	draw_box(u, r, t, u->v.focus == VP_HEAP);
 	if (!g.inner.h)
 		return;
