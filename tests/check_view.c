@@ -259,6 +259,10 @@ START_TEST(typed_input_goes_to_a_live_program)
 	ck_assert_int_eq(key('q'), VA_REDRAW); /* q is text here, not quit */
 	ck_assert_str_eq(v.input, "43q");
 	ck_assert_int_eq(key(VK_ENTER), VA_SEND);
+	/* typing during a continue goes to the program and does not stop it */
+	v.running = true;
+	ck_assert_int_eq(key('x'), VA_REDRAW);
+	ck_assert(v.running);
 }
 END_TEST
 

@@ -79,6 +79,10 @@ static int fetch(struct loop *l, struct err *e)
 		return 0;
 	}
 	l->fetching = false;
+	/* the program moved on: it no longer waits for the line it was reading */
+	u->v.wants_input = false;
+	if (u->v.mode == VM_INPUT && u->v.input_len == 0)
+		u->v.mode = VM_NORMAL;
 	if (r == 0)
 		l->queued = 0;
 	if (r == 0) {

@@ -382,7 +382,8 @@ enum view_action view_key(struct view *v, const struct model *m,
 	v->message[0] = '\0';
 	if (key == VK_CTRL_C)
 		return VA_QUIT;
-	if (v->running) {
+	/* typing for the program does not stop a continue */
+	if (v->running && v->mode != VM_INPUT) {
 		v->running = false;
 		return VA_STOP;
 	}
