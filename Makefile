@@ -12,9 +12,13 @@ CC      ?= cc
 CXX     ?= c++
 PKGS     = libelf libdw ncursesw
 WARN     = -Wall -Wextra -Werror
+# CFLAGS/LDFLAGS are the user's (make asan sets them); ALL_CFLAGS adds ours.
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -Isrc -MMD -MP
-CFLAGS  += -DMEMLENS_LIBDIR='"$(LIBDIR)"'
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -Isrc -MMD -MP \
+	     -DMEMLENS_LIBDIR='"$(LIBDIR)"' $(CFLAGS)
+# The shim is never built with sanitizers: it is preloaded into programs
+# that do not carry the sanitizer runtime.
+SHIM_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -Isrc -MMD -MP -O2 -g
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
@@ -54,7 +58,7 @@ BIN     ?= memlens
 all: $(BIN) $(SHIM) $(SAMPLES)
 
 $(BIN): $(BUILD)/src/main.o $(LIB)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
@@ -62,14 +66,14 @@ $(LIB): $(LIB_OBJ)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
 
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec -c -o $@ $<
+	$(CC) $(SHIM_CFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec -c -o $@ $<
 
 $(SHIM): $(SHIM_OBJ)
-	$(CC) $(CFLAGS) -shared -fPIC -o $@ $^ -lpthread
+	$(CC) $(SHIM_CFLAGS) -shared -fPIC -o $@ $^ -lpthread
 
 samples: $(SAMPLES)
 samples/%: samples/%.c
@@ -91,7 +95,7 @@ tests/targets/%_stripped: tests/targets/%_stripped.c
 
 $(BUILD)/tests/%: tests/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(CHECK_LIBS) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(CHECK_LIBS) $(LDLIBS)
 
 # check_alloc links the teach allocator's core itself (names prefixed teach_).
 $(BUILD)/tests/check_alloc: $(BUILD)/src/shim/teach.o

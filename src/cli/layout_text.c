@@ -55,13 +55,15 @@ static void print_facts(FILE *f, const struct elfmap *m)
 	fprintf(f, "%s: ELF %d-bit, %s-endian, %s\n", fa->path, fa->elfclass,
 		fa->big_endian ? "big" : "little", fa->machine_name);
 	fprintf(f, "  type          %s\n", elfmap_type_name(fa->type));
-	if (fa->interp)
+	if (fa->interp && fa->type != ELFMAP_CORE)
 		fprintf(f, "  interpreter   %s (loads the shared libraries)\n", fa->interp);
 	else if (fa->type == ELFMAP_STATIC || fa->type == ELFMAP_STATIC_PIE)
 		fprintf(f, "  interpreter   none: the C library is linked into the file\n");
 	if (fa->type != ELFMAP_RELOC && fa->type != ELFMAP_CORE)
 		fprintf(f, "  entry point   0x%" PRIx64 "%s%s%s\n", fa->entry, at ? " (" : "",
 			at ? at->name : "", at ? ")" : "");
+	if (fa->type == ELFMAP_CORE)
+		return; /* a core file has neither symbols nor debug info of its own */
 	fprintf(f, "  symbols       %s\n", fa->stripped ? "stripped (only the dynamic symbols remain)" :
 		"present (not stripped)");
 	fprintf(f, "  debug info    %s\n", fa->debug_info ? "yes (DWARF)" : "no");

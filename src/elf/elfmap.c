@@ -165,6 +165,9 @@ static int check_tables(struct elfmap *m, struct rawhdr *h, struct err *e)
 		phbad = "has an unknown entry count";
 
 	if ((shbad || why[0]) && (phbad || h->phnum == 0)) {
+		if (phbad && shbad)
+			return err_set(e, ERR_INPUT, "%s: truncated: the program and section header "
+				       "tables lie past the end of the file (%zu bytes)", m->path, m->size);
 		if (phbad)
 			return err_set(e, ERR_INPUT, "%s: program header table %s", m->path, phbad);
 		if (shbad)
@@ -247,7 +250,7 @@ static int read_sections(struct elfmap *m)
 	size_t n = 0, shn;
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
-	size_t strsz = 0;
+	size_t strsz = 0, badname = 0;
 
 	if (elf_getshdrnum(m->elf, &shn) != 0 || shn == 0)
 		return 0;
@@ -277,7 +280,7 @@ static int read_sections(struct elfmap *m)
 		if (strsz && sh.sh_name < strsz)
 			name = elf_strptr(m->elf, m->shstrndx, sh.sh_name);
 		if (!name) {
-			if (strsz)
+			if (strsz && !badname++)
 				elfmap_note(m, true, "section %zu: name outside the section name table", idx);
 			name = "?";
 		}

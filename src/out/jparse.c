@@ -57,6 +57,8 @@ static uint32_t new_val(struct jdoc *d, uint8_t type)
 
 static int put(struct jdoc *d, const char *s, size_t n)
 {
+	if (!n)
+		return 0;
 	if (d->nsb + n >= JNONE || grow((void **)&d->sb, &d->capsb, d->nsb + n, 1) < 0)
 		return -1;
 	memcpy(d->sb + d->nsb, s, n);

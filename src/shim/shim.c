@@ -464,27 +464,33 @@ API int posix_memalign(void **out, size_t align, size_t size)
 	return 0;
 }
 
+/* glibc 2.36 rounds an alignment that is not a power of two up to one
+ * (memalign and aligned_alloc alike); 0 when there is none. */
+static size_t round_align(size_t align)
+{
+	size_t a = 16;
+
+	while (a < align && a)
+		a <<= 1;
+	if (!a)
+		errno = EINVAL;
+	return a;
+}
+
 API void *aligned_alloc(size_t align, size_t size)
 {
-	if (!pow2(align)) {
-		errno = EINVAL;
-		return NULL;
-	}
-	return do_memalign(CALL(RING_ALIGNED_ALLOC, align, size, 0), align, size, 0);
+	struct call c = CALL(RING_ALIGNED_ALLOC, align, size, 0);
+	size_t a = round_align(align);
+
+	return a ? do_memalign(c, a, size, 0) : NULL;
 }
 
 API void *memalign(size_t align, size_t size)
 {
-	size_t a = 16;
+	struct call c = CALL(RING_MEMALIGN, align, size, 0);
+	size_t a = round_align(align);
 
-	/* glibc rounds an alignment that is not a power of two up to one. */
-	while (a < align && a)
-		a <<= 1;
-	if (!a) {
-		errno = EINVAL;
-		return NULL;
-	}
-	return do_memalign(CALL(RING_MEMALIGN, align, size, 0), a, size, 0);
+	return a ? do_memalign(c, a, size, 0) : NULL;
 }
 
 API void *valloc(size_t size)

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 command -v clang >/dev/null || { echo "fuzz: clang is not installed (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
 mkdir -p "$FUZZ_OUT/corpus-trace" "$FUZZ_OUT/crashes-trace"
 bin="$FUZZ_OUT/fuzz_trace"
-clang -g -O1 -std=c11 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined \
+clang -g -O1 -std=c11 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -o "$bin" tests/fuzz/fuzz_trace.c src/model/*.c src/out/*.c src/util/err.c src/util/json.c src/util/fmt.c
 cp tests/data/*.jsonl "$FUZZ_OUT/corpus-trace/"
 echo "fuzz: running $bin for ${FUZZ_SECONDS}s, corpus $FUZZ_OUT/corpus-trace"

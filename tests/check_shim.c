@@ -1,0 +1,432 @@
+/* check_shim: libmemlens-shim.so preloaded into real programs.  With a
+ * ring from this test (as memlens makes one): the records match the calls,
+ * in order, none lost even through a tiny ring, misuse becomes error
+ * records, step mode traps once per record at the published site; in any
+ * other process it stays silent.  With no ring: real programs print exactly
+ * what they print without it. */
+#include "testutil.h"
+
+#include <limits.h>
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
+
+#include "ring/ring.h"
+
+#define TARGET "tests/targets/alloc_api"
+
+static char shim[PATH_MAX];
+
+static void find_shim(void)
+{
+	ck_assert_msg(realpath("libmemlens-shim.so", shim), "build the shim first (make)");
+}
+
+struct traced {
+	struct ring *r;
+	struct ring_record *rec;
+	size_t n, cap;
+	int status;     /* exit status, 128+signal, -1 on timeout */
+	long traps;     /* step mode: stops at the shim's trap site */
+	long trap_mismatch; /* a trap that came without exactly its record */
+	char *out;
+};
+
+static int keep(const struct ring_record *rec, void *arg)
+{
+	struct traced *t = arg;
+
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 1024;
+		t->rec = realloc(t->rec, t->cap * sizeof(*t->rec));
+	}
+	t->rec[t->n++] = *rec;
+	return 0;
+}
+
+/* Runs TARGET with the shim and a ring of `capacity` slots whose pid is the
+ * child's (or `pid_override` when nonzero), draining while it runs. */
+static void run_traced(struct traced *t, const char *alloc, size_t capacity, int step,
+		       pid_t pid_override, char *const argv[])
+{
+	struct err e = { 0 };
+	char outp[] = "/tmp/memlens-shim-outXXXXXX";
+	int sync[2], fo = mkstemp(outp), st = 0;
+	char fdenv[64];
+	time_t t0 = time(NULL);
+	pid_t pid;
+
+	memset(t, 0, sizeof(*t));
+	find_shim();
+	t->r = ring_create(capacity, &e);
+	ck_assert_msg(t->r, "%s", e.msg);
+	ck_assert_int_eq(pipe(sync), 0);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		char c;
+		close(sync[1]);
+		dup2(fo, 1);
+		if (read(sync[0], &c, 1) != 1)
+			_exit(126);
+		ring_env(t->r, fdenv, sizeof(fdenv));
+		putenv(fdenv);
+		setenv("LD_PRELOAD", shim, 1);
+		setenv(RING_ENV_ALLOC, alloc, 1);
+		if (step)
+			ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	ring_set_pid(t->r, pid_override ? pid_override : pid);
+	ring_set_step(t->r, step);
+	close(sync[0]);
+	ck_assert_int_eq(write(sync[1], "g", 1), 1);
+	close(sync[1]);
+	for (;;) {
+		size_t got = ring_drain(t->r, 0, keep, t);
+		pid_t w = waitpid(pid, &st, step ? 0 : WNOHANG);
+		if (w == pid && WIFSTOPPED(st)) {
+			int sig = WSTOPSIG(st);
+			siginfo_t si;
+			struct user_regs_struct regs;
+			if (sig == SIGTRAP && ptrace(PTRACE_GETSIGINFO, pid, NULL, &si) == 0 &&
+			    si.si_code == SI_KERNEL && ptrace(PTRACE_GETREGS, pid, NULL, &regs) == 0 &&
+			    regs.rip - 1 == ring_trap_addr(t->r)) {
+				size_t before = t->n;
+				t->traps++;
+				ring_drain(t->r, 0, keep, t);
+				if (t->n != before + 1 || t->n != (size_t)t->traps)
+					t->trap_mismatch++;
+				sig = 0;
+			} else if (sig == SIGTRAP) {
+				sig = 0; /* the exec stop */
+			}
+			ptrace(PTRACE_CONT, pid, NULL, (void *)(long)sig);
+			continue;
+		}
+		if (w == pid) {
+			t->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+			break;
+		}
+		if (time(NULL) - t0 > 30) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			t->status = -1;
+			break;
+		}
+		if (!step && !got)
+			usleep(200);
+	}
+	ring_drain(t->r, 0, keep, t); /* what the target wrote last */
+	close(fo);
+	t->out = tu_slurp(outp);
+	unlink(outp);
+}
+
+static void traced_free(struct traced *t)
+{
+	ring_free(t->r);
+	free(t->rec);
+	free(t->out);
+}
+
+static uint64_t printed(const char *out, const char *what)
+{
+	const char *p = strstr(out, what);
+	unsigned long long v = 0;
+
+	if (p)
+		sscanf(p + strlen(what), " = %llx", &v);
+	return v;
+}
+
+static const struct ring_record *find(const struct traced *t, uint16_t kind, uint64_t a0, uint64_t result)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->rec[i].kind == kind && t->rec[i].args[0] == a0 &&
+		    (!result || t->rec[i].result == result))
+			return &t->rec[i];
+	return NULL;
+}
+
+static void assert_in_order(const struct traced *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		ck_assert_msg(t->rec[i].seq == i, "record %zu has seq %llu", i,
+			      (unsigned long long)t->rec[i].seq);
+}
+
+static void check_events(const char *alloc)
+{
+	char *argv[] = { TARGET, "events", NULL };
+	struct traced t;
+	unsigned kind = 9;
+
+	run_traced(&t, alloc, 0, 0, 0, argv);
+	ck_assert_int_eq(t.status, 0);
+	assert_in_order(&t);
+	ck_assert(ring_attached(t.r, &kind));
+	ck_assert_uint_eq(kind, strcmp(alloc, "libc") == 0);
+	ck_assert_uint_ne(ring_trap_addr(t.r), 0);
+
+	uint64_t p = printed(t.out, "malloc 1234");
+	ck_assert_uint_ne(p, 0);
+	const struct ring_record *m = find(&t, RING_MALLOC, 1234, p);
+	ck_assert_msg(m, "no record of malloc(1234) = %llx", (unsigned long long)p);
+	ck_assert_uint_ne(m->caller, 0);
+	ck_assert_uint_gt(m->sp, UINT64_C(0x7f0000000000)); /* on the stack */
+	ck_assert_int_gt(m->tid, 0);
+	const struct ring_record *f = find(&t, RING_FREE, p, 0);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_gt(f->seq, m->seq);
+	if (strcmp(alloc, "teach") == 0) {
+		ck_assert(m->flags & RING_F_TEACH);
+		ck_assert_uint_eq(m->block, p - 16);
+		ck_assert_uint_ge(m->block_size, 1234 + 16);
+		ck_assert_uint_ne(m->brk, 0);
+		ck_assert_uint_eq(f->old_block, p - 16);
+		const struct ring_record *big = find(&t, RING_MALLOC, 300000, printed(t.out, "malloc 300000"));
+		ck_assert_ptr_nonnull(big);
+		ck_assert(big->flags & RING_F_MMAP);
+	} else {
+		ck_assert(!(m->flags & RING_F_TEACH));
+	}
+	uint64_t c = printed(t.out, "calloc 3 100"), r = printed(t.out, "realloc 5000");
+	const struct ring_record *cr = find(&t, RING_CALLOC, 3, c);
+	ck_assert_ptr_nonnull(cr);
+	ck_assert_uint_eq(cr->args[1], 100);
+	const struct ring_record *rr = find(&t, RING_REALLOC, c, r);
+	ck_assert_ptr_nonnull(rr);
+	ck_assert_uint_eq(rr->args[1], 5000);
+	const struct ring_record *pm = find(&t, RING_POSIX_MEMALIGN, 256, printed(t.out, "posix_memalign 256"));
+	ck_assert_ptr_nonnull(pm);
+	ck_assert_uint_eq(pm->result % 256, 0);
+	traced_free(&t);
+}
+
+START_TEST(teach_records_match_the_calls_in_order)
+{
+	check_events("teach");
+}
+END_TEST
+
+START_TEST(libc_records_match_the_calls_in_order)
+{
+	check_events("libc");
+}
+END_TEST
+
+START_TEST(misuse_becomes_error_records_and_the_program_goes_on)
+{
+	char *argv[] = { TARGET, "misuse", NULL };
+	struct traced t;
+	int dbl = 0, inval = 0, rfreed = 0;
+
+	run_traced(&t, "teach", 0, 0, 0, argv);
+	ck_assert_int_eq(t.status, 0);
+	ck_assert_ptr_nonnull(strstr(t.out, "survived"));
+	for (size_t i = 0; i < t.n; i++) {
+		if (t.rec[i].kind != RING_ERROR)
+			continue;
+		dbl += t.rec[i].error == RING_ERR_DOUBLE_FREE && t.rec[i].args[0] == RING_FREE;
+		inval += t.rec[i].error == RING_ERR_INVALID_FREE && t.rec[i].args[1] > UINT64_C(0x7f0000000000);
+		rfreed += t.rec[i].error == RING_ERR_REALLOC_FREED && t.rec[i].args[0] == RING_REALLOC;
+	}
+	ck_assert_int_eq(dbl, 1);
+	ck_assert_int_eq(inval, 1);
+	ck_assert_int_eq(rfreed, 1);
+	traced_free(&t);
+}
+END_TEST
+
+START_TEST(a_tiny_ring_makes_the_program_wait_and_loses_nothing)
+{
+	char *argv[] = { TARGET, "many", "200000", NULL };
+	struct traced t;
+	long mallocs = 0, frees = 0;
+
+	run_traced(&t, "teach", 16, 0, 0, argv);
+	ck_assert_int_eq(t.status, 0);
+	assert_in_order(&t);
+	for (size_t i = 0; i < t.n; i++) {
+		mallocs += t.rec[i].kind == RING_MALLOC && t.rec[i].args[0] == 777;
+		frees += t.rec[i].kind == RING_FREE && i > 0 && t.rec[i - 1].kind == RING_MALLOC &&
+			 t.rec[i - 1].args[0] == 777 && t.rec[i].args[0] == t.rec[i - 1].result;
+	}
+	ck_assert_int_eq(mallocs, 200000);
+	ck_assert_int_eq(frees, 200000);
+	traced_free(&t);
+}
+END_TEST
+
+START_TEST(step_mode_traps_once_per_record_at_the_published_site)
+{
+	char *argv[] = { TARGET, "events", NULL };
+	struct traced t;
+
+	run_traced(&t, "teach", 0, 1, 0, argv);
+	ck_assert_int_eq(t.status, 0);
+	ck_assert_int_gt(t.n, 8);
+	ck_assert_int_eq(t.traps, (long)t.n);
+	ck_assert_int_eq(t.trap_mismatch, 0);
+	traced_free(&t);
+}
+END_TEST
+
+START_TEST(children_of_the_traced_program_run_free_and_silent)
+{
+	char *argv[] = { TARGET, "fork", NULL };
+	struct traced t;
+
+	run_traced(&t, "teach", 0, 1, 0, argv); /* step mode: a trap in the child would kill it */
+	ck_assert_int_eq(t.status, 0);
+	ck_assert_ptr_nonnull(strstr(t.out, "child exit 7"));
+	for (size_t i = 0; i < t.n; i++)
+		ck_assert_uint_ne(t.rec[i].args[0], 55); /* none of the child's calls */
+	ck_assert_int_eq(t.trap_mismatch, 0);
+	traced_free(&t);
+}
+END_TEST
+
+START_TEST(a_ring_for_another_pid_is_left_alone)
+{
+	char *argv[] = { TARGET, "many", "1000", NULL };
+	struct traced t;
+
+	run_traced(&t, "teach", 0, 0, getpid(), argv);
+	ck_assert_int_eq(t.status, 0);
+	ck_assert_ptr_nonnull(strstr(t.out, "done 1000"));
+	ck_assert_uint_eq(t.n, 0);
+	ck_assert(!ring_attached(t.r, NULL));
+	traced_free(&t);
+}
+END_TEST
+
+/* ---- real programs, no tracer: same output as a plain run -------------- */
+
+static int have(const char *prog)
+{
+	struct run r = tu_sh(10, "command -v %s", prog);
+	int ok = r.status == 0;
+
+	tu_run_free(&r);
+	if (!ok)
+		printf("SKIP: %s is not installed\n", prog);
+	return ok;
+}
+
+/* Runs a shell command plain and preloaded (teach, then libc) and wants
+ * the same status and output. */
+static void same_output(const char *cmd)
+{
+	struct run plain = tu_sh(60, "%s", cmd);
+	const char *allocs[] = { "teach", "libc" };
+
+	find_shim();
+	for (int i = 0; i < 2; i++) {
+		struct run pre = tu_sh(60, "LD_PRELOAD=%s MEMLENS_ALLOC=%s; export LD_PRELOAD MEMLENS_ALLOC; %s",
+				       shim, allocs[i], cmd);
+		ck_assert_msg(pre.status == plain.status, "%s (%s): status %d, plain %d: %s", cmd,
+			      allocs[i], pre.status, plain.status, pre.err);
+		ck_assert_msg(strcmp(pre.out, plain.out) == 0, "%s (%s): output differs", cmd, allocs[i]);
+		tu_run_free(&pre);
+	}
+	ck_assert_int_eq(plain.status, 0);
+	ck_assert_int_gt(strlen(plain.out), 0);
+	tu_run_free(&plain);
+}
+
+#define PY_WORK "import threading, subprocess, json\n" \
+	"d = {i: str(i) * (i % 13) for i in range(200000)}\n" \
+	"l = [list(range(i % 60)) for i in range(60000)]\n" \
+	"out = []\n" \
+	"def w(k):\n" \
+	"    x = [dict(a=i, b=[i] * (i % 7)) for i in range(30000)]\n" \
+	"    out.append(sum(len(v['b']) for v in x) + k)\n" \
+	"ts = [threading.Thread(target=w, args=(k,)) for k in range(4)]\n" \
+	"[t.start() for t in ts]; [t.join() for t in ts]\n" \
+	"p = subprocess.run(['sh', '-c', 'echo sub'], capture_output=True, text=True)\n" \
+	"print(len(d), sum(map(len, l)), sorted(out), p.stdout.strip(), json.dumps(d[12345])[:20])\n"
+
+START_TEST(python_with_threads_and_subprocess)
+{
+	char cmd[2048];
+
+	if (!have("python3"))
+		return;
+	snprintf(cmd, sizeof(cmd), "python3 -c \"$(cat <<'EOF'\n%sEOF\n)\"", PY_WORK);
+	same_output(cmd);
+	snprintf(cmd, sizeof(cmd), "PYTHONMALLOC=malloc python3 -c \"$(cat <<'EOF'\n%sEOF\n)\"", PY_WORK);
+	same_output(cmd);
+}
+END_TEST
+
+START_TEST(sort_parallel_of_100k_lines)
+{
+	if (!have("sort"))
+		return;
+	same_output("seq 100000 | awk '{print ($1 * 7919) % 100003 \" line \" $1}' > /tmp/memlens-shim-sort.$$ && "
+		    "sort --parallel=2 -S 1M /tmp/memlens-shim-sort.$$ | md5sum; rm -f /tmp/memlens-shim-sort.$$");
+}
+END_TEST
+
+START_TEST(gawk_over_a_generated_file)
+{
+	if (!have("gawk"))
+		return;
+	same_output("seq 200000 | gawk '{ a[$1 % 1000] = a[$1 % 1000] \" \" $1; n += length($0) } "
+		    "END { for (k in a) m += length(a[k]); print n, m, length(a) }'");
+}
+END_TEST
+
+START_TEST(bash_pipeline)
+{
+	if (!have("bash"))
+		return;
+	same_output("bash -c 'for i in $(seq 2000); do echo \"$i $((i * i))\"; done | grep 7 | tr 0-9 a-j | "
+		    "sort | uniq -c | wc -l; x=$(printf %%5000s); echo ${#x}'");
+}
+END_TEST
+
+START_TEST(cpp_vector_map_threads_fork)
+{
+	same_output("tests/targets/alloc_cpp");
+	if (access("samples/cpp_new", X_OK) == 0)
+		same_output("samples/cpp_new");
+	else
+		printf("SKIP: samples/cpp_new is not built\n");
+}
+END_TEST
+
+START_TEST(api_behaves_as_glibc_documents)
+{
+	same_output(TARGET " api");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("shim");
+	TCase *ring = tcase_create("ring");
+	TCase *real = tcase_create("real");
+
+	tcase_set_timeout(ring, 60);
+	tcase_add_test(ring, teach_records_match_the_calls_in_order);
+	tcase_add_test(ring, libc_records_match_the_calls_in_order);
+	tcase_add_test(ring, misuse_becomes_error_records_and_the_program_goes_on);
+	tcase_add_test(ring, a_tiny_ring_makes_the_program_wait_and_loses_nothing);
+	tcase_add_test(ring, step_mode_traps_once_per_record_at_the_published_site);
+	tcase_add_test(ring, children_of_the_traced_program_run_free_and_silent);
+	tcase_add_test(ring, a_ring_for_another_pid_is_left_alone);
+	suite_add_tcase(s, ring);
+	tcase_set_timeout(real, 120);
+	tcase_add_test(real, api_behaves_as_glibc_documents);
+	tcase_add_test(real, python_with_threads_and_subprocess);
+	tcase_add_test(real, sort_parallel_of_100k_lines);
+	tcase_add_test(real, gawk_over_a_generated_file);
+	tcase_add_test(real, bash_pipeline);
+	tcase_add_test(real, cpp_vector_map_threads_fork);
+	suite_add_tcase(s, real);
+	return tu_main(s);
+}
