@@ -46,6 +46,14 @@ void cli_usage(FILE *f)
 		   "      --text      (replay) print the event log and summary of a trace file\n"
 		   "                  (replay --json: the trace again as JSON Lines)\n"
 		   "  -q, --quiet     (replay --text) print the summary only\n"
+		   "\ntrace options (memlens trace [OPTIONS] [--] PROGRAM [ARGS...]):\n"
+		   "      --json      write JSON Lines instead of the text log\n"
+		   "  -q, --quiet     print the summary only\n"
+		   "  -o, --output=FILE  write the log to FILE instead of standard error\n"
+		   "      --alloc=teach|libc  the teaching allocator (default) or glibc's\n"
+		   "      --aslr      keep address randomisation on (off by default)\n"
+		   "  The program keeps its stdin, stdout and stderr; memlens exits with the\n"
+		   "  program's status, or 128+N when signal N killed it.\n"
 		   "\nExit status: 0 success, 1 a problem with the input or usage,\n"
 		   "2 memlens itself failed.  See memlens(1).\n");
 }

@@ -80,6 +80,7 @@ int cmd_trace(int argc, char **argv, struct err *e)
 	to.argv = argv + optind;
 	pr.f = f;
 	pr.alloc = to.alloc;
+	pr.aslr = to.aslr;
 	pr.argv = argv + optind;
 	to.on_event = trace_print_event;
 	to.ctx = &pr;

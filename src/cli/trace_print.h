@@ -12,7 +12,7 @@
 
 struct trace_print {
 	FILE *f;
-	bool json, quiet;
+	bool json, quiet, aslr;
 	enum trace_alloc alloc;
 	char *const *argv;
 	struct trace *trace;

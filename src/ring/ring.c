@@ -203,15 +203,17 @@ size_t ring_drain(struct ring *r, size_t max, ring_cb cb, void *arg)
 		if (atomic_load_explicit(&s->ready, memory_order_acquire) != t + 1)
 			break;
 		rec = s->rec;
-		atomic_store_explicit(&s->ready, 0, memory_order_relaxed);
 		t++;
-		/* Release: the producer of seq t-1+capacity may now write. */
-		atomic_store_explicit(&h->tail, t, memory_order_release);
 		n++;
+		/* Release, in batches: the producers of the next lap may write
+		 * these slots once they see the new tail. */
+		if ((n & 63) == 0)
+			atomic_store_explicit(&h->tail, t, memory_order_release);
 		stop = cb(&rec, arg);
 		if (stop)
 			break;
 	}
+	atomic_store_explicit(&h->tail, t, memory_order_release);
 	return n;
 }
 

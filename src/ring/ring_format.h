@@ -97,9 +97,11 @@ enum ring_mode {
  * the shim waits, nothing is dropped), write the record into slot
  * seq % capacity, then publish by storing seq+1 into the slot's `ready`
  * with release order.  The consumer (tracer) reads slot tail % capacity
- * once its `ready == tail + 1`, copies the record, stores 0 into `ready`
- * and advances `tail` with release order.  ring_produce_* below is the
- * producer side, shared by the shim and the tests. */
+ * once its `ready == tail + 1` (a slot's previous lap left seq+1-capacity
+ * there, so no reset is needed), copies the record and advances `tail`
+ * with release order (it may batch that store).  ring_produce_* below is
+ * the producer side, shared by the shim and the tests; a producer may cache
+ * the tail it last read, since the tail only grows. */
 struct ring_header {
 	uint64_t magic;          /* RING_MAGIC */
 	uint32_t version;        /* RING_VERSION */

@@ -19,7 +19,7 @@
 #define FLAGMASK 15u
 #define MINBLOCK 32u
 #define GROW     (64u * 1024u)
-#define NBINS    96
+#define NBINS    192
 #define NSEG     64
 #define NRECENT  64
 
@@ -42,7 +42,7 @@ static atomic_int lock_word;
 static __thread int fork_holder __attribute__((tls_model("initial-exec")));
 static uint64_t (*order_hook)(void);
 static struct fnode *bins[NBINS];
-static uint64_t binmap[2];
+static uint64_t binmap[NBINS / 64];
 static struct { char *lo, *hi; int mapped; } seg[NSEG]; /* hi: the fence */
 static int nseg;
 static struct tmap *maps;
@@ -117,7 +117,9 @@ static unsigned bin_of(uint64_t s)
 
 	if (s <= 1024)
 		return (unsigned)(s / 16 - 2);     /* exact lists, 32 .. 1024 */
-	b = 63 + (unsigned)(63 - __builtin_clzll(s)) - 10; /* powers of two */
+	/* Above: four lists per power of two (1024-1279, 1280-1535, ...). */
+	unsigned lg = (unsigned)(63 - __builtin_clzll(s));
+	b = 63 + (lg - 10) * 4 + (unsigned)((s >> (lg - 2)) & 3);
 	return b < NBINS ? b : NBINS - 1;
 }
 
@@ -177,7 +179,8 @@ static struct hdr *take_free(uint64_t need, struct teach_info *ti)
 
 	for (struct fnode *f = bins[b]; f; f = f->next) {
 		struct hdr *h = hdr_of(f);
-		if (!link_ok(f)) {
+		/* Cheap test while scanning; bin_unlink checks the one taken. */
+		if (((uintptr_t)f & 15) || seg_of(h) < 0) {
 			bin_reset(b);
 			ti->error = RING_ERR_CORRUPT_HEADER;
 			break;

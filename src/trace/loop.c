@@ -69,6 +69,43 @@ bool trace_addr_known(const struct trace *t, uint64_t a)
 	return false;
 }
 
+/* glibc serves requests of 128 KiB and more with mmap and unmaps them on
+ * free: the regions change then.  The tracer keeps those few blocks. */
+#define BIG_BLOCK (128 * 1024)
+
+static uint64_t alloc_size(const struct ring_record *r)
+{
+	switch (r->kind) {
+	case RING_MALLOC: case RING_VALLOC: case RING_PVALLOC: return r->args[0];
+	case RING_CALLOC: return r->args[0] * r->args[1];
+	case RING_REALLOCARRAY: return r->args[1] * r->args[2];
+	default: return r->args[1];
+	}
+}
+
+static void big_note(struct trace *t, uint64_t a)
+{
+	if (t->nbig == t->capbig) {
+		size_t nc = t->capbig ? t->capbig * 2 : 16;
+		uint64_t *n = realloc(t->big, nc * sizeof(*n));
+		if (!n)
+			return;
+		t->big = n;
+		t->capbig = nc;
+	}
+	t->big[t->nbig++] = a;
+}
+
+static void big_forget(struct trace *t, uint64_t a)
+{
+	for (size_t i = t->nbig; i > 0; i--)
+		if (t->big[i - 1] == a) {
+			t->big[i - 1] = t->big[--t->nbig];
+			t->regions_dirty = true;
+			return;
+		}
+}
+
 static int on_record(const struct ring_record *r, void *arg)
 {
 	struct trace *t = arg;
@@ -105,11 +142,16 @@ static int on_record(const struct ring_record *r, void *arg)
 		t->regions_dirty = true;
 	else if (r->result && !trace_addr_known(t, r->result))
 		t->regions_dirty = true;
-	else if (r->kind == RING_FREE || r->kind == RING_REALLOC) {
-		const struct model_block *b = r->args[0] ? model_block_at(t->m, r->args[0]) : NULL;
-		if (b && b->size >= 128 * 1024)
-			t->regions_dirty = true; /* glibc unmaps large blocks */
+	if (t->o.step && !(r->flags & RING_F_EARLY)) {
+		/* the shim traps once after each record it publishes */
+		struct trace_thread *th = trace_thread_get(t, r->tid, false);
+		if (th)
+			th->untrapped++;
 	}
+	if (t->nbig && (r->kind == RING_FREE || r->kind == RING_REALLOC) && r->args[0])
+		big_forget(t, r->args[0]);
+	if (r->result && r->kind != RING_FREE && alloc_size(r) >= BIG_BLOCK)
+		big_note(t, r->result);
 	trace_emit(t, &ev, &e);
 	return 0;
 }
@@ -216,6 +258,8 @@ int trace_handle_exec(struct trace *t, pid_t tid, struct err *e)
 		t->memfd = -1;
 	}
 	trace_sites_reset(t);
+	trace_libs_reset(t);
+	trace_dbg_close(t);
 	trace_bp_reset(t);
 	if (t->elf && !elfmap_facts(t->elf)->interp &&
 	    !elfmap_facts(t->elf)->stripped && elfmap_facts(t->elf)->elfclass == 64) {
@@ -300,11 +344,27 @@ static int on_trap(struct trace *t, pid_t tid, struct err *e)
 	siginfo_t si;
 	int r;
 
+	if (t->ring && t->o.step) {
+		/* fast path: a record of this thread just arrived, so this is the
+		 * shim's trap after it (no registers to read) */
+		struct trace_thread *th;
+		drain(t);
+		th = trace_thread_get(t, tid, false);
+		if (th && th->untrapped) {
+			th->untrapped--;
+			hold(t, tid, 0);
+			return 0;
+		}
+	}
 	memset(&si, 0, sizeof(si));
 	if (ptrace(PTRACE_GETSIGINFO, tid, 0, &si) == 0 && si.si_code == SI_KERNEL &&
 	    ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0) {
 		if (t->ring && regs.rip - 1 == ring_trap_addr(t->ring) && regs.rip > 1) {
+			struct trace_thread *th;
 			drain(t); /* the shim's trap: the event is in the ring */
+			th = trace_thread_get(t, tid, false);
+			if (th && th->untrapped)
+				th->untrapped--;
 			hold(t, tid, 0);
 			return 0;
 		}
@@ -405,6 +465,11 @@ static void kill_all(struct trace *t)
 			continue;
 		if (w < 0)
 			break;
+		if (WIFSTOPPED(st)) {
+			/* a killed tracee still stops at PTRACE_EVENT_EXIT */
+			ptrace(PTRACE_CONT, w, 0, 0);
+			continue;
+		}
 		if (w == t->pid && (WIFEXITED(st) || WIFSIGNALED(st)) && !t->ended) {
 			struct err e = { 0 };
 			at_end(t, st, &e);
@@ -425,49 +490,77 @@ static void backoff(unsigned idle)
 	nanosleep(&ts, NULL);
 }
 
+/* SIGCHLD tells run mode that a stop is waiting, so the drain loop calls
+ * waitpid only then (and now and then, in case a signal was merged). */
+static volatile sig_atomic_t g_chld;
+
+static void on_chld(int sig)
+{
+	(void)sig;
+	g_chld = 1;
+}
+
 int trace_run(struct trace *t, struct err *e)
 {
-	unsigned idle = 0;
-	int st;
+	struct sigaction sa, old;
+	unsigned idle = 0, since_wait = 0;
+	int st, rc = 0;
 
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_chld; /* no SA_RESTART: it also ends a backoff sleep */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, &old);
+	t->direct = true;
+	g_chld = 1;
+	if (flush(t, 0, NULL, e) != 0)
+		return -1;
 	resume_held(t);
 	while (!t->ended) {
 		size_t n;
-		pid_t w;
+		bool stopped = false;
 
 		if (trace_interrupted()) {
 			kill_all(t);
 			break;
 		}
 		n = drain(t);
-		w = waitpid(-1, &st, __WALL | WNOHANG);
-		if (w < 0 && errno == ECHILD) {
-			t->ended = true; /* gone without a word: report what we have */
-			break;
-		}
-		if (w > 0) {
-			if (handle(t, w, st, e) != 0) {
-				kill_all(t);
-				flush(t, 0, NULL, e);
-				return -1;
+		if (g_chld || ++since_wait >= 256) {
+			pid_t w;
+			g_chld = 0;
+			since_wait = 0;
+			while (!t->ended && (w = waitpid(-1, &st, __WALL | WNOHANG)) != 0) {
+				if (w < 0) {
+					if (errno == EINTR)
+						continue;
+					t->ended = true; /* gone without a word: report what we have */
+					break;
+				}
+				stopped = true;
+				if (handle(t, w, st, e) != 0) {
+					kill_all(t);
+					rc = -1;
+					goto out;
+				}
 			}
 			resume_held(t);
 		}
-		if (t->regions_dirty && trace_regions_read(t, e) != 0) {
+		if ((t->regions_dirty && trace_regions_read(t, e) != 0) ||
+		    flush(t, 0, NULL, e) != 0) {
 			kill_all(t);
-			return -1;
+			rc = -1;
+			goto out;
 		}
-		if (flush(t, 0, NULL, e) != 0) {
-			kill_all(t);
-			return -1;
-		}
-		idle = (n || w > 0) ? 0 : idle + 1;
+		idle = (n || stopped) ? 0 : idle + 1;
 		if (idle)
 			backoff(idle);
 	}
+out:
 	/* the ring's last records, and anything else still queued */
 	drain(t);
-	return flush(t, 0, NULL, e);
+	if (flush(t, 0, NULL, rc ? NULL : e) != 0)
+		rc = -1;
+	sigaction(SIGCHLD, &old, NULL);
+	return rc;
 }
 
 int trace_step(struct trace *t, struct model_event *ev, struct err *e)

@@ -107,7 +107,10 @@ ssize_t trace_maps_parse(FILE *f, const struct trace_layout *lay,
 	struct line *l = malloc(sizeof(*l));
 	char *buf = NULL;
 	size_t bufcap = 0;
-	uint64_t exe_last_end = 0, bss_end = lay ? own_end(lay) : 0;
+	uint64_t exe_last_end = 0;
+	/* without the ELF, trust adjacency: the anonymous rw mapping right
+	 * after the program's file is its bss */
+	uint64_t bss_end = lay && lay->elf ? own_end(lay) : UINT64_MAX;
 
 	*out = NULL;
 	if (!l)

@@ -110,6 +110,7 @@ int trace_regions_read(struct trace *t, struct err *e)
 		return 0;
 	}
 	free(t->regs);
+	t->regions_gen++;
 	t->regs = r;
 	t->nregs = (size_t)n;
 	t->regions_dirty = false;

@@ -47,6 +47,14 @@ const char *const *trace_notes(const struct trace *t, size_t *n)
 /* Queues an event; the loops apply queued events to the model in order. */
 int trace_emit(struct trace *t, const struct model_event *ev, struct err *e)
 {
+	if (t->direct && !t->qlen) {
+		/* run mode: straight into the model, no copy through the queue */
+		if (model_apply(t->m, ev, e) != 0)
+			return -1;
+		if (t->o.on_event)
+			t->o.on_event(t->o.ctx, t->m, ev);
+		return 0;
+	}
 	if (t->qlen == t->qcap) {
 		size_t nc = t->qcap ? t->qcap * 2 : 1024;
 		struct model_event *nq = malloc(nc * sizeof(*nq));
@@ -214,10 +222,12 @@ static void pin(pid_t pid, int cpu, bool all_but)
 static void kill_and_reap(pid_t pid)
 {
 	int st;
+	pid_t w;
 
 	kill(pid, SIGKILL);
-	while (waitpid(-1, &st, __WALL) > 0 || errno == EINTR)
-		;
+	while ((w = waitpid(-1, &st, __WALL)) > 0 || errno == EINTR)
+		if (w > 0 && WIFSTOPPED(st)) /* the PTRACE_EVENT_EXIT stop */
+			ptrace(PTRACE_CONT, w, 0, 0);
 }
 
 /* Decides what can be seen of the program from its file: the shim is
@@ -238,14 +248,14 @@ static void plan(struct trace *t)
 		t->shim_wanted = false;
 		trace_note(t, "%s is a 32-bit program: the shim (64-bit) cannot be loaded "
 			   "into it, so its allocations are not seen; regions, stack, signals "
-			   "and exit are", t->path);
+			   "and exit are still shown", t->path);
 	} else if (!f->interp) {
 		t->shim_wanted = false;
 		t->is_static = true;
 		if (f->stripped)
 			trace_note(t, "%s is a stripped static binary: LD_PRELOAD does not apply "
 				   "and there are no symbols for breakpoints, so its allocations "
-				   "cannot be seen; regions, stack, signals and exit are", t->path);
+				   "cannot be seen; regions, stack, signals and exit are still shown", t->path);
 		else
 			trace_note(t, "%s is a static binary: allocations are seen through "
 				   "breakpoints on malloc, free and the rest (slower, one stop per call)",
@@ -416,6 +426,15 @@ bool trace_ended(const struct trace *t)
 	return t->ended;
 }
 
+int trace_regs(struct trace *t, pid_t tid, struct user_regs_struct *regs)
+{
+	struct trace_thread *th = trace_thread_get(t, tid ? tid : t->pid, false);
+
+	if (!th || !th->held)
+		return -1; /* only a thread we hold stopped has registers to read */
+	return ptrace(PTRACE_GETREGS, th->tid, 0, regs) == 0 ? 0 : -1;
+}
+
 int trace_exit_status(const struct trace *t)
 {
 	return t->status;
@@ -439,6 +458,8 @@ void trace_free(struct trace *t)
 		kill_and_reap(t->pid);
 	if (t->memfd >= 0)
 		close(t->memfd);
+	trace_dbg_close(t);
+	trace_libs_reset(t);
 	ring_free(t->ring);
 	elfmap_close(t->elf);
 	for (size_t i = 0; t->argv && t->argv[i]; i++)
@@ -450,6 +471,7 @@ void trace_free(struct trace *t)
 	free(t->bp);
 	free(t->q);
 	free(t->regs);
+	free(t->big);
 	free(t->site_key);
 	free(t->site_val);
 	free(t);

@@ -14,11 +14,13 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include <sys/user.h>
 
 #include "model/model.h"
 #include "util/err.h"
 
 struct elfmap;
+struct dbg;
 
 enum trace_alloc { TRACE_ALLOC_TEACH = 0, TRACE_ALLOC_LIBC = 1 };
 
@@ -69,6 +71,15 @@ pid_t trace_pid(const struct trace *t);
 /* The ELF of the current image (changes after an exec), or NULL. */
 const struct elfmap *trace_elf(const struct trace *t);
 
+/* Debug info (dbg/dbg.h) of the current image, its modules refreshed to
+ * the last region snapshot, or NULL without it.  Owned by the trace; valid
+ * until the next exec event or trace_free.  For dbg_stack at a step stop. */
+struct dbg *trace_dbg(struct trace *t);
+/* Registers of thread `tid` (0: the main thread) while step mode holds it
+ * stopped (after trace_step returned its event).  0, or -1 when it is not
+ * stopped. */
+int trace_regs(struct trace *t, pid_t tid, struct user_regs_struct *regs);
+
 /* Notes a student should read (a static binary's allocations seen through
  * breakpoints or not at all, the shim not loaded, an exec followed).
  * Strings owned by the trace; *n set to the count. */
@@ -103,19 +114,5 @@ struct trace_layout {
  * number of regions, or -1 with `e` filled on a malformed line. */
 ssize_t trace_maps_parse(FILE *f, const struct trace_layout *lay,
 			 struct model_region **out, struct err *e);
-
-/* ---- Faults ---------------------------------------------------------- */
-
-/* Says in words what lies at a faulting address, from the model alone (so
- * replay can say it too): "the NULL page", "freed block #N (N B) allocated
- * in SITE, freed in SITE", "N bytes past the end of block #N (N B)
- * allocated in SITE", "the stack guard (stack overflow)", "nothing mapped",
- * or the region.  `sp` is the stack pointer at the fault (0 unknown). */
-void trace_fault_describe(const struct model *m, uint64_t addr, uint64_t sp,
-			  char *buf, size_t len);
-
-/* Writes a site as "func (file:line)", "func+0x12", "libc.so.6+0x1234"
- * or "0x401136" into buf. */
-void trace_site_str(const struct model_site *s, char *buf, size_t len);
 
 #endif

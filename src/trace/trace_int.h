@@ -12,6 +12,8 @@
 #include "ring/ring.h"
 #include "trace/trace.h"
 
+struct dbg;
+
 /* One thread of the program, as ptrace sees it. */
 struct trace_thread {
 	pid_t tid;
@@ -19,6 +21,7 @@ struct trace_thread {
 	int resume_sig;     /* signal to deliver when resumed */
 	bool new_thread;    /* its first stop is the initial one: swallow it */
 	bool listening;     /* in a group-stop (PTRACE_LISTEN) */
+	unsigned untrapped; /* step mode: its records drained, their traps not yet seen */
 	/* static binaries: an allocator call in progress (one level deep) */
 	bool in_call;
 	uint16_t call_kind;
@@ -62,7 +65,9 @@ struct trace {
 	size_t nbp, capbp;
 	uint64_t static_seq;
 
-	/* events produced and not yet applied */
+	/* events produced and not yet applied (step mode; run mode applies
+	 * them at once when `direct`) */
+	bool direct;
 	struct model_event *q;
 	size_t qhead, qlen, qcap;
 
@@ -71,13 +76,26 @@ struct trace {
 	uint64_t last_brk;
 	uint64_t start_brk;      /* the break at exec */
 	struct model_region *regs;  /* the last snapshot, for cheap checks */
+	uint64_t *big;              /* live blocks of 128 KiB or more (mmap'd) */
+	size_t nbig, capbig;
 	size_t nregs;
 
 	/* call-site cache: caller address -> site index */
 	uint64_t *site_key;
 	uint32_t *site_val;
 	size_t site_cap, site_n;
-	void *dbg;              /* struct dbg *, when debug info is wired in */
+	struct dbg *dbg;        /* debug info of the current image, or NULL */
+	bool dbg_failed;        /* opening it failed: do not retry this image */
+	unsigned regions_gen;   /* bumped on every new region snapshot */
+	unsigned dbg_gen;       /* regions_gen the dbg modules were read at */
+
+	/* libraries seen at call sites: their symbols name the function */
+	struct trace_lib {
+		char *path;
+		uint64_t base;      /* where its offset-0 mapping starts */
+		struct elfmap *elf; /* NULL when it cannot be read */
+	} libs[32];
+	size_t nlibs;
 
 	char *notes[16];
 	size_t nnotes;
@@ -105,6 +123,10 @@ void trace_explain_refusal(pid_t child, int errnum, struct err *e);
 /* site.c */
 uint32_t trace_site_of(struct trace *t, uint64_t addr);
 void trace_sites_reset(struct trace *t);
+/* Closes the libraries' symbol tables (at exec and at the end). */
+void trace_libs_reset(struct trace *t);
+/* Closes the debug info of the image (at exec and at the end). */
+void trace_dbg_close(struct trace *t);
 
 /* bkpt.c: static binaries */
 int trace_bp_insert_all(struct trace *t, struct err *e);
