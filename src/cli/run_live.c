@@ -210,13 +210,6 @@ static long live_read_mem(void *ctx, uint64_t addr, void *buf, size_t n)
 	return (long)process_vm_readv(r->pid, &local, 1, &remote, 1, 0);
 }
 
-static void live_fault(void *ctx, const struct model *m, uint64_t addr, uint64_t sp,
-		       char *buf, size_t len)
-{
-	(void)ctx;
-	trace_fault_describe(m, addr, sp, buf, len);
-}
-
 static void live_kill(void *ctx)
 {
 	struct run_live *r = ctx;
@@ -311,7 +304,6 @@ struct run_live *run_live_start(const struct trace_opts *o, struct model *m,
 	src->out_fd = r->master;
 	src->waits_input = live_waits_input;
 	src->read_mem = live_read_mem;
-	src->describe_fault = live_fault;
 	src->kill = live_kill;
 	return r;
 fail:

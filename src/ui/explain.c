@@ -220,6 +220,8 @@ void explain_sentence(const struct model *m, const struct model_event *ev,
 	case MEV_SIGNAL:
 		if (fault)
 			fault(fault_ctx, m, ev->aux, ev->sp, where, sizeof(where));
+		else
+			model_explain_addr(m, ev->aux, where, sizeof(where));
 		if (!where[0])
 			snprintf(where, sizeof(where), ev->aux < 4096 ? "the NULL page: a NULL pointer was used"
 				 : "an address the program may not touch");

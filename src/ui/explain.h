@@ -9,8 +9,8 @@
 
 #include "model/model.h"
 
-/* Optional words about a fault address from the producer (the tracer's
- * trace_fault_describe); NULL keeps the explanation to the model alone. */
+/* Optional words about a fault address from the producer; NULL uses the
+ * model's own (model_explain_addr). */
 typedef void (*explain_fault_fn)(void *ctx, const struct model *m, uint64_t addr,
 				 uint64_t sp, char *buf, size_t len);
 
