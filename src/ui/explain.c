@@ -112,13 +112,33 @@ void explain_site(const struct model *m, uint32_t site, char *buf, size_t len)
 	}
 }
 
+/* The block in use at exactly `addr`, by binary search (model_block_at
+ * also searches freed blocks, which costs more). */
+static const struct model_block *live_block(const struct model *m, uint64_t addr)
+{
+	size_t n, lo = 0, hi;
+	const struct model_block *b = model_blocks(m, &n);
+
+	hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (b[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < n && b[lo].addr == addr && b[lo].state == MB_LIVE)
+		return &b[lo];
+	return model_block_at(m, addr);
+}
+
 static void alloc_sentence(const struct model *m, const struct model_event *ev,
 			   char *buf, size_t len)
 {
 	char call[96], sz[FMT_SIZE_LEN], sz2[FMT_SIZE_LEN];
 	uint64_t req = explain_requested(ev);
 	const char *name = model_ev_name(ev->type);
-	const struct model_block *b = ev->result ? model_block_at(m, ev->result) : NULL;
+	const struct model_block *b = ev->result ? live_block(m, ev->result) : NULL;
 
 	if (ev->type == MEV_CALLOC)
 		snprintf(call, sizeof(call), "calloc(%" PRIu64 ", %" PRIu64 ")", ev->args[0], ev->args[1]);
