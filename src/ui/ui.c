@@ -52,6 +52,7 @@ struct loop {
 	struct ui *u;
 	bool fetching;      /* a next() is in progress (live) */
 	int queued;         /* steps asked for while one was in progress */
+	bool out_closed;    /* the program's pty hung up: poll it no more */
 	bool dirty;
 	long last_draw;
 	int rc;
@@ -113,12 +114,15 @@ static void read_output(struct loop *l)
 	ssize_t n;
 	int fd = l->u->src ? l->u->src->out_fd : -1;
 
-	if (fd < 0)
+	if (fd < 0 || l->out_closed)
 		return;
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
 		outbuf_add(l->u->out, buf, (size_t)n);
 		l->dirty = true;
 	}
+	/* EIO: every copy of the slave is closed (the program ended) */
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+		l->out_closed = true;
 }
 
 static int act(struct loop *l, enum view_action a, struct err *e)
@@ -223,7 +227,7 @@ static int loop_run(struct loop *l, struct err *e)
 			timeout = 100;
 		p[np++] = (struct pollfd){ .fd = 0, .events = POLLIN };
 		p[np++] = (struct pollfd){ .fd = term_wake_fd(), .events = POLLIN };
-		if (u->src && u->src->out_fd >= 0)
+		if (u->src && u->src->out_fd >= 0 && !l->out_closed)
 			p[np++] = (struct pollfd){ .fd = u->src->out_fd, .events = POLLIN };
 		if (u->src && l->fetching && u->src->poll_fd >= 0)
 			p[np++] = (struct pollfd){ .fd = u->src->poll_fd, .events = POLLIN };
