@@ -30,6 +30,7 @@ BIN=$(cd "$(dirname "$MEMLENS_BIN")" && pwd)/$(basename "$MEMLENS_BIN")
 # private copies, so "no process left" looks for exactly ours
 cp samples/linked_list "$D/ll_target"
 cp tests/targets/t_crash "$D/crash_target"
+[ -x tests/targets/t_stdin ] && cp tests/targets/t_stdin "$D/stdin_target"
 cleanup() {
   i=0; while [ $i -le $run ]; do tmux -L "$SOCK-$i" kill-server 2>/dev/null; i=$((i + 1)); done
   rm -rf "$D"
@@ -121,6 +122,9 @@ wait_for "Memory map"; check $? "back at 120x40 the panes sit side by side"
 tm send-keys -t ml c
 wait_for "event 14 of 14 " 20; check $? "c continues to the end"
 screen | grep -qF "50 -> 40 -> 30 -> 20 -> 10"; check $? "the program's output is in its pane"
+cpu() { awk '{ print $14 + $15 }' "/proc/$(cat "$D/mlpid")/stat"; }
+c0=$(cpu); sleep 1; c1=$(cpu)
+[ $((c1 - c0)) -lt 20 ]; check $? "idle after the program ended (cpu ticks in 1 s: $((c1 - c0)))"
 tm send-keys -t ml g 5 Enter
 wait_for "event 5 of 14 "; check $? "g goes to an event"
 tm send-keys -t ml q
@@ -168,7 +172,21 @@ wait_for "The program crashed with SIGSEGV"; check $? "the last state stays expl
 tm send-keys -t ml q
 finish "crash" 0
 
-# ---- 7. replay of a recorded trace, on a small terminal --------------------
+# ---- 7. the program reads its input from the screen -------------------------
+if [ -x "$D/stdin_target" ]; then
+  start 120 40 "$D/stdin_target"
+  wait_for "event 1 of 1+" >/dev/null
+  tm send-keys -t ml c
+  wait_for "Input for the program"; check $? "the status line says the program waits for input"
+  tm send-keys -t ml h e l l o Enter
+  wait_for "got: hello"; check $? "the typed line reached the program"
+  tm send-keys -t ml q
+  finish "input" 0
+else
+  skip=$((skip + 1)); echo "skip - tests/targets/t_stdin not built"
+fi
+
+# ---- 8. replay of a recorded trace, on a small terminal --------------------
 if [ -f tests/data/teach.jsonl ]; then
   start 80 24 replay tests/data/teach.jsonl
   wait_for "event 1/7"; check $? "replay opens on the first event"
