@@ -154,7 +154,7 @@ START_TEST(the_heap_shows_labels_sizes_and_addresses_of_the_blocks)
 	HAS(s, "HHHHHHHH##1#####");
 	HAS(s, "H##2#####");
 	HAS(s, "1 B/cell");
-	HAS(s, "132 KiB heap at 0x555555559000: 0% payload (200 B)");
+	HAS(s, "132 KiB at 0x555555559000, 0% payload (200 B)");
 	HAS(s, "+132 KiB free"); /* 131.7 KiB past the strip */
 	/* after two frees: free chunks in the strip and the list */
 	s = show(8);

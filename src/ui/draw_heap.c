@@ -155,7 +155,7 @@ void draw_heap(struct ui *u, struct view_rect r)
 		uint64_t span = g.heap_hi - g.lo;
 		/* the fragmentation figure: payload bytes over heap bytes */
 		draw_textf(g.inner.y, g.inner.x, g.inner.w, A_NORMAL,
-			   "%s heap at %#" PRIx64 ": %d%% payload (%s)", fmt_size(s1, span), g.lo,
+			   "%s at %#" PRIx64 ", %d%% payload (%s)", fmt_size(s1, span), g.lo,
 			   (int)(payload * 100 / span), fmt_size(s2, payload));
 	} else {
 		draw_text(g.inner.y, g.inner.x, g.inner.w, draw_attr(u, DR_DIM),

@@ -62,8 +62,8 @@ void draw_map(struct ui *u, struct view_rect r)
 	int w = r.w - 2, x = r.x + 1;
 	char sz[FMT_SIZE_LEN];
 
-	draw_box(u, r, "Memory map", v->focus == VP_MAP);
-	draw_text(r.y + 1, x, w, draw_attr(u, DR_DIM), "high addresses; not to scale, gaps elided", false);
+	draw_box(u, r, "Memory map, high to low", v->focus == VP_MAP);
+	draw_text(r.y + 1, x, w, draw_attr(u, DR_DIM), "not to scale; gaps elided", false);
 	view_region(u->m, 0, &n);
 	if (n == 0) {
 		draw_text(r.y + 2, x, w, A_NORMAL, "(no memory map yet)", false);
