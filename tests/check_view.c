@@ -9,6 +9,7 @@
 
 #include "ui/explain.h"
 #include "ui/heapgeo.h"
+#include "ui/mapgeo.h"
 #include "ui/outbuf.h"
 #include "ui/view.h"
 
@@ -354,6 +355,35 @@ START_TEST(a_click_on_the_heap_strip_selects_the_block_drawn_there)
 }
 END_TEST
 
+START_TEST(a_click_on_the_map_selects_the_region_drawn_there)
+{
+	static struct map_line lines[MAP_MAX_LINES];
+	struct view_rect p;
+	int sel, nl, first, n, heap = -1;
+
+	v.cur = 2;
+	seek();
+	view_layout(&v, 40, 120, &lay);
+	p = lay.pane[VP_MAP];
+	nl = map_lines(m, &v, lines, &sel);
+	first = map_first(&v, nl, sel, map_rows(p));
+	for (int li = first; li < nl; li++) {
+		if (lines[li].kind == ML_REGION && view_region(m, lines[li].reg, &n)->kind == MR_HEAP) {
+			ck_assert_int_eq(view_click(&v, m, &lay, p.y + 2 + (li - first), p.x + 3), VA_REDRAW);
+			heap = lines[li].reg;
+			break;
+		}
+	}
+	ck_assert_int_ge(heap, 0);
+	ck_assert_int_eq(v.focus, VP_MAP);
+	ck_assert_int_eq(v.sel_region, heap);
+	ck_assert_uint_eq(view_region(m, v.sel_region, &n)->start, FX_HEAP);
+	/* lines come high to low: the stack's line is above the heap's */
+	ck_assert_int_eq(view_region(m, lines[first].reg, &n)->kind == MR_STACK ||
+			 lines[first].kind == ML_MARK, 1);
+}
+END_TEST
+
 START_TEST(the_event_list_scrolls_within_the_history)
 {
 	v.cur = 5;
@@ -447,6 +477,7 @@ static Suite *view_suite(void)
 	tcase_add_test(tc, a_tiny_terminal_is_said_to_be_too_small);
 	tcase_add_test(tc, a_click_on_the_heap_strip_selects_the_block_drawn_there);
 	tcase_add_test(tc, the_event_list_scrolls_within_the_history);
+	tcase_add_test(tc, a_click_on_the_map_selects_the_region_drawn_there);
 	tcase_add_test(tc, the_sentence_says_where_the_bytes_of_a_malloc_went);
 	tcase_add_test(tc, regions_and_events_are_put_in_words);
 	tcase_add_test(tc, program_output_is_split_into_clean_lines);

@@ -8,24 +8,8 @@
 
 #include "ring/ring_format.h"
 #include "ui/draw.h"
+#include "ui/mapgeo.h"
 #include "util/fmt.h"
-
-enum { ML_REGION, ML_EXTRA, ML_GAP, ML_MARK, ML_HEAPV };
-
-struct mline {
-	int kind;
-	int reg;          /* region index, high to low */
-	uint64_t val;     /* gap size or marked address */
-	const char *label;
-};
-
-#define MAX_LINES 1024
-
-/* Extra rows for a region: 0 below 64 KiB, 1 below 16 MiB, 2 above. */
-static int extra_rows(uint64_t size)
-{
-	return size < (64u << 10) ? 0 : size < (16u << 20) ? 1 : 2;
-}
 
 static const char *region_label(const struct model_region *r)
 {
@@ -53,12 +37,12 @@ static uint64_t changed_addr(const struct model *m, const struct model_event *ev
 
 void draw_map(struct ui *u, struct view_rect r)
 {
-	static struct mline lines[MAX_LINES];
+	static struct map_line lines[MAP_MAX_LINES];
 	const struct model_stats *st = model_stats(u->m);
 	const struct model_event *ev = view_current_event(&u->v, u->m);
 	struct view *v = &u->v;
-	uint64_t chg = changed_addr(u->m, ev), sp = ev ? ev->sp : 0;
-	int n, nl = 0, first, inner_h = r.h - 3, sel_line = -1, y;
+	uint64_t chg = changed_addr(u->m, ev);
+	int n, nl, first, inner_h = map_rows(r), sel_line = -1, y;
 	int w = r.w - 2, x = r.x + 1;
 	char sz[FMT_SIZE_LEN];
 
@@ -69,51 +53,12 @@ void draw_map(struct ui *u, struct view_rect r)
 		draw_text(r.y + 2, x, w, A_NORMAL, "(no memory map yet)", false);
 		return;
 	}
-	/* the allocator's heap when the snapshot predates it: placed by address */
-	bool heap_known = st->brk_start == 0;
-	for (int i = 0; i < n && !heap_known; i++) {
-		const struct model_region *reg = view_region(u->m, i, &n);
-		heap_known = reg->kind == MR_HEAP || (st->brk_start >= reg->start && st->brk_start < reg->end);
-	}
-	for (int i = 0; i < n && nl < MAX_LINES - 8; i++) {
-		const struct model_region *reg = view_region(u->m, i, &n);
-		if (!heap_known && reg->end <= st->brk_start) {
-			lines[nl++] = (struct mline){ ML_HEAPV, i, st->brk_start, NULL };
-			if (st->brk)
-				lines[nl++] = (struct mline){ ML_MARK, i, st->brk, "brk" };
-			heap_known = true;
-		}
-		if (i > 0) {
-			const struct model_region *prev = view_region(u->m, i - 1, &n);
-			if (prev->start > reg->end)
-				lines[nl++] = (struct mline){ ML_GAP, i, prev->start - reg->end, NULL };
-		}
-		if (reg->kind == MR_STACK && sp >= reg->start && sp < reg->end)
-			lines[nl++] = (struct mline){ ML_MARK, i, sp, "sp " };
-		if (i == v->sel_region)
-			sel_line = nl;
-		lines[nl++] = (struct mline){ ML_REGION, i, 0, NULL };
-		for (int k = extra_rows(reg->end - reg->start); k > 0; k--)
-			lines[nl++] = (struct mline){ ML_EXTRA, i, 0, NULL };
-		if (reg->kind == MR_HEAP && st->brk)
-			lines[nl++] = (struct mline){ ML_MARK, i, st->brk, "brk" };
-	}
-	/* keep the selected region in sight */
-	first = v->scroll[VP_MAP];
-	if (sel_line >= 0) {
-		if (sel_line < first)
-			first = sel_line;
-		else if (sel_line >= first + inner_h - 1)
-			first = sel_line - inner_h + 2;
-	}
-	if (first > nl - (inner_h - 1))
-		first = nl - (inner_h - 1);
-	if (first < 0)
-		first = 0;
+	nl = map_lines(u->m, v, lines, &sel_line);
+	first = map_first(v, nl, sel_line, inner_h);
 	v->scroll[VP_MAP] = first;
 	y = r.y + 2;
 	for (int li = first; li < nl && y < r.y + r.h - 1; li++, y++) {
-		const struct mline *l = &lines[li];
+		const struct map_line *l = &lines[li];
 		const struct model_region *reg = view_region(u->m, l->reg, &n);
 		bool changed = chg && chg >= reg->start && chg < reg->end;
 		attr_t a = A_NORMAL;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ui/heapgeo.h"
+#include "ui/mapgeo.h"
 
 void view_init(struct view *v, bool live)
 {
@@ -501,6 +502,12 @@ enum view_action view_click(struct view *v, const struct model *m,
 	if (p < 0 || v->mode != VM_NORMAL)
 		return VA_NONE;
 	v->focus = (enum view_pane)p;
+	if (p == VP_MAP) {
+		int reg = map_region_at(m, v, lay->pane[VP_MAP], y);
+		if (reg >= 0)
+			v->sel_region = reg;
+		return VA_REDRAW;
+	}
 	if (p != VP_HEAP)
 		return VA_REDRAW;
 	heap_geo_compute(&g, v, m, lay->pane[VP_HEAP]);
