@@ -132,6 +132,10 @@ size_t view_block_index(const struct model *m, uint64_t addr);
  * freed block at that address (details of a block freed earlier), or NULL. */
 const struct model_block *view_selected_block(const struct view *v, const struct model *m);
 
+/* Selects block i of model_blocks() (the last one when i is past the end;
+ * nothing when there are no blocks). */
+void view_select_index(struct view *v, const struct model *m, size_t i);
+
 /* Regions from high to low addresses: region i of the view is
  * model_regions()[n-1-i]. */
 const struct model_region *view_region(const struct model *m, int i, int *n);
