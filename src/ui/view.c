@@ -3,13 +3,10 @@
  * turns keys and clicks into changes of this state). */
 #include "ui/view.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ui/heapgeo.h"
-#include "ui/mapgeo.h"
 
 void view_init(struct view *v, bool live)
 {
