@@ -7,9 +7,11 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -68,14 +70,17 @@ static void spin_lock(atomic_int *w)
 }
 static void spin_unlock(atomic_int *w) { atomic_store_explicit(w, 0, memory_order_release); }
 
-static void order_lock(void)
+/* Silent processes record nothing, so they need no order. */
+static int order_lock(void)
 {
-	if (!fork_holder)
-		spin_lock(&order_word);
+	if (fork_holder || atomic_load_explicit(&state, memory_order_relaxed) == ST_SILENT)
+		return 0;
+	spin_lock(&order_word);
+	return 1;
 }
-static void order_unlock(void)
+static void order_unlock(int held)
 {
-	if (!fork_holder)
+	if (held)
 		spin_unlock(&order_word);
 }
 
@@ -112,15 +117,31 @@ static void wait_room(struct ring_header *r, uint64_t seq)
 	}
 }
 
-/* Writes rec with number seq, or keeps it for the flush while the ring is
- * not mapped yet.  Then traps if the tracer asked for step mode. */
-static void emit(struct ring_record *rec, uint64_t seq)
+/* Where record `seq` is to be written: in place in its ring slot (after
+ * waiting for room), in `tmp` while the ring is not mapped yet (kept for
+ * the flush), or nowhere (NULL) in a silent process. */
+static struct ring_record *rec_begin(uint64_t seq, struct ring_record *tmp, struct ring_header **rp)
 {
-	struct ring_header *r = atomic_load_explicit(&ring, memory_order_acquire);
+	struct ring_header *r;
 
-	if (seq == NO_SEQ) {
-		if (atomic_load(&state) == ST_SILENT)
-			return;
+	*rp = NULL;
+	if (seq == NO_SEQ)
+		return atomic_load(&state) == ST_SILENT ? NULL : tmp;
+	r = atomic_load_explicit(&ring, memory_order_acquire);
+	if (!r || (atomic_load_explicit(&r->mode, memory_order_relaxed) & RING_MODE_OFF))
+		return NULL;
+	wait_room(r, seq);
+	if (atomic_load_explicit(&r->mode, memory_order_relaxed) & RING_MODE_OFF)
+		return NULL;
+	*rp = r;
+	return ring_slot_at(r, seq);
+}
+
+/* Publishes the record (or keeps an early one), then traps if the tracer
+ * asked for step mode. */
+static void rec_end(struct ring_header *r, uint64_t seq, struct ring_record *rec)
+{
+	if (!r) {
 		spin_lock(&early_lock);
 		if (!atomic_load(&ring) && nearly < EARLY_MAX) {
 			early[nearly] = *rec;
@@ -129,12 +150,7 @@ static void emit(struct ring_record *rec, uint64_t seq)
 		spin_unlock(&early_lock);
 		return;
 	}
-	if (!r || (atomic_load_explicit(&r->mode, memory_order_relaxed) & RING_MODE_OFF))
-		return;
-	wait_room(r, seq);
-	if (atomic_load_explicit(&r->mode, memory_order_relaxed) & RING_MODE_OFF)
-		return;
-	ring_produce_commit(r, seq, rec);
+	ring_slot_publish(rec, seq);
 	if (atomic_load_explicit(&r->mode, memory_order_relaxed) & RING_MODE_STEP)
 		memlens_shim_trap();
 }
@@ -190,9 +206,12 @@ static struct ring_header *attach(void)
 {
 	int fd = parse_fd(getenv(RING_ENV_FD));
 	struct ring_header *h;
+	struct stat st;
 	uint64_t len;
 
-	if (fd < 0)
+	/* The number may name anything in a process that inherited the
+	 * variable: only a file big enough is mapped (a short one would fault). */
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)RING_HEADER_SIZE)
 		return NULL;
 	h = mmap(NULL, RING_HEADER_SIZE, PROT_READ, MAP_SHARED, fd, 0);
 	if (h == MAP_FAILED)
@@ -202,7 +221,7 @@ static struct ring_header *attach(void)
 		 !(h->capacity & (h->capacity - 1)) && h->pid == (int32_t)syscall(SYS_getpid);
 	len = RING_BYTES(h->capacity);
 	munmap(h, RING_HEADER_SIZE);
-	if (!ok)
+	if (!ok || (uint64_t)st.st_size < len)
 		return NULL;
 	h = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
 	return h == MAP_FAILED ? NULL : h;
@@ -258,9 +277,10 @@ struct call {
 			(uint64_t)(uintptr_t)__builtin_return_address(0), \
 			(uint64_t)(uintptr_t)__builtin_dwarf_cfa() })
 
+/* Fills everything but `ready` (the slot's publication word). */
 static void fill(struct ring_record *r, const struct call *c, void *result, int err_no)
 {
-	memset(r, 0, sizeof(*r));
+	memset(r, 0, offsetof(struct ring_record, ready));
 	r->kind = c->kind;
 	if (!my_tid)
 		my_tid = (int32_t)syscall(SYS_gettid);
@@ -276,44 +296,56 @@ static void fill(struct ring_record *r, const struct call *c, void *result, int 
 
 static void report_teach(const struct call *c, void *result, const struct teach_info *ti)
 {
-	struct ring_record r;
+	struct ring_record tmp, *r;
+	struct ring_header *h;
 	int e = errno;
 
 	if (ti->seq == NO_SEQ && atomic_load(&state) == ST_SILENT)
 		return;
 	if (ti->error) {
-		fill(&r, c, NULL, 0);
-		r.kind = RING_ERROR;
-		r.args[0] = c->kind;
-		r.args[1] = c->kind == RING_REALLOC || c->kind == RING_REALLOCARRAY || c->kind == RING_FREE ? c->a0 : 0;
-		r.args[2] = 0;
-		r.error = ti->error;
-		r.block = ti->block;
-		r.flags = RING_F_TEACH;
-		r.brk = ti->brk;
-		emit(&r, ti->ignored ? ti->seq : ti->err_seq);
+		uint64_t seq = ti->ignored ? ti->seq : ti->err_seq;
+		if ((r = rec_begin(seq, &tmp, &h))) {
+			fill(r, c, NULL, 0);
+			r->kind = RING_ERROR;
+			r->args[0] = c->kind;
+			r->args[1] = c->kind == RING_REALLOC || c->kind == RING_REALLOCARRAY ||
+				     c->kind == RING_FREE ? c->a0 : 0;
+			r->args[2] = 0;
+			r->error = ti->error;
+			r->block = ti->block;
+			r->flags = RING_F_TEACH;
+			r->brk = ti->brk;
+			rec_end(h, seq, r);
+		}
 		if (ti->ignored) {
 			errno = e;
 			return;
 		}
 	}
-	fill(&r, c, result, e);
-	r.flags = (uint16_t)(ti->flags | RING_F_TEACH);
-	r.block = ti->block;
-	r.block_size = ti->block_size;
-	r.brk = ti->brk;
-	r.old_block = ti->old_block;
-	emit(&r, ti->seq);
+	if ((r = rec_begin(ti->seq, &tmp, &h))) {
+		fill(r, c, result, e);
+		r->flags = (uint16_t)(ti->flags | RING_F_TEACH);
+		r->block = ti->block;
+		r->block_size = ti->block_size;
+		r->brk = ti->brk;
+		r->old_block = ti->old_block;
+		rec_end(h, ti->seq, r);
+	}
 	errno = e;
 }
 
 static void report_libc(const struct call *c, void *result, uint64_t seq)
 {
-	struct ring_record r;
+	struct ring_record tmp, *r;
+	struct ring_header *h;
 	int e = errno;
 
-	fill(&r, c, result, e);
-	emit(&r, seq);
+	if (seq == NO_SEQ && atomic_load(&state) == ST_SILENT)
+		return;
+	if ((r = rec_begin(seq, &tmp, &h))) {
+		fill(r, c, result, e);
+		rec_end(h, seq, r);
+	}
 	errno = e;
 }
 
@@ -328,10 +360,10 @@ static void *do_malloc(struct call c, size_t n)
 
 	shim_init();
 	if (use_libc) {
-		order_lock();
+		int held = order_lock();
 		p = __libc_malloc(n);
 		uint64_t seq = reserve();
-		order_unlock();
+		order_unlock(held);
 		report_libc(&c, p, seq);
 		return p;
 	}
@@ -348,11 +380,11 @@ static void *do_memalign(struct call c, size_t align, size_t size, int valloc_ki
 
 	shim_init();
 	if (use_libc) {
-		order_lock();
+		int held = order_lock();
 		p = valloc_kind == RING_VALLOC ? __libc_valloc(size) :
 		    valloc_kind == RING_PVALLOC ? __libc_pvalloc(size) : __libc_memalign(align, size);
 		uint64_t seq = reserve();
-		order_unlock();
+		order_unlock(held);
 		report_libc(&c, p, seq);
 		return p;
 	}
@@ -374,10 +406,10 @@ API void *calloc(size_t n, size_t size)
 
 	shim_init();
 	if (use_libc) {
-		order_lock();
+		int held = order_lock();
 		p = __libc_calloc(n, size);
 		uint64_t seq = reserve();
-		order_unlock();
+		order_unlock(held);
 		report_libc(&c, p, seq);
 		return p;
 	}
@@ -392,11 +424,11 @@ static void *do_realloc(struct call c, void *old, size_t n)
 	void *p;
 
 	shim_init();
-	if (use_libc) {
-		order_lock();
+	if (use_libc && !teach_owns(old)) {
+		int held = order_lock();
 		p = __libc_realloc(old, n);
 		uint64_t seq = reserve();
-		order_unlock();
+		order_unlock(held);
 		report_libc(&c, p, seq);
 		return p;
 	}
@@ -425,14 +457,14 @@ API void *reallocarray(void *old, size_t n, size_t size)
 		errno = ENOMEM;
 		struct teach_info ti = { .seq = 0 };
 		if (use_libc) {
-			order_lock();
+			int held = order_lock();
 			ti.seq = reserve();
-			order_unlock();
+			order_unlock(held);
 			report_libc(&c, NULL, ti.seq);
 		} else {
-			order_lock();
+			int held = order_lock();
 			ti.seq = reserve();
-			order_unlock();
+			order_unlock(held);
 			report_teach(&c, NULL, &ti);
 		}
 		return NULL;
@@ -446,11 +478,13 @@ API void free(void *p)
 	struct teach_info ti;
 
 	shim_init();
-	if (use_libc) {
-		order_lock();
+	/* A block made by teach before the shim could read MEMLENS_ALLOC goes
+	 * back to teach. */
+	if (use_libc && !teach_owns(p)) {
+		int held = order_lock();
 		uint64_t seq = reserve(); /* before the real free: see the order lock */
 		__libc_free(p);
-		order_unlock();
+		order_unlock(held);
 		report_libc(&c, NULL, seq);
 		return;
 	}
@@ -526,7 +560,7 @@ API void *pvalloc(size_t size)
 API size_t malloc_usable_size(void *p)
 {
 	shim_init();
-	if (use_libc) {
+	if (use_libc && !teach_owns(p)) {
 		/* glibc's chunk size word sits just before the block; bit 1 marks
 		 * an mmap'd chunk, which has no neighbour to borrow 8 bytes from. */
 		size_t sz;
