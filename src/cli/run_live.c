@@ -2,6 +2,8 @@
  * screen's model, the program's stdio on a pty of ours. */
 #include "cli/run_live.h"
 
+#include <poll.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -13,6 +15,8 @@
 #include <sys/uio.h>
 #include <termios.h>
 #include <unistd.h>
+
+#include "dbg/dbg.h"
 
 struct site_copy {
 	struct model_site s;
@@ -31,6 +35,8 @@ struct result {
 	size_t nregs;
 };
 
+#define LIVE_FRAMES 64
+
 struct run_live {
 	struct trace_opts o;
 	struct model *shadow;      /* the worker's model: no history */
@@ -43,6 +49,13 @@ struct run_live {
 	bool pending, ended;
 	int status;
 	struct result res;
+	/* the stack at the newest event, unwound on the worker on request */
+	struct ui_frame frames[LIVE_FRAMES];
+	int nframes;
+	size_t frames_at;          /* 1 + event index they belong to, 0 none */
+	pid_t last_tid;
+	int swallow;               /* late answers to drop (a timed-out request) */
+	bool frames_broken;
 };
 
 static void copy_str(char *dst, size_t n, const char *src, const char **out)
@@ -88,6 +101,47 @@ static void notify(struct run_live *r)
 		;
 }
 
+/* Worker side: the stack of the stopped thread, from the debug-info
+ * module, copied into r->frames (innermost first). */
+static void unwind(struct run_live *r)
+{
+	struct user_regs_struct regs;
+	struct dbg_stack st = { 0 };
+	struct err e = { 0 };
+	struct dbg *h = trace_dbg(r->t);
+
+	r->nframes = 0;
+	if (!h || trace_regs(r->t, r->last_tid, &regs) != 0 ||
+	    dbg_stack(h, r->last_tid, &regs, DBG_LOCALS, LIVE_FRAMES, &st, &e) != 0)
+		return;
+	for (size_t i = 0; i < st.n && r->nframes < LIVE_FRAMES; i++) {
+		const struct dbg_frame *f = &st.frames[i];
+		struct ui_frame *u;
+		size_t used = 0;
+		/* memlens's own allocator is not the program's stack */
+		if (f->object && strstr(f->object, "memlens-shim"))
+			continue;
+		u = &r->frames[r->nframes++];
+		u->pc = f->pc;
+		u->cfa = f->cfa;
+		u->size = f->size;
+		snprintf(u->func, sizeof(u->func), "%s", f->func ? f->func : "??");
+		u->detail[0] = '\0';
+		for (size_t k = 0; k < f->nlocals && used + 8 < sizeof(u->detail); k++) {
+			const struct dbg_local *l = &f->locals[k];
+			int w = snprintf(u->detail + used, sizeof(u->detail) - used, "%s%s=%s",
+					 used ? " " : "", l->name ? l->name : "?",
+					 l->available ? l->value : "?");
+			if (w < 0)
+				break;
+			used += (size_t)w;
+		}
+		if (used >= sizeof(u->detail))
+			u->detail[sizeof(u->detail) - 1] = '\0';
+	}
+	dbg_stack_free(&st);
+}
+
 static void *worker(void *arg)
 {
 	struct run_live *r = arg;
@@ -113,6 +167,11 @@ static void *worker(void *arg)
 			continue;
 		if (k <= 0 || c == 'q')
 			break;
+		if (c == 'F') {
+			unwind(r);
+			notify(r);
+			continue;
+		}
 		memset(&r->res.e, 0, sizeof(r->res.e));
 		r->res.rc = trace_step(r->t, &ev, &r->res.e);
 		if (r->res.rc == 1)
@@ -151,6 +210,7 @@ static int take(struct run_live *r, struct model *m, struct err *e)
 		r->ended = true;
 		return 0;
 	}
+	r->last_tid = ev.tid > 0 ? ev.tid : 0;
 	ev.site = res->has_site ? model_site_intern(m, &res->site.s) : 0;
 	if (ev.type == MEV_REGIONS)
 		ev.aux = model_regions_add(m, res->regs, res->nregs);
@@ -174,7 +234,9 @@ static int live_next(void *ctx, struct model *m, struct err *e)
 			return err_errno(e, ERR_INTERNAL, errno, "tracer thread");
 		r->pending = true;
 	}
-	if (read(r->done[0], &c, 1) != 1)
+	while (r->swallow > 0 && read(r->done[0], &c, 1) == 1)
+		r->swallow--;
+	if (r->swallow > 0 || read(r->done[0], &c, 1) != 1)
 		return 2;
 	r->pending = false;
 	return take(r, m, e);
@@ -208,6 +270,34 @@ static long live_read_mem(void *ctx, uint64_t addr, void *buf, size_t n)
 	if (r->ended || r->pid <= 0)
 		return -1;
 	return (long)process_vm_readv(r->pid, &local, 1, &remote, 1, 0);
+}
+
+/* Screen side: asks the idle worker to unwind (once per event), waits up
+ * to 2 s for it; a step in progress means no frames for now. */
+static int live_frames(void *ctx, struct ui_frame *f, int max, size_t event)
+{
+	struct run_live *r = ctx;
+	struct pollfd p = { .fd = -1, .events = POLLIN };
+	char c;
+
+	if (r->ended || r->pending || r->frames_broken || r->swallow)
+		return 0;
+	if (r->frames_at != event + 1) {
+		r->nframes = 0;
+		if (write(r->cmd[1], "F", 1) != 1)
+			return 0;
+		p.fd = r->done[0];
+		if (poll(&p, 1, 2000) != 1 || read(r->done[0], &c, 1) != 1) {
+			r->swallow++;
+			r->frames_broken = true; /* unwinding hangs here: stop asking */
+			return 0;
+		}
+		r->frames_at = event + 1;
+	}
+	if (max > r->nframes)
+		max = r->nframes;
+	memcpy(f, r->frames, (size_t)max * sizeof(*f));
+	return max;
 }
 
 static void live_kill(void *ctx)
@@ -304,6 +394,7 @@ struct run_live *run_live_start(const struct trace_opts *o, struct model *m,
 	src->out_fd = r->master;
 	src->waits_input = live_waits_input;
 	src->read_mem = live_read_mem;
+	src->frames = live_frames;
 	src->kill = live_kill;
 	return r;
 fail:

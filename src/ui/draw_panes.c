@@ -39,7 +39,7 @@ void draw_stack(struct ui *u, struct view_rect r)
 		y++;
 	/* live frames only at the newest event: older ones are history */
 	if (u->src && u->src->frames && ev && u->v.cur == model_event_count(u->m))
-		nf = u->src->frames(u->src->ctx, fr, MAX_FRAMES);
+		nf = u->src->frames(u->src->ctx, fr, MAX_FRAMES, u->v.cur - 1);
 	if (nf > 0) {
 		int skip = u->v.scroll[VP_STACK] < nf ? u->v.scroll[VP_STACK] : nf - 1;
 		if (y < bottom)

@@ -56,8 +56,9 @@ struct ui_source {
 	bool (*waits_input)(void *ctx);
 	/* Reads the target's memory; returns bytes read or -1. */
 	long (*read_mem)(void *ctx, uint64_t addr, void *buf, size_t n);
-	/* Stack frames at the current stop, innermost first; returns the count. */
-	int (*frames)(void *ctx, struct ui_frame *f, int max);
+	/* Stack frames at the current stop (the newest event, index `event`),
+	 * innermost first; returns the count. */
+	int (*frames)(void *ctx, struct ui_frame *f, int max, size_t event);
 	/* Words about a fault address (crash explanation). */
 	explain_fault_fn describe_fault;
 	/* Kills the program (q, Ctrl-C, signals). */

@@ -99,6 +99,8 @@ screen | grep -qF "Memory map" && screen | grep -qF "Program output"; check $? "
 tm send-keys -t ml Space
 wait_for "event 2 of 2+"; check $? "space steps to the next event"
 screen | grep -qF "malloc(16) took 32 bytes from the heap"; check $? "the explanation names the malloc"
+wait_for "frames, innermost first:"; check $? "the stack pane lists the live frames"
+screen | grep -qE "main +[0-9.]+ (B|KiB)"; check $? "main's frame is there with its size"
 tm send-keys -t ml n; wait_for "event 3 of 3+" >/dev/null
 tm send-keys -t ml Right; wait_for "event 4 of 4+" >/dev/null
 tm send-keys -t ml b
