@@ -243,6 +243,11 @@ START_TEST(continue_runs_to_the_end_and_any_key_stops_it)
 	ck_assert(v.running);
 	ck_assert_int_eq(key('x'), VA_STOP);
 	ck_assert(!v.running);
+	/* q during a continue stops it and asks at once */
+	key('c');
+	ck_assert_int_eq(key('q'), VA_REDRAW);
+	ck_assert(!v.running);
+	ck_assert_int_eq(v.mode, VM_CONFIRM_QUIT);
 }
 END_TEST
 

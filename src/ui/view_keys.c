@@ -206,7 +206,8 @@ enum view_action view_key(struct view *v, const struct model *m,
 	/* typing for the program does not stop a continue */
 	if (v->running && v->mode != VM_INPUT) {
 		v->running = false;
-		return VA_STOP;
+		if (key != 'q')
+			return VA_STOP; /* q stops and asks to quit, below */
 	}
 	switch (v->mode) {
 	case VM_GOTO:

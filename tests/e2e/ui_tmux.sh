@@ -184,6 +184,17 @@ if [ -x "$D/stdin_target" ]; then
   wait_for "got: hello"; check $? "the typed line reached the program"
   tm send-keys -t ml q
   finish "input" 0
+  # quitting while the program is blocked in its read
+  start 120 40 "$D/stdin_target"
+  wait_for "event 1 of 1+" >/dev/null
+  tm send-keys -t ml c
+  wait_for "Input for the program" >/dev/null
+  tm send-keys -t ml Escape
+  wait_for "The program waits for input"; check $? "Esc gives the keys back to memlens"
+  tm send-keys -t ml q
+  wait_for "Quit and kill it?"; check $? "q asks while the program waits for input"
+  tm send-keys -t ml y
+  finish "quit-while-reading" 0
 else
   skip=$((skip + 1)); echo "skip - tests/targets/t_stdin not built"
 fi
