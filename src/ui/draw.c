@@ -10,6 +10,10 @@
 
 #include "util/fmt.h"
 
+/* UTF-8 text may reach the screen (arrows, the program's output) only in
+ * UTF-8 mode; elsewhere every byte that is not printable ASCII shows as ?. */
+static bool text_utf8;
+
 int ui_color_parse(const char *s)
 {
 	if (strcmp(s, "auto") == 0)
@@ -36,6 +40,7 @@ int ui_init(struct ui *u, const struct ui_opts *o, struct model *m,
 	outbuf_init(u->out);
 	view_init(&u->v, src && src->live);
 	u->ascii = o->ascii || !cs || strcmp(cs, "UTF-8") != 0;
+	text_utf8 = !u->ascii;
 	/* NO_COLOR turns colour off; an explicit --color=always wins over it */
 	u->color = o->color == UI_COLOR_ALWAYS ||
 		   (o->color == UI_COLOR_AUTO && !(nc && *nc));
@@ -94,19 +99,38 @@ const char *draw_glyph(const struct ui *u, const char *utf8, const char *ascii)
 	return u->ascii ? ascii : utf8;
 }
 
+/* Length of the valid UTF-8 sequence at s, or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t len = s[0] >= 0xf0 && s[0] < 0xf5 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+
+	for (size_t i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
 void draw_text(int y, int x, int w, attr_t a, const char *s, bool pad)
 {
-	int n = 0;
+	const unsigned char *p = (const unsigned char *)s;
+	int cols = 0;
 
 	if (w <= 0)
 		return;
 	attrset(a);
 	move(y, x);
-	for (; s[n] && n < w; n++) {
-		unsigned char c = (unsigned char)s[n];
-		addch(c >= 0x20 && c < 0x7f ? c : '?'); /* the text is ASCII */
+	while (*p && cols < w) {
+		size_t len = *p >= 0x80 && text_utf8 ? utf8_len(p) : 0;
+		if (len) {
+			addnstr((const char *)p, (int)len);
+			p += len;
+		} else {
+			addch(*p >= 0x20 && *p < 0x7f ? *p : '?');
+			p++;
+		}
+		cols++;
 	}
-	for (; pad && n < w; n++)
+	for (; pad && cols < w; cols++)
 		addch(' ');
 	attrset(A_NORMAL);
 }
