@@ -374,6 +374,22 @@ START_TEST(no_color_turns_colour_off_unless_always_is_asked)
 }
 END_TEST
 
+START_TEST(program_output_shows_in_its_pane_and_cannot_garble_it)
+{
+	const char *s;
+	const char *text = "50 -> 40\n\033[2J\033[Hcleared? no\n\xc3\xa9t\xc3\xa9\n";
+
+	start(40, 120, true);
+	outbuf_add(u.out, text, strlen(text));
+	s = show(3);
+	HAS(s, "50 -> 40");
+	HAS(s, "cleared? no");  /* the escape sequences were dropped */
+	HAS(s, "|??t??");       /* ASCII mode: UTF-8 bytes show as ? */
+	HAS(s, "Heap: 2 blocks"); /* and the rest of the screen is intact */
+	stop();
+}
+END_TEST
+
 static Suite *ui_suite(void)
 {
 	Suite *s = suite_create("ui");
@@ -391,6 +407,7 @@ static Suite *ui_suite(void)
 	tcase_add_test(tc, a_recorded_trace_at_120x40);
 	tcase_add_test(tc, a_recorded_trace_at_80x24);
 	tcase_add_test(tc, no_color_turns_colour_off_unless_always_is_asked);
+	tcase_add_test(tc, program_output_shows_in_its_pane_and_cannot_garble_it);
 	suite_add_tcase(s, tc);
 	return s;
 }
