@@ -390,6 +390,37 @@ START_TEST(program_output_shows_in_its_pane_and_cannot_garble_it)
 }
 END_TEST
 
+START_TEST(a_regions_step_marks_the_regions_it_changed)
+{
+	struct model_region r[8];
+	const struct model_region *cur;
+	struct model_event ev = { 0 };
+	struct fx f;
+	size_t n;
+	const char *s;
+
+	start(40, 120, true);
+	/* the heap of the fixture grows by 64 KiB in a new snapshot */
+	cur = model_regions(m, &n);
+	ck_assert_uint_le(n, 8);
+	memcpy(r, cur, n * sizeof(*r));
+	for (size_t i = 0; i < n; i++)
+		if (r[i].kind == MR_HEAP)
+			r[i].end += 0x10000;
+	memset(&f, 0, sizeof(f));
+	f.m = m;
+	f.sp = UINT64_C(0x7fffffffe3a0);
+	ev.type = MEV_REGIONS;
+	ev.aux = model_regions_add(m, r, n);
+	fx_apply(&f, &ev);
+	s = show(model_event_count(m));
+	HAS(s, "*555555559000 196 KiB rw-p heap");
+	HAS(s, " 555555555000 4.0 KiB r-xp text"); /* unchanged: no mark */
+	HAS(s, "The memory map changed: the heap grew from 132 KiB to 196 KiB.");
+	stop();
+}
+END_TEST
+
 static Suite *ui_suite(void)
 {
 	Suite *s = suite_create("ui");
@@ -408,6 +439,7 @@ static Suite *ui_suite(void)
 	tcase_add_test(tc, a_recorded_trace_at_80x24);
 	tcase_add_test(tc, no_color_turns_colour_off_unless_always_is_asked);
 	tcase_add_test(tc, program_output_shows_in_its_pane_and_cannot_garble_it);
+	tcase_add_test(tc, a_regions_step_marks_the_regions_it_changed);
 	suite_add_tcase(s, tc);
 	return s;
 }

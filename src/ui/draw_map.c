@@ -35,6 +35,27 @@ static uint64_t changed_addr(const struct model *m, const struct model_event *ev
 	return 0;
 }
 
+/* A MEV_REGIONS step changed the regions that are not in the snapshot
+ * before it with the same bounds and permissions (new, grown, moved,
+ * re-protected).  Snapshots are numbered in the order they were added. */
+static bool region_is_new(const struct model *m, const struct model_event *ev,
+			  const struct model_region *reg)
+{
+	const struct model_region *prev;
+	size_t n;
+
+	if (!ev || ev->type != MEV_REGIONS || ev->aux == 0)
+		return false;
+	prev = model_regions_snapshot(m, (uint32_t)ev->aux - 1, &n);
+	if (!prev)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (prev[i].start == reg->start && prev[i].end == reg->end &&
+		    memcmp(prev[i].perms, reg->perms, 4) == 0)
+			return false;
+	return true;
+}
+
 void draw_map(struct ui *u, struct view_rect r)
 {
 	static struct map_line lines[MAP_MAX_LINES];
@@ -60,7 +81,8 @@ void draw_map(struct ui *u, struct view_rect r)
 	for (int li = first; li < nl && y < r.y + r.h - 1; li++, y++) {
 		const struct map_line *l = &lines[li];
 		const struct model_region *reg = view_region(u->m, l->reg, &n);
-		bool changed = chg && chg >= reg->start && chg < reg->end;
+		bool changed = (chg && chg >= reg->start && chg < reg->end) ||
+			       ((l->kind == ML_REGION || l->kind == ML_EXTRA) && region_is_new(u->m, ev, reg));
 		attr_t a = A_NORMAL;
 
 		if (y == r.y + r.h - 2 && li + 1 < nl) {

@@ -213,6 +213,81 @@ static void free_sentence(const struct model *m, const struct model_event *ev,
 		 (ev->flags & RING_F_COALESCED) ? ", which merged it with the free space next to it" : "");
 }
 
+static const char *region_word(const struct model_region *r)
+{
+	switch (r->kind) {
+	case MR_HEAP: return "the heap";
+	case MR_STACK: return "the stack";
+	case MR_MMAP: return "an anonymous mapping";
+	case MR_BSS: return "bss";
+	case MR_DATA: return "data";
+	}
+	return r->name[0] ? r->name : model_region_kind_name(r->kind);
+}
+
+/* What a MEV_REGIONS step changed, from the snapshot before it. */
+static void regions_sentence(const struct model *m, const struct model_event *ev,
+			     char *buf, size_t len)
+{
+	size_t n, np, changes = 0;
+	const struct model_region *cur = model_regions(m, &n);
+	const struct model_region *prev = ev->aux ? model_regions_snapshot(m, (uint32_t)ev->aux - 1, &np) : NULL;
+	char what[200] = "", a[FMT_SIZE_LEN], b[FMT_SIZE_LEN];
+
+	if (!prev) {
+		snprintf(buf, len, "The memory map: %zu regions, from the program's own segments to the stack.", n);
+		return;
+	}
+	/* the change a student cares most about leads: the heap, then a
+	 * library loaded, then any new region, then the rest */
+	int best = -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct model_region *same = NULL;
+		bool equal = false;
+		int prio;
+		for (size_t k = 0; k < np && !equal; k++) {
+			if (prev[k].start == cur[i].start) {
+				same = &prev[k];
+				equal = prev[k].end == cur[i].end && memcmp(prev[k].perms, cur[i].perms, 4) == 0;
+			}
+		}
+		if (equal)
+			continue;
+		changes++;
+		prio = cur[i].kind == MR_HEAP ? 3 : !same && cur[i].kind == MR_LIB ? 2 : !same ? 1 : 0;
+		if (prio <= best)
+			continue;
+		best = prio;
+		if (same && same->end != cur[i].end)
+			snprintf(what, sizeof(what), "%s %s from %s to %s", region_word(&cur[i]),
+				 cur[i].end > same->end ? "grew" : "shrank",
+				 fmt_size(a, same->end - same->start), fmt_size(b, cur[i].end - cur[i].start));
+		else if (same)
+			snprintf(what, sizeof(what), "%s is now %.4s", region_word(&cur[i]), cur[i].perms);
+		else if (cur[i].kind == MR_LIB)
+			snprintf(what, sizeof(what), "%s was loaded at %#" PRIx64, region_word(&cur[i]),
+				 cur[i].start);
+		else
+			snprintf(what, sizeof(what), "%s appeared (%s at %#" PRIx64 ")", region_word(&cur[i]),
+				 fmt_size(a, cur[i].end - cur[i].start), cur[i].start);
+	}
+	for (size_t k = 0; k < np; k++) {
+		bool kept = false;
+		for (size_t i = 0; i < n && !kept; i++)
+			kept = cur[i].start == prev[k].start;
+		if (!kept && changes++ == 0)
+			snprintf(what, sizeof(what), "%s at %#" PRIx64 " was unmapped",
+				 region_word(&prev[k]), prev[k].start);
+	}
+	if (!changes)
+		snprintf(buf, len, "The memory map was read again: nothing changed.");
+	else if (changes == 1)
+		snprintf(buf, len, "The memory map changed: %s.", what);
+	else
+		snprintf(buf, len, "The memory map changed: %s, and %zu more change%s (marked *).", what,
+			 changes - 1, changes == 2 ? "" : "s");
+}
+
 void explain_sentence(const struct model *m, const struct model_event *ev,
 		      explain_fault_fn fault, void *fault_ctx, char *buf, size_t len)
 {
@@ -259,7 +334,7 @@ void explain_sentence(const struct model *m, const struct model_event *ev,
 				 fmt_size(sz, st->heap_in_use));
 		return;
 	case MEV_REGIONS:
-		snprintf(buf, len, "The memory map changed: the kernel added, grew or removed a region.");
+		regions_sentence(m, ev, buf, len);
 		return;
 	case MEV_EXEC:
 		snprintf(buf, len, "The program replaced itself with a new program (exec): a fresh memory map.");
