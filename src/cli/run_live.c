@@ -36,6 +36,7 @@ struct result {
 };
 
 #define LIVE_FRAMES 64
+#define QMAX 4096                  /* events run mode may run ahead */
 
 struct run_live {
 	struct trace_opts o;
@@ -56,6 +57,16 @@ struct run_live {
 	pid_t last_tid;
 	int swallow;               /* late answers to drop (a timed-out request) */
 	bool frames_broken;
+	/* run mode (continue): the tracer drains the ring (trace_run) and its
+	 * on_event callback queues copies; the screen takes one per next() */
+	bool run_mode;             /* set by the screen before 'C' is sent */
+	pthread_mutex_t qlock;
+	pthread_cond_t qroom;
+	struct result *q;          /* QMAX entries, a ring */
+	size_t qhead, qcount;
+	bool run_done, quitting;
+	int run_rc;
+	struct err run_err;
 };
 
 static void copy_str(char *dst, size_t n, const char *src, const char **out)
@@ -69,9 +80,8 @@ static void copy_str(char *dst, size_t n, const char *src, const char **out)
 }
 
 /* Worker side: copies an event and what it refers to out of the shadow. */
-static void capture(struct run_live *r, const struct model_event *ev)
+static void capture_into(struct run_live *r, struct result *res, const struct model_event *ev)
 {
-	struct result *res = &r->res;
 	const struct model_site *s = ev->site ? model_site(r->shadow, ev->site) : NULL;
 
 	res->ev = *ev;
@@ -95,10 +105,56 @@ static void capture(struct run_live *r, const struct model_event *ev)
 	}
 }
 
+static void capture(struct run_live *r, const struct model_event *ev)
+{
+	capture_into(r, &r->res, ev);
+}
+
 static void notify(struct run_live *r)
 {
 	while (write(r->done[1], "d", 1) < 0 && errno == EINTR)
 		;
+}
+
+/* Worker side, inside trace_run: queues a copy of each event; waits
+ * while the queue is full (the program waits with it: nothing is lost). */
+static void on_event(void *ctx, struct model *m, const struct model_event *ev)
+{
+	struct run_live *r = ctx;
+	bool wake;
+
+	(void)m;
+	if (!r->run_mode)
+		return;
+	pthread_mutex_lock(&r->qlock);
+	while (r->qcount == QMAX && !r->quitting)
+		pthread_cond_wait(&r->qroom, &r->qlock);
+	if (r->quitting) {
+		pthread_mutex_unlock(&r->qlock);
+		return;
+	}
+	capture_into(r, &r->q[(r->qhead + r->qcount) % QMAX], ev);
+	wake = r->qcount++ == 0;
+	pthread_mutex_unlock(&r->qlock);
+	if (wake)
+		notify(r);
+}
+
+/* Worker side: runs the program to its end in run mode. */
+static void run_to_end(struct run_live *r)
+{
+	struct err e = { 0 };
+	int rc;
+
+	trace_set_step(r->t, false);
+	rc = trace_run(r->t, &e);
+	pthread_mutex_lock(&r->qlock);
+	r->run_rc = rc;
+	r->run_err = e;
+	r->status = trace_exit_status(r->t);
+	r->run_done = true;
+	pthread_mutex_unlock(&r->qlock);
+	notify(r);
 }
 
 /* Worker side: the stack of the stopped thread, from the debug-info
@@ -172,6 +228,10 @@ static void *worker(void *arg)
 			notify(r);
 			continue;
 		}
+		if (c == 'C') {
+			run_to_end(r);
+			continue;
+		}
 		memset(&r->res.e, 0, sizeof(r->res.e));
 		r->res.rc = trace_step(r->t, &ev, &r->res.e);
 		if (r->res.rc == 1)
@@ -196,9 +256,8 @@ static void *worker(void *arg)
 }
 
 /* Screen side: applies the worker's answer to the screen's model. */
-static int take(struct run_live *r, struct model *m, struct err *e)
+static int take_res(struct run_live *r, struct result *res, struct model *m, struct err *e)
 {
-	struct result *res = &r->res;
 	struct model_event ev = res->ev;
 	int rc;
 
@@ -222,10 +281,60 @@ static int take(struct run_live *r, struct model *m, struct err *e)
 	return rc < 0 ? -1 : 1;
 }
 
+static int take(struct run_live *r, struct model *m, struct err *e)
+{
+	return take_res(r, &r->res, m, e);
+}
+
+/* Screen side in run mode: the queued events, up to 4096 a call, ending
+ * a batch after a signal so the screen can stop there. */
+static int run_next(struct run_live *r, struct model *m, struct err *e)
+{
+	struct result res;
+	int got = 0;
+	char c;
+
+	while (read(r->done[0], &c, 1) == 1)
+		; /* wake-ups only */
+	pthread_mutex_lock(&r->qlock);
+	while (r->qcount && got < 4096) {
+		res = r->q[r->qhead];
+		r->qhead = (r->qhead + 1) % QMAX;
+		r->qcount--;
+		pthread_cond_signal(&r->qroom);
+		pthread_mutex_unlock(&r->qlock);
+		res.rc = 1;
+		if (take_res(r, &res, m, e) < 0)
+			return -1;
+		got++;
+		pthread_mutex_lock(&r->qlock);
+		if (res.ev.type == MEV_SIGNAL || res.ev.type == MEV_EXIT)
+			break;
+	}
+	if (got) {
+		pthread_mutex_unlock(&r->qlock);
+		return 1;
+	}
+	if (r->run_done) {
+		pthread_mutex_unlock(&r->qlock);
+		if (r->run_rc < 0) {
+			*e = r->run_err;
+			return -1;
+		}
+		r->ended = true;
+		return 0;
+	}
+	pthread_mutex_unlock(&r->qlock);
+	return 2;
+}
+
 static int live_next(void *ctx, struct model *m, struct err *e)
 {
 	struct run_live *r = ctx;
 	char c;
+
+	if (r->run_mode && !r->pending)
+		return r->ended ? 0 : run_next(r, m, e);
 
 	if (r->ended && !r->pending)
 		return 0;
@@ -240,6 +349,19 @@ static int live_next(void *ctx, struct model *m, struct err *e)
 		return 2;
 	r->pending = false;
 	return take(r, m, e);
+}
+
+/* Screen side: 'c' lets the program run on at full speed (run mode);
+ * only when no step is in progress. */
+static void live_run(void *ctx)
+{
+	struct run_live *r = ctx;
+
+	if (r->ended || r->pending || r->run_mode)
+		return;
+	r->run_mode = true;
+	if (write(r->cmd[1], "C", 1) != 1)
+		r->run_mode = false;
 }
 
 /* Blocked in read(0, ...): /proc/PID/syscall starts with "0 0x0 ". */
@@ -280,7 +402,7 @@ static int live_frames(void *ctx, struct ui_frame *f, int max, size_t event)
 	struct pollfd p = { .fd = -1, .events = POLLIN };
 	char c;
 
-	if (r->ended || r->pending || r->frames_broken || r->swallow)
+	if (r->ended || r->pending || r->frames_broken || r->swallow || r->run_mode)
 		return 0;
 	if (r->frames_at != event + 1) {
 		r->nframes = 0;
@@ -340,10 +462,15 @@ struct run_live *run_live_start(const struct trace_opts *o, struct model *m,
 	}
 	r->o = *o;
 	r->o.step = true;
+	r->o.on_event = on_event;
+	r->o.ctx = r;
+	pthread_mutex_init(&r->qlock, NULL);
+	pthread_cond_init(&r->qroom, NULL);
+	r->q = calloc(QMAX, sizeof(*r->q));
 	r->cmd[0] = r->cmd[1] = r->done[0] = r->done[1] = r->master = -1;
 	r->status = -1;
 	r->shadow = model_new(&mo);
-	if (!r->shadow || pipe2(r->cmd, O_CLOEXEC) != 0 || pipe2(r->done, O_CLOEXEC) != 0) {
+	if (!r->shadow || !r->q || pipe2(r->cmd, O_CLOEXEC) != 0 || pipe2(r->done, O_CLOEXEC) != 0) {
 		err_errno(e, ERR_INTERNAL, errno, "starting the tracer thread");
 		goto fail;
 	}
@@ -395,6 +522,7 @@ struct run_live *run_live_start(const struct trace_opts *o, struct model *m,
 	src->waits_input = live_waits_input;
 	src->read_mem = live_read_mem;
 	src->frames = live_frames;
+	src->run = live_run;
 	src->kill = live_kill;
 	return r;
 fail:
@@ -419,6 +547,10 @@ void run_live_free(struct run_live *r)
 	if (!r)
 		return;
 	if (r->th_started) {
+		pthread_mutex_lock(&r->qlock);
+		r->quitting = true;
+		pthread_cond_broadcast(&r->qroom);
+		pthread_mutex_unlock(&r->qlock);
 		live_kill(r);
 		if (write(r->cmd[1], "q", 1) < 0) {
 			/* the worker reads EOF once cmd[1] closes below */
@@ -428,6 +560,11 @@ void run_live_free(struct run_live *r)
 		pthread_join(r->th, NULL);
 	}
 	free(r->res.regs);
+	for (size_t i = 0; r->q && i < r->qcount; i++)
+		free(r->q[(r->qhead + i) % QMAX].regs);
+	free(r->q);
+	pthread_mutex_destroy(&r->qlock);
+	pthread_cond_destroy(&r->qroom);
 	for (int i = 0; i < 2; i++) {
 		if (r->cmd[i] >= 0)
 			close(r->cmd[i]);

@@ -139,6 +139,8 @@ static int act(struct loop *l, enum view_action a, struct err *e)
 		return do_seek(l, e);
 	case VA_FETCH:
 	case VA_CONTINUE:
+		if (a == VA_CONTINUE && u->src && u->src->run && !l->fetching)
+			u->src->run(u->src->ctx);
 		if (!u->src || !u->src->next) {
 			u->v.program_done = true;
 			u->v.running = false;

@@ -61,6 +61,9 @@ struct ui_source {
 	int (*frames)(void *ctx, struct ui_frame *f, int max, size_t event);
 	/* Words about a fault address (crash explanation). */
 	explain_fault_fn describe_fault;
+	/* Continue: lets the program run on at full speed; next() then hands
+	 * out the events it made, one per call (may be NULL: next() steps). */
+	void (*run)(void *ctx);
 	/* Kills the program (q, Ctrl-C, signals). */
 	void (*kill)(void *ctx);
 };
