@@ -1,11 +1,11 @@
-/* run_live: the tracer on a worker thread, its events copied into the
- * screen's model, the program's stdio on a pty of ours. */
-#include "cli/run_live.h"
-
-#include <poll.h>
+/* run_live: the screen's side of a live run: the program's stdio on a pty
+ * of ours, the worker thread started and stopped, each event the worker
+ * copied applied to the screen's model (run_worker.c is the other side). */
+#include "cli/run_live_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,245 +15,6 @@
 #include <sys/uio.h>
 #include <termios.h>
 #include <unistd.h>
-
-#include "dbg/dbg.h"
-
-struct site_copy {
-	struct model_site s;
-	char func[128], file[256], object[128];
-};
-
-/* One answer of the worker: what trace_step said, with copies of what
- * the event refers to in the worker's model. */
-struct result {
-	int rc;                    /* 1 event, 0 ended, -1 failed */
-	struct err e;
-	struct model_event ev;
-	bool has_site;
-	struct site_copy site;
-	struct model_region *regs; /* MEV_REGIONS: the snapshot (malloc'd) */
-	size_t nregs;
-};
-
-#define LIVE_FRAMES 64
-#define QMAX 4096                  /* events run mode may run ahead */
-
-struct run_live {
-	struct trace_opts o;
-	struct model *shadow;      /* the worker's model: no history */
-	struct trace *t;
-	pthread_t th;
-	bool th_started;
-	int cmd[2], done[2];       /* screen -> worker, worker -> screen */
-	int master;
-	pid_t pid;
-	bool pending, ended;
-	int status;
-	struct result res;
-	/* the stack at the newest event, unwound on the worker on request */
-	struct ui_frame frames[LIVE_FRAMES];
-	int nframes;
-	size_t frames_at;          /* 1 + event index they belong to, 0 none */
-	pid_t last_tid;
-	int swallow;               /* late answers to drop (a timed-out request) */
-	bool frames_broken;
-	/* run mode (continue): the tracer drains the ring (trace_run) and its
-	 * on_event callback queues copies; the screen takes one per next() */
-	bool run_mode;             /* set by the screen before 'C' is sent */
-	pthread_mutex_t qlock;
-	pthread_cond_t qroom;
-	struct result *q;          /* QMAX entries, a ring */
-	size_t qhead, qcount;
-	bool run_done, quitting;
-	int run_rc;
-	struct err run_err;
-};
-
-static void copy_str(char *dst, size_t n, const char *src, const char **out)
-{
-	if (!src) {
-		*out = NULL;
-		return;
-	}
-	snprintf(dst, n, "%s", src);
-	*out = dst;
-}
-
-/* Worker side: copies an event and what it refers to out of the shadow. */
-static void capture_into(struct run_live *r, struct result *res, const struct model_event *ev)
-{
-	const struct model_site *s = ev->site ? model_site(r->shadow, ev->site) : NULL;
-
-	res->ev = *ev;
-	res->has_site = s != NULL;
-	if (s) {
-		res->site.s = *s;
-		copy_str(res->site.func, sizeof(res->site.func), s->func, &res->site.s.func);
-		copy_str(res->site.file, sizeof(res->site.file), s->file, &res->site.s.file);
-		copy_str(res->site.object, sizeof(res->site.object), s->object, &res->site.s.object);
-	}
-	res->regs = NULL;
-	res->nregs = 0;
-	if (ev->type == MEV_REGIONS) {
-		size_t n;
-		const struct model_region *regs = model_regions(r->shadow, &n);
-		res->regs = n ? malloc(n * sizeof(*regs)) : NULL;
-		if (res->regs) {
-			memcpy(res->regs, regs, n * sizeof(*regs));
-			res->nregs = n;
-		}
-	}
-}
-
-static void capture(struct run_live *r, const struct model_event *ev)
-{
-	capture_into(r, &r->res, ev);
-}
-
-static void notify(struct run_live *r)
-{
-	while (write(r->done[1], "d", 1) < 0 && errno == EINTR)
-		;
-}
-
-/* Worker side, inside trace_run: queues a copy of each event; waits
- * while the queue is full (the program waits with it: nothing is lost). */
-static void on_event(void *ctx, struct model *m, const struct model_event *ev)
-{
-	struct run_live *r = ctx;
-	bool wake;
-
-	(void)m;
-	if (!r->run_mode)
-		return;
-	pthread_mutex_lock(&r->qlock);
-	while (r->qcount == QMAX && !r->quitting)
-		pthread_cond_wait(&r->qroom, &r->qlock);
-	if (r->quitting) {
-		pthread_mutex_unlock(&r->qlock);
-		return;
-	}
-	capture_into(r, &r->q[(r->qhead + r->qcount) % QMAX], ev);
-	wake = r->qcount++ == 0;
-	pthread_mutex_unlock(&r->qlock);
-	if (wake)
-		notify(r);
-}
-
-/* Worker side: runs the program to its end in run mode. */
-static void run_to_end(struct run_live *r)
-{
-	struct err e = { 0 };
-	int rc;
-
-	trace_set_step(r->t, false);
-	rc = trace_run(r->t, &e);
-	pthread_mutex_lock(&r->qlock);
-	r->run_rc = rc;
-	r->run_err = e;
-	r->status = trace_exit_status(r->t);
-	r->run_done = true;
-	pthread_mutex_unlock(&r->qlock);
-	notify(r);
-}
-
-/* Worker side: the stack of the stopped thread, from the debug-info
- * module, copied into r->frames (innermost first). */
-static void unwind(struct run_live *r)
-{
-	struct user_regs_struct regs;
-	struct dbg_stack st = { 0 };
-	struct err e = { 0 };
-	struct dbg *h = trace_dbg(r->t);
-
-	r->nframes = 0;
-	if (!h || trace_regs(r->t, r->last_tid, &regs) != 0 ||
-	    dbg_stack(h, r->last_tid, &regs, DBG_LOCALS, LIVE_FRAMES, &st, &e) != 0)
-		return;
-	for (size_t i = 0; i < st.n && r->nframes < LIVE_FRAMES; i++) {
-		const struct dbg_frame *f = &st.frames[i];
-		struct ui_frame *u;
-		size_t used = 0;
-		/* memlens's own allocator is not the program's stack */
-		if (f->object && strstr(f->object, "memlens-shim"))
-			continue;
-		u = &r->frames[r->nframes++];
-		u->pc = f->pc;
-		u->cfa = f->cfa;
-		u->size = f->size;
-		snprintf(u->func, sizeof(u->func), "%s", f->func ? f->func : "??");
-		u->detail[0] = '\0';
-		for (size_t k = 0; k < f->nlocals && used + 8 < sizeof(u->detail); k++) {
-			const struct dbg_local *l = &f->locals[k];
-			int w = snprintf(u->detail + used, sizeof(u->detail) - used, "%s%s=%s",
-					 used ? " " : "", l->name ? l->name : "?",
-					 l->available ? l->value : "?");
-			if (w < 0)
-				break;
-			used += (size_t)w;
-		}
-		if (used >= sizeof(u->detail))
-			u->detail[sizeof(u->detail) - 1] = '\0';
-	}
-	dbg_stack_free(&st);
-}
-
-static void *worker(void *arg)
-{
-	struct run_live *r = arg;
-	size_t n;
-	char c;
-
-	r->t = trace_start(&r->o, r->shadow, &r->res.e);
-	if (!r->t) {
-		r->res.rc = -1;
-		notify(r);
-		return NULL;
-	}
-	r->pid = trace_pid(r->t);
-	n = model_event_count(r->shadow);
-	r->res.rc = n ? 1 : 0;
-	if (n)
-		capture(r, model_event(r->shadow, n - 1));
-	notify(r);
-	for (;;) {
-		struct model_event ev;
-		ssize_t k = read(r->cmd[0], &c, 1);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0 || c == 'q')
-			break;
-		if (c == 'F') {
-			unwind(r);
-			notify(r);
-			continue;
-		}
-		if (c == 'C') {
-			run_to_end(r);
-			continue;
-		}
-		memset(&r->res.e, 0, sizeof(r->res.e));
-		r->res.rc = trace_step(r->t, &ev, &r->res.e);
-		if (r->res.rc == 1)
-			capture(r, &ev);
-		else if (r->res.rc == 0)
-			r->status = trace_exit_status(r->t);
-		notify(r);
-	}
-	/* Quitting: kill the program and let the tracer see it through its
-	 * exit (a SIGKILLed tracee still stops at PTRACE_EVENT_EXIT and must be
-	 * continued), so trace_free finds it ended and never waits on a stop. */
-	if (!trace_ended(r->t)) {
-		struct model_event ev;
-		struct err ee = { 0 };
-		kill(r->pid, SIGKILL);
-		for (int i = 0; i < 100000 && trace_step(r->t, &ev, &ee) == 1; i++)
-			;
-	}
-	trace_free(r->t);
-	r->t = NULL;
-	return NULL;
-}
 
 /* Screen side: applies the worker's answer to the screen's model. */
 static int take_res(struct run_live *r, struct result *res, struct model *m, struct err *e)
@@ -462,7 +223,7 @@ struct run_live *run_live_start(const struct trace_opts *o, struct model *m,
 	}
 	r->o = *o;
 	r->o.step = true;
-	r->o.on_event = on_event;
+	r->o.on_event = run_on_event;
 	r->o.ctx = r;
 	pthread_mutex_init(&r->qlock, NULL);
 	pthread_cond_init(&r->qroom, NULL);
@@ -487,7 +248,7 @@ struct run_live *run_live_start(const struct trace_opts *o, struct model *m,
 	/* the worker takes no signals: the screen's thread handles them */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	r->th_started = pthread_create(&r->th, NULL, worker, r) == 0;
+	r->th_started = pthread_create(&r->th, NULL, run_worker, r) == 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r->th_started) {
 		fcntl(r->done[0], F_SETFL, 0);
