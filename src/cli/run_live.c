@@ -249,7 +249,13 @@ struct run_live *run_live_start(const struct trace_opts *o, struct model *m,
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	r->th_started = pthread_create(&r->th, NULL, run_worker, r) == 0;
+	/* SIGCHLD is the tracer's (run mode waits for it): only the worker,
+	 * which unblocks it, takes it */
+	sigdelset(&old, SIGCHLD);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	sigemptyset(&all);
+	sigaddset(&all, SIGCHLD);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	if (r->th_started) {
 		fcntl(r->done[0], F_SETFL, 0);
 		while (read(r->done[0], &c, 1) < 0 && errno == EINTR)

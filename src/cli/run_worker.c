@@ -146,6 +146,11 @@ void *run_worker(void *arg)
 	size_t n;
 	char c;
 
+	sigset_t chld;
+
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	pthread_sigmask(SIG_UNBLOCK, &chld, NULL);
 	r->t = trace_start(&r->o, r->shadow, &r->res.e);
 	if (!r->t) {
 		r->res.rc = -1;

@@ -98,16 +98,22 @@ wait_for "event 1 of 1+"; check $? "opens stopped at the first event"
 screen | grep -qF "Memory map" && screen | grep -qF "Program output"; check $? "the panes are drawn"
 tm send-keys -t ml Space
 wait_for "event 2 of 2+"; check $? "space steps to the next event"
-screen | grep -qF "malloc(16) took 32 bytes from the heap"; check $? "the explanation names the malloc"
+# the tracer may report a memory map change first: step on to the malloc
+k=2
+while [ $k -lt 5 ] && ! screen | grep -qF "malloc(16) took 32 bytes from the heap"; do
+  k=$((k + 1)); tm send-keys -t ml Space; wait_for "event $k of $k+" >/dev/null
+done
+wait_for "malloc(16) took 32 bytes from the heap"; check $? "the explanation names the malloc"
 wait_for "frames, innermost first:"; check $? "the stack pane lists the live frames"
 screen | grep -qE "main +[0-9.]+ (B|KiB)"; check $? "main's frame is there with its size"
-tm send-keys -t ml n; wait_for "event 3 of 3+" >/dev/null
-tm send-keys -t ml Right; wait_for "event 4 of 4+" >/dev/null
+k1=$((k + 1)); k2=$((k + 2))
+tm send-keys -t ml n; wait_for "event $k1 of $k1+" >/dev/null
+tm send-keys -t ml Right; wait_for "event $k2 of $k2+" >/dev/null
 tm send-keys -t ml b
-wait_for "event 3 of 4+"; check $? "b steps back"
+wait_for "event $k1 of $k2+"; check $? "b steps back"
 screen >"$D/a.txt"
-tm send-keys -t ml Space; wait_for "event 4 of 4+" >/dev/null
-tm send-keys -t ml Left; wait_for "event 3 of 4+" >/dev/null
+tm send-keys -t ml Space; wait_for "event $k2 of $k2+" >/dev/null
+tm send-keys -t ml Left; wait_for "event $k1 of $k2+" >/dev/null
 screen >"$D/b.txt"
 cmp -s "$D/a.txt" "$D/b.txt"; check $? "stepping back gives exactly the earlier screen"
 tm send-keys -t ml Enter
@@ -122,13 +128,13 @@ wait_for "[3 Stack]"; check $? "Tab shows the next pane"
 tm resize-window -t ml -x 120 -y 40
 wait_for "Memory map"; check $? "back at 120x40 the panes sit side by side"
 tm send-keys -t ml c
-wait_for "event 14 of 14 " 20; check $? "c continues to the end"
+wait_for "| ended" 20; check $? "c continues to the end"
 screen | grep -qF "50 -> 40 -> 30 -> 20 -> 10"; check $? "the program's output is in its pane"
 cpu() { awk '{ print $14 + $15 }' "/proc/$(cat "$D/mlpid")/stat"; }
 c0=$(cpu); sleep 1; c1=$(cpu)
 [ $((c1 - c0)) -lt 20 ]; check $? "idle after the program ended (cpu ticks in 1 s: $((c1 - c0)))"
 tm send-keys -t ml g 5 Enter
-wait_for "event 5 of 14 "; check $? "g goes to an event"
+wait_for "event 5 of "; check $? "g goes to an event"
 tm send-keys -t ml q
 finish "quit" 0
 
