@@ -43,6 +43,7 @@ void cli_usage(FILE *f)
 		   "      --json      (layout) print one JSON object instead of text\n"
 		   "      --ascii     (run, replay) draw with ASCII only\n"
 		   "      --color=WHEN  (run, replay) colour: auto, always or never\n"
+		   "                  (run also takes trace's --alloc and --aslr)\n"
 		   "      --text      (replay) print the event log and summary of a trace file\n"
 		   "                  (replay --json: the trace again as JSON Lines)\n"
 		   "  -q, --quiet     (replay --text) print the summary only\n"
