@@ -585,6 +585,21 @@ START_TEST(trace_file_replays_to_the_same_log)
 }
 END_TEST
 
+/* samples/recursion recurses 40 deep with 256-byte frames (~11.5 KiB)
+ * without allocating: no event sees it, the stack pages do. */
+START_TEST(deepest_stack_catches_recursion_that_allocates_nothing)
+{
+	struct run r = TRACE(20, "-q --json samples/recursion%s", "");
+	const char *s = summary_line(r.err);
+
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_int_ge(jnum(s, "max_stack_depth"), 11 * 1024);
+	ck_assert_int_lt(jnum(s, "max_stack_depth"), 32 * 1024);
+	tu_run_free(&r);
+	assert_no_target_left();
+}
+END_TEST
+
 START_TEST(setuid_program_gets_a_note)
 {
 	char path[] = "/tmp/memlens-suid-XXXXXX";
@@ -661,11 +676,51 @@ START_TEST(step_mode_stops_at_each_event)
 }
 END_TEST
 
+/* A few steps, then "run to the end": every event still arrives once. */
+START_TEST(step_mode_then_run_to_the_end)
+{
+	struct model_opts mo = { .keep_history = true };
+	struct model *m = model_new(&mo);
+	char *argv[] = { T "t_allocs", marker, NULL };
+	struct trace_opts o = { .argv = argv, .alloc = TRACE_ALLOC_TEACH, .step = true,
+				.shim = shim_path() };
+	struct err e = { 0 };
+	struct trace *t = trace_start(&o, m, &e);
+	struct model_event ev;
+	int calls = 0;
+
+	ck_assert_msg(t != NULL, "trace_start: %s", e.msg);
+	while (calls < 5 && trace_step(t, &ev, &e) == 1)
+		calls += model_ev_is_alloc_call((enum model_ev_type)ev.type);
+	trace_set_step(t, false);
+	ck_assert_int_eq(trace_run(t, &e), 0);
+	ck_assert(trace_ended(t));
+	const struct model_stats *st = model_stats(m);
+	uint64_t total = 0;
+	for (int k = MEV_MALLOC; k <= MEV_PVALLOC; k++)
+		total += st->calls[k];
+	ck_assert_int_eq(total, 19);
+	ck_assert_int_eq(st->calls[MEV_FREE], 9);
+	ck_assert_int_eq(trace_exit_status(t), 0);
+	trace_free(t);
+	model_free(m);
+	assert_no_target_left();
+}
+END_TEST
+
 /* ---- cross-check with valgrind ------------------------------------------ */
 
 /* valgrind's "total heap usage: A allocs, F frees" and "in use at exit: B
  * bytes in N blocks" against memlens --alloc=libc on the same program
  * (stdout to a file in both, so stdio's buffer is the same). */
+static void unlink_vg_out(void)
+{
+	char p[64];
+
+	snprintf(p, sizeof(p), "/tmp/memlens-vg-out.%d", (int)getpid());
+	unlink(p);
+}
+
 START_TEST(counts_match_valgrind_memcheck)
 {
 	struct run v = tu_sh(120, "command -v valgrind >/dev/null || exit 77; "
@@ -692,7 +747,7 @@ START_TEST(counts_match_valgrind_memcheck)
 	ck_assert_int_eq(jnum(s, "deallocations"), frees);
 	ck_assert_int_eq(jnum(s, "leaked_bytes"), bytes);
 	ck_assert_int_eq(jnum(s, "leaked_blocks"), blocks);
-	tu_sh(5, "rm -f /tmp/memlens-vg-out.%d", (int)getpid());
+	unlink_vg_out();
 	tu_run_free(&v);
 	tu_run_free(&r);
 	assert_no_target_left();
@@ -728,6 +783,7 @@ static Suite *trace_suite(void)
 	tcase_add_test(a, programs_own_sigtrap_handler_runs);
 	tcase_add_test(a, program_reads_its_own_stdin);
 	tcase_add_test(a, step_mode_stops_at_each_event);
+	tcase_add_test(a, step_mode_then_run_to_the_end);
 	tcase_add_test(a, counts_match_valgrind_memcheck);
 	tcase_add_test(x, sigint_to_memlens_ends_both);
 	tcase_add_test(x, sigterm_to_memlens_ends_both);
@@ -743,6 +799,7 @@ static Suite *trace_suite(void)
 	tcase_add_test(x, ten_gigabyte_request_fails_inside_the_program);
 	tcase_add_test(x, ptrace_refused_by_seccomp_is_explained);
 	tcase_add_test(x, setuid_program_gets_a_note);
+	tcase_add_test(x, deepest_stack_catches_recursion_that_allocates_nothing);
 	tcase_add_test(x, already_traced_is_explained);
 	tcase_add_test(x, trace_file_replays_to_the_same_log);
 	tcase_add_test(x, missing_program_is_an_input_error);

@@ -421,6 +421,13 @@ fail:
 	return NULL;
 }
 
+void trace_set_step(struct trace *t, bool on)
+{
+	t->o.step = on;
+	if (t->ring)
+		ring_set_step(t->ring, on);
+}
+
 bool trace_ended(const struct trace *t)
 {
 	return t->ended;
