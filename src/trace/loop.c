@@ -1,6 +1,6 @@
 /* loop: the typed stops of a traced program and what to do at each (the
- * shim's trap, a breakpoint, exec, clone, exit, a signal), the drain of
- * the ring into events, and the two drivers: run mode and step mode. */
+ * shim's trap, a breakpoint, exec, clone, exit, a signal), holding and
+ * resuming threads, and the two drivers: run mode and step mode. */
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
@@ -8,13 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
-#include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "elf/elfmap.h"
 #include "trace/trace_int.h"
 
 #ifndef __WALL
