@@ -225,8 +225,10 @@ static int handle(struct trace *t, pid_t tid, int st, struct err *e)
 		return on_trap(t, tid, e);
 	case STOP_SIGNAL:
 		if (!th || th->new_thread) {
+			/* a thread we have not seen yet: its SIGSTOP is the attach */
+			bool first = !th || th->new_thread;
 			th = trace_thread_get(t, tid, true);
-			if (th && th->new_thread && WSTOPSIG(st) == SIGSTOP) {
+			if (th && first && WSTOPSIG(st) == SIGSTOP) {
 				th->new_thread = false;
 				ptrace(PTRACE_CONT, tid, 0, 0);
 				return 0;
