@@ -316,6 +316,19 @@ START_TEST(fork_and_vfork_children_run_untraced)
 }
 END_TEST
 
+START_TEST(static_fork_child_loses_our_breakpoints)
+{
+	struct run r = TRACE(20, "-q --json " T "t_fork_static%s", "");
+	const char *s = summary_line(r.err);
+
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+	ck_assert_int_ge(jnum(s, "malloc"), 3);
+	ck_assert_int_lt(jnum(s, "malloc"), 50);
+	tu_run_free(&r);
+	assert_no_target_left();
+}
+END_TEST
+
 static void check_exec(const char *how)
 {
 	struct run r = TRACE(20, "--json " T "t_exec %s", how);
@@ -838,6 +851,7 @@ static Suite *trace_suite(void)
 	tcase_add_test(a, stripped_static_binary_gets_a_note);
 	tcase_add_test(a, threads_every_event_with_its_tid);
 	tcase_add_test(a, fork_and_vfork_children_run_untraced);
+	tcase_add_test(a, static_fork_child_loses_our_breakpoints);
 	tcase_add_test(a, exec_is_followed);
 	tcase_add_test(a, exec_from_a_thread_is_followed);
 	tcase_add_test(a, program_closing_every_fd);

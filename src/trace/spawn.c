@@ -181,13 +181,12 @@ static void child(struct trace *t, const char *shim, int errfd)
 int trace_start_child(struct trace *t, const char *shim, struct err *e)
 {
 	int pfd[2], st, err = 0;
-	long opts = PTRACE_O_EXITKILL | PTRACE_O_TRACEEXEC | PTRACE_O_TRACECLONE |
-		    PTRACE_O_TRACEEXIT;
+	long opts = TRACE_PTRACE_OPTS;
 	pid_t pid;
 
 	/* static binaries carry our breakpoints into forked children */
 	if (t->is_static)
-		opts |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK;
+		opts |= TRACE_PTRACE_FORK_OPTS;
 	if (pipe2(pfd, O_CLOEXEC) != 0)
 		return err_errno(e, ERR_INTERNAL, errno, "pipe");
 	fflush(NULL);

@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/ptrace.h>
 #include <sys/types.h>
 
 #include "model/model.h"
@@ -14,6 +15,12 @@
 #include "trace/trace.h"
 
 struct dbg;
+
+/* The ptrace options of every trace; static images add fork and vfork
+ * events, to take our int3s out of a child's copy of the text. */
+#define TRACE_PTRACE_OPTS (PTRACE_O_EXITKILL | PTRACE_O_TRACEEXEC | \
+			   PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXIT)
+#define TRACE_PTRACE_FORK_OPTS (PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK)
 
 /* One thread of the program, as ptrace sees it. */
 struct trace_thread {
