@@ -40,7 +40,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: ringrun SHIM CMD [ARGS...]\n");
 		return 2;
 	}
-	r = ring_create(0, &e);
+	r = ring_create(getenv("RINGRUN_SLOTS") ? strtoul(getenv("RINGRUN_SLOTS"), NULL, 0) : 0, &e);
 	if (!r || pipe(sync) != 0) {
 		fprintf(stderr, "ringrun: %s\n", e.msg);
 		return 2;
@@ -57,7 +57,7 @@ int main(int argc, char **argv)
 		_exit(127);
 	}
 	ring_set_pid(r, pid);
-	if (two) {
+	if (two && getenv("RINGRUN_PIN")) {
 		pin(pid, 0);
 		pin(0, 1);
 	}
@@ -65,12 +65,17 @@ int main(int argc, char **argv)
 	if (write(sync[1], "g", 1) != 1)
 		return 2;
 	close(sync[1]);
-	for (;;) {
-		size_t got = ring_drain(r, 0, count, &n);
-		if (waitpid(pid, &st, WNOHANG) == pid)
+	for (unsigned idle = 0;;) {
+		/* Drain in batches: reading a slot the program is still writing
+		 * next to bounces the cache line between the CPUs. */
+		size_t got = ring_pending(r) >= 1024 || idle > 100 ? ring_drain(r, 0, count, &n) : 0;
+		idle = got ? 0 : idle + 1;
+		if ((idle & 255) == 1 && waitpid(pid, &st, WNOHANG) == pid)
 			break;
-		if (!got)
-			usleep(50);
+		if (idle > 1000)
+			usleep(100); /* the program is quiet: stop spinning */
+		else if (idle)
+			sched_yield();
 	}
 	ring_drain(r, 0, count, &n);
 	fprintf(stderr, "records %lu\n", n);

@@ -75,5 +75,7 @@ int main(int argc, char **argv)
 	getrusage(RUSAGE_SELF, &ru);
 	printf("checksum %llu\n", (unsigned long long)sum);
 	fprintf(stderr, "maxrss_kib %ld\n", ru.ru_maxrss);
+	fprintf(stderr, "cpu_ms %.1f\n", (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+		(double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3);
 	return 0;
 }

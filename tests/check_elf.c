@@ -264,6 +264,34 @@ START_TEST(reads_a_32_bit_file)
 }
 END_TEST
 
+/* Thread-local variables land in tdata and tbss, at their template
+ * address; a static local in main() is named from DWARF. */
+START_TEST(thread_locals_in_tdata_and_tbss)
+{
+	char bin[128];
+	struct run r;
+	struct elfmap *m;
+
+	make_tmpdir();
+	snprintf(bin, sizeof(bin), "%s/tls", tmpdir);
+	r = tu_sh(60, "printf '__thread int tcount = 5;\\n__thread char tbuf[100];\\n"
+		      "int main(void) { static int hits; return ++hits + tcount + tbuf[1]; }\\n' > %s.c && "
+		      "cc -O0 -g -o %s %s.c", bin, bin, bin);
+	ck_assert_msg(r.status == 0, "cc: %s", r.err);
+	m = open_ok(bin);
+	ck_assert(elfmap_facts(m)->has_tls);
+	ck_assert_int_eq(find_obj(m, "tcount", NULL)->region, ELFMAP_R_TDATA);
+	ck_assert_int_eq(find_obj(m, "tcount", NULL)->type, ELFMAP_SYM_TLS);
+	ck_assert_int_eq(find_obj(m, "tbuf", NULL)->region, ELFMAP_R_TBSS);
+	ck_assert_uint_eq(find_obj(m, "tbuf", NULL)->size, 100);
+	ck_assert_int_eq(find_obj(m, "hits", "main")->region, ELFMAP_R_BSS);
+	assert_totals_match_size(bin);
+	elfmap_close(m);
+	tu_run_free(&r);
+	rm_tmpdir();
+}
+END_TEST
+
 #include "check_elf_swap.h"
 
 /* Big-endian: samples/segments with every header and symbol byte-swapped
@@ -348,6 +376,7 @@ static Suite *elf_suite(void)
 	tcase_add_test(tc, symbol_at_names_functions_and_objects);
 	tcase_add_test(tc, file_facts_of_a_pie);
 	tcase_add_test(tc, reads_a_32_bit_file);
+	tcase_add_test(tc, thread_locals_in_tdata_and_tbss);
 	tcase_add_test(tc, reads_a_big_endian_file);
 	tcase_add_test(tc, fuzz_regressions_load_without_crashing);
 	suite_add_tcase(s, tc);

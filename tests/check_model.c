@@ -212,6 +212,45 @@ START_TEST(teach_mode_tracks_headers_and_free_chunks)
 }
 END_TEST
 
+/* The first break seen with a block: the heap from that block up to the
+ * break is the allocator's; a coalescing free merges with the top chunk. */
+START_TEST(teach_mode_first_break_and_coalescing_with_the_top)
+{
+	struct model_opts o = { .keep_history = false, .teach = true };
+	struct model *m = model_new(&o);
+	struct model_event e = ev(MEV_MALLOC, 24, 0, 0x20010);
+	const struct model_block *b;
+	size_t n;
+
+	e.flags = RING_F_TEACH | RING_F_GREW_HEAP;
+	e.block = 0x20000;
+	e.block_size = 48;
+	e.brk = 0x40000;
+	apply(m, e);
+	e = ev(MEV_MALLOC, 100, 0, 0x20040);
+	e.flags = RING_F_TEACH | RING_F_SPLIT;
+	e.block = 0x20030;
+	e.block_size = 128;
+	e.brk = 0x40000;
+	apply(m, e);
+	b = model_blocks(m, &n);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_int_eq(b[2].state, MB_FREE_CHUNK);
+	ck_assert_uint_eq(b[2].addr, 0x200b0);
+	ck_assert_uint_eq(b[2].size, 0x40000 - 0x200b0);
+	e = ev(MEV_FREE, 0x20040, 0, 0);
+	e.flags = RING_F_TEACH | RING_F_COALESCED;
+	e.brk = 0x40000;
+	apply(m, e);
+	b = model_blocks(m, &n);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(b[1].addr, 0x20030);
+	ck_assert_uint_eq(b[1].size, 0x40000 - 0x20030);
+	ck_assert_uint_eq(model_stats(m)->free_chunk_bytes, 0x40000 - 0x20030);
+	model_free(m);
+}
+END_TEST
+
 START_TEST(counters_for_brk_mmap_errors_and_stack)
 {
 	struct model *m = hist();
@@ -410,6 +449,24 @@ START_TEST(seek_rebuilds_the_state_at_any_event_in_both_directions)
 }
 END_TEST
 
+/* Found by fuzz_trace: a history whose events never touched a block. */
+START_TEST(seek_through_a_history_without_blocks)
+{
+	struct model *m = hist();
+	struct model_event e = ev(MEV_ERROR, RING_FREE, 0x10, 0);
+
+	e.error = RING_ERR_INVALID_FREE;
+	apply(m, e);
+	apply(m, ev(MEV_FREE, 0, 0, 0));
+	seek(m, 0);
+	ck_assert_uint_eq(model_stats(m)->errors, 0);
+	seek(m, 2);
+	ck_assert_uint_eq(model_stats(m)->errors, 1);
+	ck_assert_uint_eq(model_stats(m)->free_null, 1);
+	model_free(m);
+}
+END_TEST
+
 START_TEST(seek_past_the_end_fails_cleanly)
 {
 	struct model *m = hist();
@@ -485,12 +542,14 @@ int main(void)
 	tcase_add_test(t, realloc_moving_makes_a_new_block_in_place_keeps_it);
 	tcase_add_test(t, aligned_calls_use_the_size_argument);
 	tcase_add_test(t, teach_mode_tracks_headers_and_free_chunks);
+	tcase_add_test(t, teach_mode_first_break_and_coalescing_with_the_top);
 	tcase_add_test(t, counters_for_brk_mmap_errors_and_stack);
 	tcase_add_test(t, regions_snapshots_and_lookup);
 	tcase_add_test(t, sites_are_interned_and_leaks_grouped_by_site);
 	tcase_add_test(t, exec_drops_blocks_and_exit_and_signal_are_found);
 	tcase_add_test(t, seek_rebuilds_the_state_at_any_event_in_both_directions);
 	tcase_add_test(t, seek_past_the_end_fails_cleanly);
+	tcase_add_test(t, seek_through_a_history_without_blocks);
 	tcase_add_test(t, without_history_memory_stays_bounded);
 	tcase_add_test(t, block_before_finds_the_block_an_overrun_left);
 	suite_add_tcase(s, t);

@@ -55,6 +55,7 @@ static char *write_all_kinds(size_t *len)
 				.mode = "run", .layout = layout_cb, .layout_arg = "tests/prog" };
 	struct model_site s1 = { .addr = 0x401136, .func = "push", .func_off = 0x1c, .file = "list.c", .line = 17 };
 	struct model_site s2 = { .addr = 0x7ffff7e4a123, .object = "libc.so.6", .func_off = 0x2a123 };
+	struct model_site s3 = { .addr = 1, .func = "we\"ird\\ \n\t\r\x01\x7f \xc3\xa9", .file = "/" };
 	struct model_region r[2] = {
 		{ .start = 0x400000, .end = 0x401000, .kind = MR_TEXT, .perms = "r-xp", .name = "prog" },
 		{ .start = 0x405000, .end = 0x426000, .kind = MR_HEAP, .perms = "rw-p", .name = "[heap]" },
@@ -75,7 +76,10 @@ static char *write_all_kinds(size_t *len)
 	e.sp = 0x7fffffffe000;
 	e.stack_depth = 312;
 	EMIT(e);
-	EMIT(ev(MEV_CALLOC, 3, 8, 0x406000));
+	e = ev(MEV_CALLOC, 3, 8, 0x406000);
+	e.site = model_site_intern(m, &s3);
+	e.tid = -5;
+	EMIT(e);
 	e = ev(MEV_REALLOC, 0x406000, 64, 0x407000);
 	e.site = model_site_intern(m, &s2);
 	EMIT(e);
@@ -187,7 +191,8 @@ START_TEST(write_read_write_gives_identical_json)
 	ck_assert_ptr_nonnull(strstr(a, "\"size\":40,\"result\":4214800,\"site\":{\"addr\":4198710,\"func\":\"push\","
 				     "\"func_off\":28,\"file\":\"list.c\",\"line\":17}"));
 	ck_assert_ptr_nonnull(strstr(a, "\"type\":\"calloc\",\"seq\":"));
-	ck_assert_ptr_nonnull(strstr(a, "\"nmemb\":3,\"size\":8"));
+	ck_assert_ptr_nonnull(strstr(a, "\"tid\":-5,\"nmemb\":3,\"size\":8"));
+	ck_assert_ptr_nonnull(strstr(a, "\"func\":\"we\\\"ird\\\\ \\n\\t\\r\\u0001\\u007f \xc3\xa9\""));
 	ck_assert_ptr_nonnull(strstr(a, "\"type\":\"posix_memalign\""));
 	ck_assert_ptr_nonnull(strstr(a, "\"alignment\":64,\"size\":100"));
 	ck_assert_ptr_nonnull(strstr(a, "\"kind\":\"double_free\",\"call\":\"free\",\"ptr\":4227072"));
@@ -376,6 +381,21 @@ START_TEST(replay_text_of_the_fixture_prints_the_expected_log)
 }
 END_TEST
 
+START_TEST(replay_text_of_the_teach_fixture_prints_the_expected_log)
+{
+	struct run r = tu_sh(20, "%s replay --text tests/data/teach.jsonl", tu_memlens());
+	char *want = tu_slurp("tests/data/teach.txt");
+
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, want);
+	ck_assert_ptr_nonnull(strstr(r.out, "#4  malloc(16) = 0x555555555010  in main (heap.c:11)  heap 116 B in use"));
+	ck_assert_ptr_nonnull(strstr(r.out, "allocator:    break moved +0 B, mmap'd blocks 200 KiB at most\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "exit:         status 0\n"));
+	tu_run_free(&r);
+	free(want);
+}
+END_TEST
+
 START_TEST(replay_json_twice_is_identical)
 {
 	struct run a = tu_sh(20, "%s replay --json tests/data/list.jsonl > /tmp/memlens-check-out-$$.jsonl && "
@@ -421,6 +441,46 @@ START_TEST(replay_of_a_malformed_file_exits_1_with_the_line)
 }
 END_TEST
 
+/* Every prefix of the fixtures, and copies with one byte changed, must be
+ * read to the end or refused with a message: never a crash (the asan
+ * build checks memory too; tests/fuzz/fuzz_trace.c goes further). */
+START_TEST(damaged_fixtures_never_crash_the_reader)
+{
+	const char *files[] = { "tests/data/list.jsonl", "tests/data/teach.jsonl" };
+	int refused = 0, read = 0;
+
+	for (size_t fi = 0; fi < 2; fi++) {
+		char *text = tu_slurp(files[fi]);
+		size_t len = strlen(text);
+		for (size_t cut = 0; cut <= len; cut += 7) {
+			char *t = strndup(text, cut);
+			struct err e = { 0 };
+			char *r = rewrite(t, &e, cut % 2 == 0);
+			if (r) {
+				read++;
+			} else {
+				refused++;
+				if (strncmp(e.msg, "t.jsonl:", 8) != 0)
+					ck_abort_msg("message without file:line: %s", e.msg);
+			}
+			free(r);
+			free(t);
+		}
+		for (size_t at = 0; at < len; at += 13) {
+			static const char subst[] = "\"{}[],:0-9x\\\n";
+			char *t = strdup(text);
+			struct err e = { 0 };
+			t[at] = subst[at % (sizeof(subst) - 1)];
+			free(rewrite(t, &e, true));
+			free(t);
+		}
+		free(text);
+	}
+	ck_assert_int_gt(refused, 10);
+	ck_assert_int_gt(read, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("out");
@@ -434,7 +494,9 @@ int main(void)
 	tcase_add_test(t, parser_decodes_escapes_and_keeps_spans);
 	tcase_add_test(t, replay_text_of_the_fixture_prints_the_expected_log);
 	tcase_add_test(t, replay_json_twice_is_identical);
+	tcase_add_test(t, replay_text_of_the_teach_fixture_prints_the_expected_log);
 	tcase_add_test(t, replay_of_a_malformed_file_exits_1_with_the_line);
+	tcase_add_test(t, damaged_fixtures_never_crash_the_reader);
 	suite_add_tcase(s, t);
 	return tu_main(s);
 }

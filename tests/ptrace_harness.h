@@ -145,7 +145,10 @@ static void th_kill(struct th *t)
 
 	if (t->pid > 0) {
 		kill(t->pid, SIGKILL);
-		waitpid(t->pid, &st, 0);
+		/* A traced leader is reaped only after its traced threads. */
+		for (pid_t w; (w = waitpid(-1, &st, __WALL)) > 0;)
+			if (w == t->pid && (WIFEXITED(st) || WIFSIGNALED(st)))
+				break;
 		t->pid = 0;
 	}
 }

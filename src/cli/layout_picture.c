@@ -13,7 +13,7 @@
 
 #define MAX_BLOCKS 512
 #define MAX_NAMES 64
-#define BOX_W 34     /* inner width of a box */
+#define BOX_W 28     /* inner width of a box */
 #define GAP_MIN 64   /* smaller gaps are alignment padding, not shown */
 
 struct block {
@@ -169,6 +169,18 @@ static void names_line(FILE *f, const struct block *b, int *next, int room, bool
 	}
 }
 
+/* Do the names from `next` on fit in `room` columns? */
+static bool rest_fits(const struct block *b, int next, int room)
+{
+	int used = 0;
+
+	if (b->more)
+		return false;
+	for (int i = next; i < b->nnames; i++)
+		used += 1 + (int)strlen(b->names[i]);
+	return used <= room;
+}
+
 void layout_print_picture(FILE *f, const struct elfmap *m, const struct layout_style *st)
 {
 	static struct block bl[MAX_BLOCKS];
@@ -229,13 +241,14 @@ void layout_print_picture(FILE *f, const struct elfmap *m, const struct layout_s
 				fprintf(f, "%*s", BOX_W, "");
 			}
 			fputs(v, f);
-			/* the last row keeps room for " +NN" */
-			names_line(f, b, &next, r == rows - 1 ? room - 4 : room, r == rows - 1);
+			/* the last row keeps room for " +NN" unless the rest fits */
+			names_line(f, b, &next, r == rows - 1 && !rest_fits(b, next, room) ? room - 4 : room,
+				   r == rows - 1);
 			fputc('\n', f);
 		}
 	}
 	fprintf(f, "  0x%0*" PRIx64 " ", hexw, bl[0].lo);
 	hline(f, st, st->utf8 ? "\u2514" : "+", st->utf8 ? "\u2518" : "+");
-	fprintf(f, "\n%*s low addresses (box heights grow a line for every 16x in size)\n",
-		2 + 2 + hexw + 1, "");
+	fprintf(f, "\n%*s low addresses\n%*s (box heights grow a line for every 16x in size)\n",
+		2 + 2 + hexw + 1, "", 2 + 2 + hexw + 1, "");
 }

@@ -18,13 +18,25 @@ static const char *region_what(enum elfmap_region r)
 {
 	switch (r) {
 	case ELFMAP_R_TEXT: return "machine code: read-only, executable";
-	case ELFMAP_R_RODATA: return "read-only data: constants, string literals, loader tables";
+	case ELFMAP_R_RODATA: return "read-only data: constants, literals, loader tables";
 	case ELFMAP_R_DATA: return "initialised globals and statics: read-write";
-	case ELFMAP_R_BSS: return "zero-initialised globals and statics: no room in the file";
-	case ELFMAP_R_TDATA: return "thread-local, initialised: a copy for every thread";
-	case ELFMAP_R_TBSS: return "thread-local, zero-initialised: a copy for every thread";
+	case ELFMAP_R_BSS: return "zero-filled globals and statics: not in the file";
+	case ELFMAP_R_TDATA: return "thread-local, initialised: copied per thread";
+	case ELFMAP_R_TBSS: return "thread-local, zero-filled: copied per thread";
 	default: return "";
 	}
+}
+
+/* "4168 B = 4.1 KiB", or "494 B" below a KiB. */
+static char *both_sizes(char *buf, size_t n, uint64_t v)
+{
+	char h[FMT_SIZE_LEN];
+
+	if (v < 1024)
+		snprintf(buf, n, "%" PRIu64 " B", v);
+	else
+		snprintf(buf, n, "%" PRIu64 " B = %s", v, fmt_size(h, v));
+	return buf;
 }
 
 static int hex_width(const struct elfmap *m)
@@ -132,16 +144,17 @@ static void print_segments(FILE *f, const struct elfmap *m, int hw, int width)
 
 static const char *sym_kind(const struct elfmap_symbol *s, char *buf, size_t n)
 {
-	const char *tls = s->type == ELFMAP_SYM_TLS ? "thread-local " : "";
+	bool tls = s->type == ELFMAP_SYM_TLS;
 
 	if (s->type == ELFMAP_SYM_FUNC)
 		return s->bind == ELFMAP_BIND_LOCAL ? "static function" : "function";
 	if (s->scope)
-		snprintf(buf, n, "%sstatic in %s()", tls, s->scope);
+		snprintf(buf, n, "%sstatic in %s()", tls ? "thread-local " : "", s->scope);
 	else if (s->bind == ELFMAP_BIND_LOCAL)
-		snprintf(buf, n, "%sstatic in this file", tls);
+		snprintf(buf, n, "%s", tls ? "thread-local static" : "static in this file");
 	else
-		snprintf(buf, n, "%sglobal%s", tls, s->bind == ELFMAP_BIND_WEAK ? " (weak)" : "");
+		snprintf(buf, n, "%sglobal%s", tls ? "thread-local " : "",
+			 s->bind == ELFMAP_BIND_WEAK ? " (weak)" : "");
 	return buf;
 }
 
@@ -153,7 +166,8 @@ struct secinfo {
 	uint64_t other_bytes;
 };
 
-static void print_regions(FILE *f, const struct elfmap *m, const struct layout_style *st, int hw)
+static void print_regions(FILE *f, const struct elfmap *m, const struct layout_style *st, int hw,
+			  int width)
 {
 	size_t ns, nsym;
 	const struct elfmap_section *s = elfmap_sections(m, &ns);
@@ -162,7 +176,7 @@ static void print_regions(FILE *f, const struct elfmap *m, const struct layout_s
 	struct elfmap_totals t;
 	struct secinfo *si = calloc(ns ? ns : 1, sizeof(*si));
 	bool is_static = fa->type == ELFMAP_STATIC || fa->type == ELFMAP_STATIC_PIE;
-	char a[FMT_SIZE_LEN], kind[96];
+	char a[FMT_SIZE_LEN], kind[96], big[48];
 
 	if (!si || ns == 0) {
 		free(si);
@@ -194,25 +208,29 @@ static void print_regions(FILE *f, const struct elfmap *m, const struct layout_s
 
 		if (t.region[r] == 0)
 			continue;
-		fprintf(f, "%s%-7s%s %-58s %10s\n", layout_color((enum elfmap_region)r, st),
+		fprintf(f, "%s%-7s%s %-50s %21s\n", layout_color((enum elfmap_region)r, st),
 			elfmap_region_name((enum elfmap_region)r), layout_reset(st),
-			region_what((enum elfmap_region)r), fmt_size(a, t.region[r]));
+			region_what((enum elfmap_region)r), both_sizes(big, sizeof(big), t.region[r]));
 		for (size_t i = 0; i < ns; i++) {
 			if ((int)s[i].region != r)
 				continue;
-			fprintf(f, "  0x%0*" PRIx64 "  %-22s %10s", hw, s[i].addr, s[i].name,
-				fmt_size(a, s[i].size));
-			if (strcmp(s[i].name, ".rodata") == 0 && t.strings)
-				fprintf(f, "   %zu string literal%s", t.strings, t.strings == 1 ? "" : "s");
+			fprintf(f, "  0x%0*" PRIx64 "  %-22s %10" PRIu64 " B", hw, s[i].addr, s[i].name,
+				s[i].size);
+			if (s[i].size >= 1024)
+				fprintf(f, "  %8s", fmt_size(a, s[i].size));
 			fputc('\n', f);
 			for (size_t k = 0; k < si[i].nown; k++) {
 				const struct elfmap_symbol *y = &sym[si[i].own[k]];
 				if (y->type == ELFMAP_SYM_FUNC && si[i].nfuncs > FUNC_CAP)
 					continue;
-				fprintf(f, "      0x%0*" PRIx64 "  %-24.*s %10s  %s\n", hw, y->addr,
-					(int)(strlen(y->source_name) > 24 ? 24 : strlen(y->source_name)),
-					y->source_name, fmt_size(a, y->size), sym_kind(y, kind, sizeof(kind)));
+				/* 80 columns: the name and the kind give way to long addresses */
+				int namew = hw > 8 ? 20 : 24, room = width - (23 + hw + namew);
+				fprintf(f, "      0x%0*" PRIx64 "  %-*.*s %8" PRIu64 " B  %.*s\n", hw, y->addr,
+					namew, namew, y->source_name, y->size, room > 0 ? room : 0,
+					sym_kind(y, kind, sizeof(kind)));
 			}
+			if (strcmp(s[i].name, ".rodata") == 0 && t.strings)
+				fprintf(f, "      and %zu string literal%s\n", t.strings, t.strings == 1 ? "" : "s");
 			if (si[i].nfuncs > FUNC_CAP)
 				fprintf(f, "      %zu functions of the program's own\n", si[i].nfuncs);
 			if (si[i].more)
@@ -255,6 +273,6 @@ void layout_print_text(FILE *f, const struct elfmap *m, const struct layout_styl
 		layout_print_picture(f, m, st);
 	}
 	print_segments(f, m, hw, width);
-	print_regions(f, m, st, hw);
+	print_regions(f, m, st, hw, width);
 	print_totals(f, m);
 }

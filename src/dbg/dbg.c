@@ -5,6 +5,7 @@
 
 #include <dwarf.h>
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -103,7 +104,8 @@ static struct dbg *new_handle(const Dwfl_Callbacks *cb, struct err *e)
 	return h;
 }
 
-/* Finds the module whose main file is the program (h->exe). */
+/* Finds the module whose main file is the program (h->exe), and hashes
+ * the module list so a refresh that changed nothing keeps the caches. */
 static int find_main(Dwfl_Module *mod, void **ud, const char *name,
 		     Dwarf_Addr start, void *arg)
 {
@@ -111,11 +113,10 @@ static int find_main(Dwfl_Module *mod, void **ud, const char *name,
 	char real[PATH_MAX];
 
 	(void)ud;
-	(void)start;
-	if (name && h->exe && realpath(name, real) && strcmp(real, h->exe) == 0) {
+	h->mod_hash = (h->mod_hash ^ (name ? hash_str(name) : 0) ^ start) * 1099511628211ull;
+	if (!h->main_mod && name && h->exe && realpath(name, real) &&
+	    strcmp(real, h->exe) == 0)
 		h->main_mod = mod;
-		return DWARF_CB_ABORT;
-	}
 	return DWARF_CB_OK;
 }
 
@@ -142,6 +143,7 @@ static int report_pid(struct dbg *h, struct err *e)
 	if (dwfl_report_end(h->dwfl, NULL, NULL) != 0)
 		return err_set(e, ERR_INTERNAL, "debug info: %s", dwfl_errmsg(-1));
 	h->main_mod = NULL;
+	h->mod_hash = 0;
 	dwfl_getmodules(h->dwfl, find_main, h, 0);
 	return 0;
 }
@@ -238,10 +240,19 @@ void dbg_set_reader(struct dbg *h, dbg_read_fn fn, void *ctx)
 
 int dbg_refresh(struct dbg *h, struct err *e)
 {
-	dbg_cache_clear(h);
-	if (!h->pid)
+	uint64_t before = h->mod_hash;
+	int rc;
+
+	if (!h->pid) {
+		dbg_cache_clear(h);
 		return 0;
-	return report_pid(h, e);
+	}
+	/* dwfl keeps the modules that did not change (and their DWARF), so
+	 * the caches stay valid unless the list of modules changed. */
+	rc = report_pid(h, e);
+	if (rc != 0 || h->mod_hash != before)
+		dbg_cache_clear(h);
+	return rc;
 }
 
 bool dbg_has_debuginfo(const struct dbg *h)
@@ -291,6 +302,45 @@ void dbg_pages(struct dbg *h, bool on)
 			h->pages[i].base = 0;
 }
 
+/* ---- C++ names ----------------------------------------------------------- */
+
+typedef char *(*demangle_fn)(const char *, char *, size_t *, int *);
+
+/* libstdc++'s demangler, found at run time so memlens links no C++
+ * runtime; without it names stay mangled. */
+static demangle_fn demangler(void)
+{
+	static demangle_fn fn;
+	static bool tried;
+
+	if (!tried) {
+		void *lib = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
+		tried = true;
+		if (lib)
+			fn = (demangle_fn)(uintptr_t)dlsym(lib, "__cxa_demangle");
+	}
+	return fn;
+}
+
+const char *dbg_plain_name(struct dbg *h, const char *name)
+{
+	char plain[256], *dem;
+	demangle_fn fn;
+	int st = -1;
+	const char *out;
+
+	if (!name)
+		return NULL;
+	/* "__libc_start_main@@GLIBC_2.34" -> "__libc_start_main" */
+	snprintf(plain, sizeof(plain), "%.*s", (int)strcspn(name, "@"), name);
+	if (strncmp(plain, "_Z", 2) != 0 || !(fn = demangler()))
+		return dbg_intern(h, plain[0] ? plain : name);
+	dem = fn(plain, NULL, NULL, &st);
+	out = dbg_intern(h, st == 0 && dem ? dem : plain);
+	free(dem);
+	return out;
+}
+
 /* ---- call sites ---------------------------------------------------------- */
 
 static const char *base_name(const char *p)
@@ -321,10 +371,7 @@ static void resolve(struct dbg *h, uint64_t addr, bool adjust,
 		s->object = dbg_intern(h, base_name(modname));
 	name = dwfl_module_addrinfo(mod, look, &off, &sym, NULL, NULL, NULL);
 	if (name) {
-		char plain[256];
-		/* "__libc_start_main@@GLIBC_2.34" -> "__libc_start_main" */
-		snprintf(plain, sizeof(plain), "%.*s", (int)strcspn(name, "@"), name);
-		s->func = dbg_intern(h, plain[0] ? plain : name);
+		s->func = dbg_plain_name(h, name);
 		s->func_off = off + (look != addr ? 1 : 0);
 	} else {
 		/* Stripped: library (or program) + offset from its load start. */

@@ -57,8 +57,9 @@ void dbg_close(struct dbg *h);
 /* Sets the memory reader for a pid handle (NULL: process_vm_readv). */
 void dbg_set_reader(struct dbg *h, dbg_read_fn fn, void *ctx);
 /* Re-reads the module list after the map changed (dlopen, mmap of a
- * library, exec); clears the caches.  Cheap enough to call on MEV_REGIONS
- * but not per event. */
+ * library, exec); the caches are dropped only when the list of modules
+ * changed (an anonymous mmap keeps them).  Costs a read of
+ * /proc/PID/maps: call it on MEV_REGIONS, not per event. */
 int dbg_refresh(struct dbg *h, struct err *e);
 /* True when the main program has DWARF (locals and lines available). */
 bool dbg_has_debuginfo(const struct dbg *h);
@@ -149,7 +150,8 @@ struct dbg_frame {
 	uint64_t size;       /* cfa - sp, 0 when the CFA is unknown */
 	const char *func, *file, *object;
 	int line;
-	bool own;            /* code of the main program (not a library) */
+	bool own;            /* the main program's own code (not a library, not a
+	                        system header's inline or template code) */
 	const char *note;    /* e.g. "no debug info: locals unavailable" */
 	struct dbg_local *locals;
 	size_t nlocals;

@@ -53,6 +53,7 @@ struct dbg {
 	Dwfl *dwfl;
 	pid_t pid;             /* 0 for a file handle */
 	Dwfl_Module *main_mod;
+	uint64_t mod_hash;     /* of the module list (names, starts) */
 	char *exe;             /* path of the main program */
 	dbg_read_fn read;
 	void *rctx;
@@ -83,6 +84,12 @@ const char *dbg_intern(struct dbg *h, const char *s);
 int dbg_read(struct dbg *h, uint64_t addr, void *buf, size_t n);
 /* Turns the page cache on (emptied) for the length of one stop, or off. */
 void dbg_pages(struct dbg *h, bool on);
+/* A symbol name as a student reads it: version suffix dropped, C++
+ * demangled (interned). */
+const char *dbg_plain_name(struct dbg *h, const char *name);
+/* True for a source file of the system (/usr/...): not the program's own
+ * code even when compiled into it (C++ templates, inline headers). */
+bool dbg_system_file(const char *file);
 /* Drops every cache (sites, per-pc variables, address sets). */
 void dbg_cache_clear(struct dbg *h);
 

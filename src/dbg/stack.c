@@ -413,7 +413,7 @@ static int frame_cb(Dwfl_Frame *fr, void *arg)
 	frame_reg(fr, 7, &f->sp);
 	mod = dwfl_addrmodule(h->dwfl, look);
 	bool have_cfa = mod && frame_cfa(fr, mod, look, &f->cfa);
-	f->own = mod && mod == h->main_mod;
+	f->own = mod && mod == h->main_mod && !dbg_system_file(s.file);
 	if (f->own && (w->flags & DBG_LOCALS)) {
 		struct dbg_pcvars *pv = pcvars(h, mod, look);
 		if (pv) {

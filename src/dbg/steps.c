@@ -21,13 +21,21 @@ static int cmp_line(const void *a, const void *b)
 	return x->line - y->line;
 }
 
+bool dbg_system_file(const char *file)
+{
+	return file && strncmp(file, "/usr/", 5) == 0;
+}
+
 static void add_func(struct dbg *h, Dwarf_Die *d, uint64_t bias, size_t *cap)
 {
 	Dwarf_Addr lo, hi, *bp = NULL;
+	Dwarf_Attribute a;
 	struct dbg_func *f;
+	const char *name;
 	int line = 0, nbp;
 
-	if (dwarf_lowpc(d, &lo) != 0 || dwarf_highpc(d, &hi) != 0 || hi <= lo)
+	if (dwarf_lowpc(d, &lo) != 0 || dwarf_highpc(d, &hi) != 0 || hi <= lo ||
+	    dbg_system_file(dwarf_decl_file(d)))
 		return;
 	if (h->nfuncs == *cap) {
 		size_t nc = *cap ? 2 * *cap : 64;
@@ -38,7 +46,11 @@ static void add_func(struct dbg *h, Dwarf_Die *d, uint64_t bias, size_t *cap)
 		*cap = nc;
 	}
 	f = &h->funcs[h->nfuncs++];
-	f->name = dbg_intern(h, dwarf_diename(d) ? dwarf_diename(d) : "?");
+	/* C++: the linkage name (through DW_AT_specification) demangled. */
+	name = dwarf_formstring(dwarf_attr_integrate(d, DW_AT_linkage_name, &a));
+	if (!name)
+		name = dwarf_formstring(dwarf_attr_integrate(d, DW_AT_name, &a));
+	f->name = name ? dbg_plain_name(h, name) : dbg_intern(h, "?");
 	f->entry = lo + bias;
 	f->end = hi + bias;
 	f->body = f->entry;
@@ -132,7 +144,8 @@ static void load_lines(struct dbg *h)
 			dwarf_lineaddr(l, &a);
 			dwarf_lineno(l, &no);
 			file = dwarf_linesrc(l, NULL, NULL);
-			if (!stmt || no <= 0 || (no == prev && file == prevf))
+			if (!stmt || no <= 0 || (no == prev && file == prevf) ||
+			    dbg_system_file(file))
 				continue;
 			prev = no;
 			prevf = file;

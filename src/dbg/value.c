@@ -31,6 +31,41 @@ bool dbg_strip_type(Dwarf_Die *type, Dwarf_Die *out)
 	return true;
 }
 
+static void type_name(Dwarf_Die *type, char *buf, size_t len, int depth);
+
+/* "int (*)(int, int)" for a pointer to a function type. */
+static void fn_type_name(Dwarf_Die *fn, char *buf, size_t len, int depth)
+{
+	Dwarf_Attribute a;
+	Dwarf_Die ret, c;
+	bool first = true;
+
+	if (dwarf_formref_die(dwarf_attr(fn, DW_AT_type, &a), &ret))
+		type_name(&ret, buf, len, depth + 1);
+	else
+		snprintf(buf + strlen(buf), len - strlen(buf), "void");
+	snprintf(buf + strlen(buf), len - strlen(buf), " (*)(");
+	if (dwarf_child(fn, &c) == 0) {
+		do {
+			Dwarf_Die pt;
+			if (dwarf_tag(&c) == DW_TAG_unspecified_parameters) {
+				snprintf(buf + strlen(buf), len - strlen(buf), "%s...", first ? "" : ", ");
+				first = false;
+			}
+			if (dwarf_tag(&c) != DW_TAG_formal_parameter ||
+			    !dwarf_formref_die(dwarf_attr(&c, DW_AT_type, &a), &pt))
+				continue;
+			if (!first)
+				snprintf(buf + strlen(buf), len - strlen(buf), ", ");
+			type_name(&pt, buf, len, depth + 1);
+			first = false;
+		} while (dwarf_siblingof(&c, &c) == 0);
+	}
+	if (first && dwarf_hasattr(fn, DW_AT_prototyped))
+		snprintf(buf + strlen(buf), len - strlen(buf), "void");
+	snprintf(buf + strlen(buf), len - strlen(buf), ")");
+}
+
 /* Appends the name of `type` to buf; `suffix` is what follows (for arrays
  * and pointers to arrays gdb-style is kept simple). */
 static void type_name(Dwarf_Die *type, char *buf, size_t len, int depth)
@@ -78,7 +113,7 @@ static void type_name(Dwarf_Die *type, char *buf, size_t len, int depth)
 		if (!has_sub)
 			snprintf(buf + l, len - l, "void *");
 		else if (dwarf_tag(&sub) == DW_TAG_subroutine_type)
-			snprintf(buf + l, len - l, "function *");
+			fn_type_name(&sub, buf, len, depth);
 		else {
 			type_name(&sub, buf, len, depth + 1);
 			l = strlen(buf);
@@ -206,11 +241,11 @@ static void fmt_base(Dwarf_Die *t, const unsigned char *p, size_t n,
 		if (n == 4) {
 			float f;
 			memcpy(&f, p, 4);
-			app(buf, len, "%g", (double)f);
+			app(buf, len, "%.9g", (double)f);
 		} else if (n == 8) {
 			double d;
 			memcpy(&d, p, 8);
-			app(buf, len, "%.15g", d);
+			app(buf, len, "%.17g", d);
 		} else
 			app(buf, len, "<long double>");
 		break;
@@ -256,46 +291,137 @@ static void fmt_enum(Dwarf_Die *t, const unsigned char *p, size_t n,
 	app(buf, len, "%" PRId64, v);
 }
 
-static void fmt_array(struct dbg *h, Dwarf_Die *t, const unsigned char *p,
-		      size_t avail, char *buf, size_t len, int depth)
+/* Chars as gdb prints them: quoted runs, a run of more than 10 equal
+ * characters as 'c' <repeats N times>, the final NUL dropped. */
+static void fmt_chars(const unsigned char *p, size_t n, char *buf, size_t len)
 {
-	Dwarf_Attribute a;
-	Dwarf_Die elem, se;
-	Dwarf_Word esz, total;
+	bool open = false, any = false;
 
-	if (!dwarf_formref_die(dwarf_attr(t, DW_AT_type, &a), &elem) ||
-	    dwarf_aggregate_size(&elem, &esz) != 0 || esz == 0 ||
-	    dwarf_aggregate_size(t, &total) != 0) {
-		app(buf, len, "{...}");
-		return;
-	}
-	if (dbg_strip_type(&elem, &se) && dwarf_tag(&se) == DW_TAG_base_type && esz == 1) {
-		Dwarf_Word enc = 0;
-		dwarf_formudata(dwarf_attr(&se, DW_AT_encoding, &a), &enc);
-		if (enc == DW_ATE_signed_char || enc == DW_ATE_unsigned_char) {
-			app(buf, len, "\"");
-			for (size_t i = 0; i < total && i < avail && p[i]; i++) {
-				if (i == 32) {
-					app(buf, len, "\"...");
-					return;
-				}
-				app_char(buf, len, p[i], '"');
-			}
-			app(buf, len, "\"");
+	if (n && p[n - 1] == 0)
+		n--; /* the terminating NUL */
+	for (size_t i = 0; i < n;) {
+		size_t run = 1;
+		while (i + run < n && p[i + run] == p[i])
+			run++;
+		if (strlen(buf) + 8 >= len) {
+			app(buf, len, "%s...", open ? "\"" : "");
 			return;
 		}
+		if (run > 10) {
+			app(buf, len, "%s%s'", open ? "\"" : "", any ? ", " : "");
+			app_char(buf, len, p[i], '"'); /* gdb leaves ' bare here */
+			app(buf, len, "' <repeats %zu times>", run);
+			open = false;
+			i += run;
+		} else {
+			if (!open)
+				app(buf, len, "%s\"", any ? ", " : "");
+			open = true;
+			for (size_t k = 0; k < run; k++)
+				app_char(buf, len, p[i], '"');
+			i += run;
+		}
+		any = true;
+	}
+	if (open)
+		app(buf, len, "\"");
+	else if (!any)
+		app(buf, len, "\"\"");
+}
+
+/* One dimension of an array: dims[0] elements of (the rest of the dims of)
+ * elem, each esz * product(dims[1..]) bytes. */
+static void fmt_dims(struct dbg *h, Dwarf_Die *elem, Dwarf_Word esz, bool chars,
+		     const Dwarf_Word *dims, int nd, const unsigned char *p,
+		     size_t avail, char *buf, size_t len, int depth)
+{
+	Dwarf_Word stride = esz;
+
+	for (int k = 1; k < nd; k++)
+		stride *= dims[k];
+	if (nd == 1 && chars) {
+		fmt_chars(p, dims[0] < avail ? dims[0] : avail, buf, len);
+		return;
 	}
 	app(buf, len, "{");
-	for (size_t i = 0; i * esz < total; i++) {
-		if (i == MAX_ELEMS || (i + 1) * esz > avail) {
+	for (Dwarf_Word i = 0; i < dims[0]; i++) {
+		if (i == MAX_ELEMS || (i + 1) * stride > avail || strlen(buf) + 8 >= len) {
 			app(buf, len, "...");
 			break;
 		}
 		if (i)
 			app(buf, len, ", ");
-		fmt_at(h, &elem, p + i * esz, esz, buf, len, depth + 1);
+		if (nd > 1)
+			fmt_dims(h, elem, esz, chars, dims + 1, nd - 1, p + i * stride,
+				 avail - i * stride, buf, len, depth + 1);
+		else
+			fmt_at(h, elem, p + i * stride, stride, buf, len, depth + 1);
 	}
 	app(buf, len, "}");
+}
+
+static void fmt_array(struct dbg *h, Dwarf_Die *t, const unsigned char *p,
+		      size_t avail, char *buf, size_t len, int depth)
+{
+	Dwarf_Attribute a;
+	Dwarf_Die elem, se, c;
+	Dwarf_Word esz, dims[8], enc = 0;
+	int nd = 0;
+	bool chars = false;
+
+	if (!dwarf_formref_die(dwarf_attr(t, DW_AT_type, &a), &elem) ||
+	    dwarf_aggregate_size(&elem, &esz) != 0 || esz == 0) {
+		app(buf, len, "{...}");
+		return;
+	}
+	if (dwarf_child(t, &c) == 0) {
+		do {
+			Dwarf_Word cnt = 0, ub;
+			if (dwarf_tag(&c) != DW_TAG_subrange_type || nd == 8)
+				continue;
+			if (dwarf_formudata(dwarf_attr(&c, DW_AT_count, &a), &cnt) != 0 &&
+			    dwarf_formudata(dwarf_attr(&c, DW_AT_upper_bound, &a), &ub) == 0)
+				cnt = ub + 1;
+			dims[nd++] = cnt;
+		} while (dwarf_siblingof(&c, &c) == 0);
+	}
+	if (nd == 0) {
+		app(buf, len, "{...}");
+		return;
+	}
+	if (esz == 1 && dbg_strip_type(&elem, &se) && dwarf_tag(&se) == DW_TAG_base_type) {
+		dwarf_formudata(dwarf_attr(&se, DW_AT_encoding, &a), &enc);
+		chars = enc == DW_ATE_signed_char || enc == DW_ATE_unsigned_char;
+	}
+	fmt_dims(h, &elem, esz, chars, dims, nd, p, avail, buf, len, depth);
+}
+
+/* A bit-field member (DWARF 5 DW_AT_data_bit_offset, or DWARF 4's
+ * data_member_location + bit offset within it, little-endian). */
+static void fmt_bitfield(Dwarf_Die *m, Dwarf_Die *mt, const unsigned char *p,
+			 size_t avail, char *buf, size_t len)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word bits = 0, boff = 0, loc = 0, enc = 0;
+	Dwarf_Die t;
+	uint64_t v = 0;
+
+	dwarf_formudata(dwarf_attr(m, DW_AT_bit_size, &a), &bits);
+	if (dwarf_formudata(dwarf_attr(m, DW_AT_data_bit_offset, &a), &boff) != 0 &&
+	    dwarf_formudata(dwarf_attr(m, DW_AT_data_member_location, &a), &loc) == 0)
+		boff = loc * 8; /* DW_AT_bit_offset (big-endian view) not handled */
+	if (bits == 0 || bits > 57 || boff / 8 + (boff % 8 + bits + 7) / 8 > avail) {
+		app(buf, len, "?");
+		return;
+	}
+	memcpy(&v, p + boff / 8, (boff % 8 + bits + 7) / 8);
+	v = (v >> (boff % 8)) & ((1ull << bits) - 1);
+	if (dbg_strip_type(mt, &t))
+		dwarf_formudata(dwarf_attr(&t, DW_AT_encoding, &a), &enc);
+	if ((enc == DW_ATE_signed || enc == DW_ATE_signed_char) && (v >> (bits - 1)) & 1)
+		app(buf, len, "%" PRId64, (int64_t)(v | ~0ull << bits));
+	else
+		app(buf, len, "%" PRIu64, v);
 }
 
 static void fmt_struct(struct dbg *h, Dwarf_Die *t, const unsigned char *p,
@@ -318,6 +444,13 @@ static void fmt_struct(struct dbg *h, Dwarf_Die *t, const unsigned char *p,
 			    !dwarf_formref_die(dwarf_attr(&m, DW_AT_type, &a), &mt))
 				continue;
 			dwarf_formudata(dwarf_attr(&m, DW_AT_data_member_location, &a), &off);
+			if (dwarf_hasattr(&m, DW_AT_bit_size)) {
+				app(buf, len, "%s%s = ", first ? "" : ", ",
+				    dwarf_diename(&m) ? dwarf_diename(&m) : "?");
+				first = false;
+				fmt_bitfield(&m, &mt, p, avail, buf, len);
+				continue;
+			}
 			if (dwarf_aggregate_size(&mt, &msz) != 0 || off + msz > avail) {
 				app(buf, len, "%s...", first ? "" : ", ");
 				break;

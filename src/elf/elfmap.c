@@ -1,7 +1,7 @@
-/* elfmap: opening an ELF file without trusting it.  The header fields are
- * checked by subtraction against the file size before libelf sees them; a
- * broken section or program header table is cut out of a private copy of
- * the header so the sound half can still be shown, with a note. */
+/* elfmap: opening an ELF file (refusing what is not a regular file before
+ * opening it), the order of reading, file facts and type, totals, and the
+ * accessors of elfmap.h.  The checks live in elfmap_check.c, sections and
+ * segments in elfmap_seg.c, symbols in elfmap_sym.c. */
 #include "elf/elfmap_int.h"
 
 #include <errno.h>
@@ -13,29 +13,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* Raw header fields, read by hand so a damaged table cannot mislead. */
-struct rawhdr {
-	bool is64, be;
-	uint16_t type, machine, phentsize, shentsize;
-	uint64_t entry, phoff, shoff;
-	uint64_t phnum, shnum, shstrndx;
-};
-
-static uint64_t rd(const unsigned char *p, int n, bool be)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < n; i++)
-		v |= (uint64_t)p[be ? n - 1 - i : i] << (8 * i);
-	return v;
-}
-
-static void wr(unsigned char *p, int n, bool be, uint64_t v)
-{
-	for (int i = 0; i < n; i++)
-		p[be ? n - 1 - i : i] = (unsigned char)(v >> (8 * i));
-}
 
 void elfmap_note(struct elfmap *m, bool damage, const char *fmt, ...)
 {
@@ -57,143 +34,6 @@ void elfmap_note(struct elfmap *m, bool damage, const char *fmt, ...)
 	m->notes[m->nnotes++] = s;
 	if (damage && !m->damage)
 		m->damage = s;
-}
-
-/* Why the first bytes are not an ELF file, in words. */
-static const char *not_elf_reason(const unsigned char *p, size_t n)
-{
-	size_t text = 0;
-
-	if (n >= 2 && p[0] == '#' && p[1] == '!')
-		return "not an ELF file (a script)";
-	if (n >= 7 && memcmp(p, "!<arch>", 7) == 0)
-		return "not an ELF file (an ar archive of object files)";
-	for (size_t i = 0; i < n && i < 512; i++)
-		text += (p[i] >= 0x20 && p[i] < 0x7f) || p[i] == '\n' || p[i] == '\t' || p[i] == '\r';
-	if (text == (n < 512 ? n : 512))
-		return "not an ELF file (text)";
-	return "not an ELF file";
-}
-
-static int read_header(struct elfmap *m, struct rawhdr *h, struct err *e)
-{
-	const unsigned char *p = m->image;
-	const char *path = m->path;
-
-	if (m->size < EI_NIDENT || memcmp(p, ELFMAG, SELFMAG) != 0)
-		return err_set(e, ERR_INPUT, "%s: %s", path, not_elf_reason(p, m->size));
-	if (p[EI_CLASS] != ELFCLASS32 && p[EI_CLASS] != ELFCLASS64)
-		return err_set(e, ERR_INPUT, "%s: unknown ELF class %u", path, p[EI_CLASS]);
-	if (p[EI_DATA] != ELFDATA2LSB && p[EI_DATA] != ELFDATA2MSB)
-		return err_set(e, ERR_INPUT, "%s: unknown ELF data encoding %u", path, p[EI_DATA]);
-	h->is64 = p[EI_CLASS] == ELFCLASS64;
-	h->be = p[EI_DATA] == ELFDATA2MSB;
-	if (m->size < (h->is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr)))
-		return err_set(e, ERR_INPUT, "%s: truncated inside the ELF header", path);
-	h->type = (uint16_t)rd(p + 16, 2, h->be);
-	h->machine = (uint16_t)rd(p + 18, 2, h->be);
-	if (h->is64) {
-		h->entry = rd(p + 24, 8, h->be);
-		h->phoff = rd(p + 32, 8, h->be);
-		h->shoff = rd(p + 40, 8, h->be);
-		h->phentsize = (uint16_t)rd(p + 54, 2, h->be);
-		h->phnum = rd(p + 56, 2, h->be);
-		h->shentsize = (uint16_t)rd(p + 58, 2, h->be);
-		h->shnum = rd(p + 60, 2, h->be);
-		h->shstrndx = rd(p + 62, 2, h->be);
-	} else {
-		h->entry = rd(p + 24, 4, h->be);
-		h->phoff = rd(p + 28, 4, h->be);
-		h->shoff = rd(p + 32, 4, h->be);
-		h->phentsize = (uint16_t)rd(p + 42, 2, h->be);
-		h->phnum = rd(p + 44, 2, h->be);
-		h->shentsize = (uint16_t)rd(p + 46, 2, h->be);
-		h->shnum = rd(p + 48, 2, h->be);
-		h->shstrndx = rd(p + 50, 2, h->be);
-	}
-	return 0;
-}
-
-/* Does a table of n entries of `ent` bytes at `off` fit in the file?
- * Checked by subtraction and division, so nothing can overflow. */
-static const char *table_fits(const struct elfmap *m, uint64_t off, uint64_t n,
-			      uint64_t ent, uint64_t want_ent)
-{
-	if (n == 0)
-		return NULL;
-	if (ent != want_ent)
-		return "has the wrong entry size";
-	if (off >= m->size)
-		return "is past the end of the file";
-	if (n > (m->size - off) / ent)
-		return n > 65536 / 2 ? "has an absurd entry count" : "is cut short (truncated file)";
-	return NULL;
-}
-
-/* Checks both header tables; cuts out whichever is broken (in the private
- * copy) and notes it.  Fails when neither can be trusted. */
-static int check_tables(struct elfmap *m, struct rawhdr *h, struct err *e)
-{
-	unsigned char *p = m->image;
-	uint64_t shent = h->is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
-	uint64_t phent = h->is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
-	const char *shbad = NULL, *phbad = NULL;
-	char why[160] = "";
-
-	/* Extended counts live in section 0 (ELF gABI). */
-	if (h->shoff != 0 && (h->shnum == 0 || h->phnum == PN_XNUM || h->shstrndx == SHN_XINDEX)) {
-		if (h->shoff >= m->size || m->size - h->shoff < shent || h->shentsize != shent) {
-			shbad = "is past the end of the file";
-		} else {
-			const unsigned char *s0 = p + h->shoff;
-			if (h->shnum == 0)
-				h->shnum = rd(s0 + (h->is64 ? 32 : 20), h->is64 ? 8 : 4, h->be);
-			if (h->shstrndx == SHN_XINDEX)
-				h->shstrndx = rd(s0 + (h->is64 ? 40 : 24), 4, h->be);
-			if (h->phnum == PN_XNUM)
-				h->phnum = rd(s0 + (h->is64 ? 44 : 28), 4, h->be);
-		}
-	}
-	if (!shbad)
-		shbad = table_fits(m, h->shoff, h->shnum, h->shentsize, shent);
-	if (!shbad && h->shnum > 0 && h->shstrndx >= h->shnum) {
-		snprintf(why, sizeof(why), "e_shstrndx %llu is out of range (%llu sections)",
-			 (unsigned long long)h->shstrndx, (unsigned long long)h->shnum);
-	}
-	phbad = table_fits(m, h->phoff, h->phnum, h->phentsize, phent);
-	if (phbad && h->phnum == PN_XNUM)
-		phbad = "has an unknown entry count";
-
-	if ((shbad || why[0]) && (phbad || h->phnum == 0)) {
-		if (phbad && shbad)
-			return err_set(e, ERR_INPUT, "%s: truncated: the program and section header "
-				       "tables lie past the end of the file (%zu bytes)", m->path, m->size);
-		if (phbad)
-			return err_set(e, ERR_INPUT, "%s: program header table %s", m->path, phbad);
-		if (shbad)
-			return err_set(e, ERR_INPUT, "%s: section header table %s", m->path, shbad);
-		return err_set(e, ERR_INPUT, "%s: %s", m->path, why);
-	}
-	if (shbad || why[0]) {
-		if (shbad)
-			elfmap_note(m, true, "section header table %s: sections and symbols not shown", shbad);
-		else
-			elfmap_note(m, true, "%s: sections and symbols not shown", why);
-		wr(p + (h->is64 ? 40 : 32), h->is64 ? 8 : 4, h->be, 0);
-		wr(p + (h->is64 ? 60 : 48), 2, h->be, 0);
-		wr(p + (h->is64 ? 62 : 50), 2, h->be, 0);
-		if (h->phnum >= PN_XNUM) /* its count was in section 0 */
-			return err_set(e, ERR_INPUT, "%s: section header table %s", m->path,
-				       shbad ? shbad : "is unusable");
-		h->shoff = h->shnum = h->shstrndx = 0;
-	}
-	if (phbad) {
-		elfmap_note(m, true, "program header table %s: segments not shown", phbad);
-		wr(p + (h->is64 ? 32 : 28), h->is64 ? 8 : 4, h->be, 0);
-		wr(p + (h->is64 ? 56 : 44), 2, h->be, 0);
-		h->phoff = h->phnum = 0;
-	}
-	return 0;
 }
 
 static const char *machine_name(unsigned em)
@@ -218,194 +58,6 @@ static const char *machine_name(unsigned em)
 	case EM_NONE: return "none";
 	}
 	return NULL;
-}
-
-/* Classifies an allocated section the way size(1) adds it up. */
-static enum elfmap_region classify(const GElf_Shdr *sh)
-{
-	bool nobits = sh->sh_type == SHT_NOBITS;
-
-	if (!(sh->sh_flags & SHF_ALLOC))
-		return ELFMAP_R_NONE;
-	if (sh->sh_flags & SHF_TLS)
-		return nobits ? ELFMAP_R_TBSS : ELFMAP_R_TDATA;
-	if (sh->sh_flags & SHF_EXECINSTR)
-		return ELFMAP_R_TEXT;
-	if (!(sh->sh_flags & SHF_WRITE))
-		return ELFMAP_R_RODATA;
-	return nobits ? ELFMAP_R_BSS : ELFMAP_R_DATA;
-}
-
-static int cmp_sec(const void *a, const void *b)
-{
-	const struct elfmap_section *x = a, *y = b;
-
-	if (x->addr != y->addr)
-		return x->addr < y->addr ? -1 : 1;
-	return x->index < y->index ? -1 : x->index > y->index;
-}
-
-static int read_sections(struct elfmap *m)
-{
-	size_t n = 0, shn;
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-	size_t strsz = 0, badname = 0;
-
-	if (elf_getshdrnum(m->elf, &shn) != 0 || shn == 0)
-		return 0;
-	if (elf_getshdrstrndx(m->elf, &m->shstrndx) != 0)
-		m->shstrndx = 0;
-	if (m->shstrndx) {
-		Elf_Scn *ss = elf_getscn(m->elf, m->shstrndx);
-		if (ss && gelf_getshdr(ss, &sh) && sh.sh_type == SHT_STRTAB)
-			strsz = sh.sh_size;
-		else
-			elfmap_note(m, true, "section name table (index %zu) is not a string table", m->shstrndx);
-	}
-	m->secs = calloc(shn, sizeof(*m->secs));
-	m->secidx = malloc(shn * sizeof(*m->secidx));
-	if (!m->secs || !m->secidx)
-		return -1;
-	m->nfilesecs = shn;
-	for (size_t i = 0; i < shn; i++)
-		m->secidx[i] = -1;
-	while ((scn = elf_nextscn(m->elf, scn)) != NULL) {
-		size_t idx = elf_ndxscn(scn);
-		const char *name = NULL;
-		struct elfmap_section *s;
-
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		if (strsz && sh.sh_name < strsz)
-			name = elf_strptr(m->elf, m->shstrndx, sh.sh_name);
-		if (!name) {
-			if (strsz && !badname++)
-				elfmap_note(m, true, "section %zu: name outside the section name table", idx);
-			name = "?";
-		}
-		if (strcmp(name, ".debug_info") == 0 || strcmp(name, ".zdebug_info") == 0)
-			m->facts.debug_info = true;
-		if (sh.sh_type == SHT_SYMTAB)
-			m->facts.stripped = false;
-		if (sh.sh_type != SHT_NOBITS &&
-		    (sh.sh_offset > m->size || sh.sh_size > m->size - sh.sh_offset))
-			elfmap_note(m, true, "section %zu (%s) extends past the end of the file", idx, name);
-		if (!(sh.sh_flags & SHF_ALLOC) || n >= shn)
-			continue;
-		s = &m->secs[n++];
-		s->name = name;
-		s->addr = sh.sh_addr;
-		s->size = sh.sh_size;
-		s->offset = sh.sh_offset;
-		s->type = sh.sh_type;
-		s->flags = sh.sh_flags;
-		s->region = classify(&sh);
-		s->index = (uint32_t)idx;
-	}
-	m->nsecs = n;
-	qsort(m->secs, n, sizeof(*m->secs), cmp_sec);
-	for (size_t i = 0; i < n; i++)
-		if (m->secs[i].index < shn)
-			m->secidx[m->secs[i].index] = (int32_t)i;
-	return 0;
-}
-
-/* Does section s lie in segment g?  (Empty sections at an edge count.) */
-static bool sec_in_seg(const struct elfmap_section *s, const struct elfmap_segment *g)
-{
-	uint64_t end = g->vaddr + g->memsz;
-
-	if (s->flags & SHF_TLS && s->type == SHT_NOBITS)
-		return false; /* .tbss takes no room in the load segment */
-	return s->addr >= g->vaddr && s->addr < end && s->size <= end - s->addr &&
-	       !(s->size == 0 && s->addr == end);
-}
-
-static int read_segments(struct elfmap *m)
-{
-	size_t phn, n = 0, total = 0;
-	GElf_Phdr ph;
-
-	if (elf_getphdrnum(m->elf, &phn) != 0 || phn == 0)
-		return 0;
-	m->segs = calloc(phn, sizeof(*m->segs));
-	if (!m->segs)
-		return -1;
-	for (size_t i = 0; i < phn; i++) {
-		if (!gelf_getphdr(m->elf, (int)i, &ph))
-			continue;
-		switch (ph.p_type) {
-		case PT_INTERP:
-			if (ph.p_offset < m->size && ph.p_filesz <= m->size - ph.p_offset &&
-			    ph.p_filesz > 0) {
-				const char *s = (const char *)m->image + ph.p_offset;
-				m->facts.interp = elfmap_keep(m, s, strnlen(s, ph.p_filesz));
-			} else {
-				elfmap_note(m, true, "PT_INTERP extends past the end of the file");
-			}
-			break;
-		case PT_GNU_STACK:
-			m->facts.has_gnu_stack = true;
-			m->facts.exec_stack = (ph.p_flags & PF_X) != 0;
-			break;
-		case PT_GNU_RELRO:
-			m->facts.has_relro = true;
-			m->facts.relro_addr = ph.p_vaddr;
-			m->facts.relro_size = ph.p_memsz;
-			break;
-		case PT_TLS:
-			m->facts.has_tls = true;
-			m->facts.tls_addr = ph.p_vaddr;
-			m->facts.tls_memsz = ph.p_memsz;
-			m->facts.tls_filesz = ph.p_filesz;
-			break;
-		case PT_LOAD: {
-			struct elfmap_segment *g = &m->segs[n];
-			g->vaddr = ph.p_vaddr;
-			g->memsz = ph.p_memsz;
-			g->filesz = ph.p_filesz;
-			g->offset = ph.p_offset;
-			g->align = ph.p_align;
-			g->flags = ph.p_flags & (PF_R | PF_W | PF_X);
-			if (g->vaddr + g->memsz < g->vaddr) {
-				elfmap_note(m, true, "segment %zu wraps around the address space", i);
-				g->memsz = UINT64_MAX - g->vaddr;
-			}
-			if (m->facts.type != ELFMAP_CORE &&
-			    (ph.p_offset > m->size || ph.p_filesz > m->size - ph.p_offset))
-				elfmap_note(m, true, "segment %zu extends past the end of the file", i);
-			if (ph.p_filesz > ph.p_memsz)
-				elfmap_note(m, true, "segment %zu has a file size above its memory size", i);
-			n++;
-			break;
-		}
-		}
-	}
-	m->nsegs = n;
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = i + 1; j < n; j++) {
-			struct elfmap_segment *a = &m->segs[i], *b = &m->segs[j];
-			if (a->memsz && b->memsz && a->vaddr < b->vaddr + b->memsz &&
-			    b->vaddr < a->vaddr + a->memsz)
-				elfmap_note(m, false, "loadable segments %zu and %zu overlap", i, j);
-		}
-	for (size_t i = 0; i < n; i++)
-		for (size_t s = 0; s < m->nsecs; s++)
-			total += sec_in_seg(&m->secs[s], &m->segs[i]);
-	m->segsecs = malloc((total ? total : 1) * sizeof(*m->segsecs));
-	if (!m->segsecs)
-		return -1;
-	total = 0;
-	for (size_t i = 0; i < n; i++) {
-		size_t start = total;
-		m->segs[i].secs = m->segsecs + start;
-		for (size_t s = 0; s < m->nsecs; s++)
-			if (sec_in_seg(&m->secs[s], &m->segs[i]))
-				m->segsecs[total++] = (uint32_t)s;
-		m->segs[i].nsecs = total - start;
-	}
-	return 0;
 }
 
 /* Is a DF_1_PIE flag in the dynamic section?  And a DT_SONAME? */
@@ -433,7 +85,7 @@ static void read_dynamic(struct elfmap *m, bool *pie, bool *soname)
 	}
 }
 
-static void file_type(struct elfmap *m, const struct rawhdr *h)
+static void file_type(struct elfmap *m, const struct elfmap_rawhdr *h)
 {
 	bool pie, soname;
 
@@ -471,10 +123,10 @@ static void compute_totals(struct elfmap *m)
 /* Reads the map from m->image; the one path both entries share. */
 static struct elfmap *load(struct elfmap *m, struct err *e)
 {
-	struct rawhdr h = { 0 };
+	struct elfmap_rawhdr h = { 0 };
 	char mname[24];
 
-	if (read_header(m, &h, e) < 0 || check_tables(m, &h, e) < 0)
+	if (elfmap_check_header(m, &h, e) < 0)
 		goto fail;
 	if (elf_version(EV_CURRENT) == EV_NONE) {
 		err_set(e, ERR_INTERNAL, "%s: libelf is unusable", m->path);
@@ -497,7 +149,7 @@ static struct elfmap *load(struct elfmap *m, struct err *e)
 	m->facts.entry = h.entry;
 	m->facts.stripped = true;
 	m->facts.type = h.type == ET_CORE ? ELFMAP_CORE : ELFMAP_OTHER;
-	if (read_sections(m) < 0 || read_segments(m) < 0) {
+	if (elfmap_read_sections(m) < 0 || elfmap_read_segments(m) < 0) {
 		err_set(e, ERR_INTERNAL, "%s: out of memory", m->path);
 		goto fail;
 	}
@@ -505,7 +157,8 @@ static struct elfmap *load(struct elfmap *m, struct err *e)
 	if (m->facts.type == ELFMAP_CORE)
 		elfmap_note(m, false, "a core file: the memory of a process that died, not a program");
 	elfmap_read_symbols(m);
-	if (m->facts.debug_info)
+	/* an object file's DWARF addresses wait for relocation: no match */
+	if (m->facts.debug_info && m->facts.type != ELFMAP_RELOC)
 		elfmap_read_dwarf(m);
 	compute_totals(m);
 	return m;

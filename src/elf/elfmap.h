@@ -43,7 +43,7 @@ enum elfmap_symtype {
 	ELFMAP_SYM_FUNC,
 	ELFMAP_SYM_OBJECT,
 	ELFMAP_SYM_TLS,
-	ELFMAP_SYM_OTHER, /* STT_NOTYPE, STT_GNU_IFUNC, ... with a section */
+	ELFMAP_SYM_OTHER, /* reserved; the loader keeps only the three above */
 };
 
 enum elfmap_bind {
@@ -54,7 +54,7 @@ enum elfmap_bind {
 };
 
 struct elfmap_facts {
-	const char *path;        /* as given to elfmap_open */
+	const char *path;        /* as given to elfmap_open (owned by the map) */
 	int elfclass;            /* 32 or 64 */
 	bool big_endian;
 	unsigned machine;        /* EM_* */
@@ -127,8 +127,9 @@ const struct elfmap_facts *elfmap_facts(const struct elfmap *m);
 const struct elfmap_segment *elfmap_segments(const struct elfmap *m, size_t *n);
 /* SHF_ALLOC sections, by address. */
 const struct elfmap_section *elfmap_sections(const struct elfmap *m, size_t *n);
-/* Defined symbols with a section or an address (functions, objects, TLS),
- * sorted by address, then size. */
+/* Defined functions, objects and TLS variables in a loaded section or
+ * absolute, sorted by address (symbol-table order among equal addresses).
+ * Undefined, FILE, SECTION, NOTYPE and IFUNC symbols are left out. */
 const struct elfmap_symbol *elfmap_symbols(const struct elfmap *m, size_t *n);
 void elfmap_totals(const struct elfmap *m, struct elfmap_totals *t);
 

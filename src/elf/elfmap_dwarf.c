@@ -13,6 +13,7 @@ struct drec {
 	uint64_t addr;
 	const char *name;  /* owned by libdw until dwarf_end */
 	const char *scope; /* enclosing function, or NULL */
+	bool tls;          /* an offset in the TLS template, not an address */
 };
 
 struct dwalk {
@@ -22,7 +23,7 @@ struct dwalk {
 	size_t budget;     /* DIEs left to visit: a fuzzed file must end */
 };
 
-static void add(struct dwalk *w, uint64_t addr, const char *name, const char *scope)
+static void add(struct dwalk *w, uint64_t addr, const char *name, const char *scope, bool tls)
 {
 	if (!name)
 		return;
@@ -33,12 +34,12 @@ static void add(struct dwalk *w, uint64_t addr, const char *name, const char *sc
 			return;
 		w->v = v, w->cap = cap;
 	}
-	w->v[w->n++] = (struct drec){ addr, name, scope };
+	w->v[w->n++] = (struct drec){ addr, name, scope, tls };
 }
 
 /* The static address of a variable: DW_OP_addr A, or a TLS offset
  * (DW_OP_const*u X; DW_OP_form_tls_address) placed in the TLS template. */
-static bool var_addr(struct dwalk *w, Dwarf_Die *die, uint64_t *addr)
+static bool var_addr(struct dwalk *w, Dwarf_Die *die, uint64_t *addr, bool *tls)
 {
 	Dwarf_Attribute at;
 	Dwarf_Op *ops;
@@ -46,6 +47,7 @@ static bool var_addr(struct dwalk *w, Dwarf_Die *die, uint64_t *addr)
 
 	if (!dwarf_attr(die, DW_AT_location, &at) || dwarf_getlocation(&at, &ops, &nops) != 0 || nops == 0)
 		return false;
+	*tls = false;
 	if (nops == 1 && ops[0].atom == DW_OP_addr) {
 		*addr = ops[0].number;
 		return true;
@@ -53,6 +55,7 @@ static bool var_addr(struct dwalk *w, Dwarf_Die *die, uint64_t *addr)
 	if (nops == 2 && (ops[1].atom == DW_OP_form_tls_address || ops[1].atom == DW_OP_GNU_push_tls_address) &&
 	    (ops[0].atom == DW_OP_const8u || ops[0].atom == DW_OP_const4u || ops[0].atom == DW_OP_constu)) {
 		*addr = w->m->facts.tls_addr + ops[0].number;
+		*tls = true;
 		return true;
 	}
 	return false;
@@ -71,6 +74,7 @@ static void walk(struct dwalk *w, Dwarf_Die *die, const char *scope, int depth)
 		Dwarf_Addr pc;
 		Dwarf_Attribute at;
 		const char *name;
+		bool tls;
 
 		if (w->budget == 0)
 			return;
@@ -78,15 +82,15 @@ static void walk(struct dwalk *w, Dwarf_Die *die, const char *scope, int depth)
 		switch (tag) {
 		case DW_TAG_variable:
 			name = dwarf_formstring(dwarf_attr_integrate(&child, DW_AT_name, &at));
-			if (var_addr(w, &child, &addr))
-				add(w, addr, name, scope);
+			if (var_addr(w, &child, &addr, &tls))
+				add(w, addr, name, scope, tls);
 			break;
 		case DW_TAG_subprogram:
 			name = dwarf_diename(&child);
 			if (!name)
 				name = dwarf_formstring(dwarf_attr_integrate(&child, DW_AT_name, &at));
 			if (dwarf_lowpc(&child, &pc) == 0)
-				add(w, pc, name, NULL);
+				add(w, pc, name, NULL, false);
 			walk(w, &child, name, depth + 1);
 			break;
 		case DW_TAG_lexical_block:
@@ -143,14 +147,19 @@ bool elfmap_read_dwarf(struct elfmap *m)
 		const struct drec *r;
 		if (s->section < 0 || !(r = lookup(&w, s->addr)))
 			continue;
-		/* the same address under the same name, or a renamed static local */
-		for (const struct drec *q = r; q < w.v + w.n && q->addr == s->addr; q++) {
+		/* the same address and kind, under the same name or as a renamed
+		 * static local; TLS offsets only match TLS symbols */
+		const struct drec *hit = NULL;
+		for (const struct drec *q = r; q < w.v + w.n && q->addr == s->addr && !hit; q++) {
+			if (q->tls != (s->type == ELFMAP_SYM_TLS))
+				continue;
 			if (strcmp(q->name, s->source_name) == 0 || strcmp(q->name, s->name) == 0 ||
-			    (s->type != ELFMAP_SYM_FUNC && s->bind == ELFMAP_BIND_LOCAL)) {
-				r = q;
-				break;
-			}
+			    (s->type != ELFMAP_SYM_FUNC && s->bind == ELFMAP_BIND_LOCAL && s->size))
+				hit = q;
 		}
+		if (!hit)
+			continue;
+		r = hit;
 		s->own = !strchr(s->name, '@');
 		if (s->type != ELFMAP_SYM_FUNC && strcmp(r->name, s->source_name) != 0) {
 			const char *k = elfmap_keep(m, r->name, strlen(r->name));

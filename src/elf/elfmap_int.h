@@ -38,6 +38,23 @@ struct elfmap {
 	void *pool;             /* chunks of strings made up by the loader */
 };
 
+/* Raw header fields, read by hand so a damaged table cannot mislead. */
+struct elfmap_rawhdr {
+	bool is64, be;
+	uint16_t type, machine, phentsize, shentsize;
+	uint64_t entry, phoff, shoff;
+	uint64_t phnum, shnum, shstrndx;
+};
+
+/* Reads and checks the ELF header and both header tables (elfmap_check.c);
+ * cuts out a broken table with a damage note; -1 with `e` when nothing can
+ * be trusted. */
+int elfmap_check_header(struct elfmap *m, struct elfmap_rawhdr *h, struct err *e);
+/* Reads the allocated sections, then the segments (elfmap_seg.c); -1 when
+ * out of memory. */
+int elfmap_read_sections(struct elfmap *m);
+int elfmap_read_segments(struct elfmap *m);
+
 /* Adds a note; `damage` marks it as something not trusted. */
 void elfmap_note(struct elfmap *m, bool damage, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

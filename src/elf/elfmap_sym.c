@@ -33,15 +33,17 @@ static bool source_file(const char *f)
 }
 
 /* The name heuristic used where debug info does not say. */
-static bool own_by_name(const struct elfmap *m, const struct elfmap_symbol *s, const char *file)
+static bool own_by_name(const struct elfmap *m, const struct elfmap_symbol *s, bool file_src)
 {
+	if (s->bind == ELFMAP_BIND_LOCAL)
+		return file_src;
 	if (strchr(s->name, '@'))
 		return false; /* a versioned copy of a library's object */
-	if (s->bind == ELFMAP_BIND_LOCAL)
-		return source_file(file);
 	if (m->facts.type == ELFMAP_STATIC || m->facts.type == ELFMAP_STATIC_PIE)
 		return false; /* cannot tell the program's globals from libc's */
-	return s->name[0] != '_' && strcmp(s->name, "data_start") != 0;
+	/* reserved names, crt's data_start, the C++ runtime's DW.ref.* */
+	return s->name[0] != '_' && strcmp(s->name, "data_start") != 0 &&
+	       strncmp(s->name, "DW.ref.", 7) != 0;
 }
 
 /* "count.0" -> "count": gcc's name for a function's static local. */
@@ -59,28 +61,22 @@ static const char *strip_local_suffix(struct elfmap *m, const char *name)
 	return p ? p : name;
 }
 
-/* Stable LSD radix sort of symbols by address, 16 bits a pass, skipping
- * passes where every key has the same digit. */
-static int sort_syms(struct elfmap *m)
-{
-	size_t n = m->nsyms;
-	struct key { uint64_t k; uint32_t i; } *a, *b, *t;
-	struct elfmap_symbol *out;
-	uint32_t *cnt;
+/* A symbol to keep: its address (the sort key) and where it is in the
+ * table, with bit 31 telling whether the FILE symbol before it names a
+ * source file of the program. */
+struct key {
+	uint64_t k;
+	uint32_t i;
+};
+#define KEY_SRC 0x80000000u
 
-	if (n < 2)
-		return 0;
-	a = malloc(n * sizeof(*a));
-	b = malloc(n * sizeof(*b));
-	out = malloc(n * sizeof(*out));
-	cnt = malloc(65536 * sizeof(*cnt));
-	if (!a || !b || !out || !cnt) {
-		free(a), free(b), free(out), free(cnt);
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++)
-		a[i].k = m->syms[i].addr, a[i].i = (uint32_t)i;
-	for (int shift = 0; shift < 64; shift += 16) {
+/* Stable LSD radix sort by address, 16 bits a pass, skipping passes where
+ * every key has the same digit.  Returns the sorted array (a or b). */
+static struct key *radix_sort(struct key *a, struct key *b, size_t n, uint32_t *cnt)
+{
+	struct key *t;
+
+	for (int shift = 0; n > 1 && shift < 64; shift += 16) {
 		uint32_t sum = 0;
 		memset(cnt, 0, 65536 * sizeof(*cnt));
 		for (size_t i = 0; i < n; i++)
@@ -96,14 +92,7 @@ static int sort_syms(struct elfmap *m)
 			b[cnt[(a[i].k >> shift) & 0xffff]++] = a[i];
 		t = a, a = b, b = t;
 	}
-	for (size_t i = 0; i < n; i++)
-		out[i] = m->syms[a[i].i];
-	free(m->syms);
-	m->syms = out;
-	free(cnt);
-	free(a);
-	free(b);
-	return 0;
+	return a;
 }
 
 static Elf_Scn *find_symtab(struct elfmap *m, GElf_Shdr *sh)
@@ -135,19 +124,115 @@ static Elf_Data *find_xindex(struct elfmap *m, size_t symidx)
 	return NULL;
 }
 
+/* The symbol table as the loader walks it. */
+struct symtab {
+	Elf_Data *data, *xdata;
+	const char *strtab;
+	size_t strsz, count;
+	bool terminated, is64, badname;
+};
+
+static void get_sym(const struct symtab *t, size_t i, GElf_Sym *sym, size_t *shndx)
+{
+	/* libelf hands back the table in memory form: read it directly */
+	if (t->is64) {
+		*sym = ((const Elf64_Sym *)t->data->d_buf)[i];
+	} else {
+		const Elf32_Sym *p = (const Elf32_Sym *)t->data->d_buf + i;
+		sym->st_name = p->st_name;
+		sym->st_info = p->st_info;
+		sym->st_other = p->st_other;
+		sym->st_shndx = p->st_shndx;
+		sym->st_value = p->st_value;
+		sym->st_size = p->st_size;
+	}
+	*shndx = sym->st_shndx;
+	if (sym->st_shndx == SHN_XINDEX)
+		*shndx = t->xdata && i < t->xdata->d_size / sizeof(Elf32_Word) ?
+			((const Elf32_Word *)t->xdata->d_buf)[i] : SHN_UNDEF;
+}
+
+static const char *sym_name(const struct symtab *t, const GElf_Sym *sym)
+{
+	if (sym->st_name < t->strsz &&
+	    (t->terminated || memchr(t->strtab + sym->st_name, 0, t->strsz - sym->st_name)))
+		return t->strtab + sym->st_name;
+	return NULL;
+}
+
+/* Is symbol i one we keep (a defined function, object or TLS in a loaded
+ * section or absolute)?  FILE symbols update *file_src. */
+static bool keep(struct elfmap *m, struct symtab *t, size_t i, bool *file_src, uint64_t *addr)
+{
+	GElf_Sym sym;
+	size_t shndx;
+	unsigned type;
+
+	get_sym(t, i, &sym, &shndx);
+	type = GELF_ST_TYPE(sym.st_info);
+	if (type == STT_FILE) {
+		*file_src = source_file(sym_name(t, &sym));
+		return false;
+	}
+	if (type != STT_FUNC && type != STT_OBJECT && type != STT_TLS && type != STT_COMMON)
+		return false;
+	if (shndx == SHN_UNDEF || shndx == SHN_COMMON)
+		return false;
+	if (shndx < m->nfilesecs && shndx != SHN_ABS && m->secidx[shndx] < 0)
+		return false; /* in a section that is not loaded */
+	if (!sym_name(t, &sym)) {
+		t->badname = true;
+		return false;
+	}
+	*addr = sym.st_value;
+	if (type == STT_TLS && m->facts.type != ELFMAP_RELOC)
+		*addr += m->facts.tls_addr; /* st_value is an offset into the template */
+	return true;
+}
+
+static void fill(struct elfmap *m, const struct symtab *t, const struct key *k, struct elfmap_symbol *s)
+{
+	GElf_Sym sym;
+	size_t shndx;
+	unsigned type, bind;
+
+	get_sym(t, k->i & ~KEY_SRC, &sym, &shndx);
+	type = GELF_ST_TYPE(sym.st_info);
+	bind = GELF_ST_BIND(sym.st_info);
+	s->name = s->source_name = sym_name(t, &sym);
+	s->scope = NULL;
+	s->addr = k->k;
+	s->size = sym.st_size;
+	s->type = type == STT_FUNC ? ELFMAP_SYM_FUNC : type == STT_TLS ? ELFMAP_SYM_TLS : ELFMAP_SYM_OBJECT;
+	s->bind = bind == STB_LOCAL ? ELFMAP_BIND_LOCAL : bind == STB_GLOBAL ? ELFMAP_BIND_GLOBAL :
+		  bind == STB_WEAK ? ELFMAP_BIND_WEAK : ELFMAP_BIND_OTHER;
+	s->section = -1;
+	s->region = ELFMAP_R_NONE;
+	if (shndx < m->nfilesecs && shndx != SHN_ABS) {
+		s->section = m->secidx[shndx];
+		s->region = m->secs[s->section].region;
+	}
+	s->own = own_by_name(m, s, (k->i & KEY_SRC) != 0);
+	if (s->bind == ELFMAP_BIND_LOCAL && s->type != ELFMAP_SYM_FUNC)
+		s->source_name = strip_local_suffix(m, s->name);
+}
+
+/* Two passes: pick the symbols and their addresses, sort those keys, then
+ * build the symbols already in order (no second copy of 300k records). */
 void elfmap_read_symbols(struct elfmap *m)
 {
 	GElf_Shdr sh, strsh;
 	Elf_Scn *scn = find_symtab(m, &sh), *strscn;
-	Elf_Data *data, *xdata;
-	size_t ent, count, n = 0;
-	const char *file = NULL;
-	bool badname = false;
+	Elf_Data *strdata;
+	struct symtab t = { .is64 = gelf_getclass(m->elf) == ELFCLASS64 };
+	struct key *a = NULL, *b = NULL, *sorted;
+	uint32_t *cnt = NULL;
+	size_t n = 0;
+	bool file_src = false;
 
 	if (!scn)
 		return;
-	ent = gelf_fsize(m->elf, ELF_T_SYM, 1, EV_CURRENT);
-	if (sh.sh_entsize != ent) {
+	if (sh.sh_entsize != gelf_fsize(m->elf, ELF_T_SYM, 1, EV_CURRENT)) {
 		elfmap_note(m, true, "symbol table entry size %llu is wrong: symbols not shown",
 			    (unsigned long long)sh.sh_entsize);
 		return;
@@ -157,89 +242,61 @@ void elfmap_read_symbols(struct elfmap *m)
 		elfmap_note(m, true, "symbol table has no string table: symbols not shown");
 		return;
 	}
-	data = elf_getdata(scn, NULL);
-	if (!data || !data->d_buf)
+	t.data = elf_getdata(scn, NULL);
+	strdata = elf_getdata(strscn, NULL);
+	if (!t.data || !t.data->d_buf || !strdata || !strdata->d_buf || strdata->d_size == 0)
 		return;
-	xdata = find_xindex(m, elf_ndxscn(scn));
-	count = data->d_size / ent;
-	m->syms = malloc((count ? count : 1) * sizeof(*m->syms));
-	if (!m->syms)
-		return;
-	for (size_t i = 1; i < count; i++) {
-		GElf_Sym sym;
-		Elf32_Word xndx = 0;
-		struct elfmap_symbol *s = &m->syms[n];
-		unsigned type, bind;
-		size_t shndx;
-		const char *name;
-
-		if (!gelf_getsymshndx(data, xdata, (int)i, &sym, &xndx))
-			continue;
-		type = GELF_ST_TYPE(sym.st_info);
-		bind = GELF_ST_BIND(sym.st_info);
-		if (type == STT_FILE) {
-			file = sym.st_name < strsh.sh_size ?
-				elf_strptr(m->elf, sh.sh_link, sym.st_name) : NULL;
-			continue;
-		}
-		if (type != STT_FUNC && type != STT_OBJECT && type != STT_TLS && type != STT_COMMON)
-			continue;
-		shndx = sym.st_shndx == SHN_XINDEX ? xndx : sym.st_shndx;
-		if (shndx == SHN_UNDEF || shndx == SHN_COMMON)
-			continue;
-		name = sym.st_name < strsh.sh_size ? elf_strptr(m->elf, sh.sh_link, sym.st_name) : NULL;
-		if (!name) {
-			badname = true;
-			continue;
-		}
-		s->name = s->source_name = name;
-		s->scope = NULL;
-		s->size = sym.st_size;
-		s->type = type == STT_FUNC ? ELFMAP_SYM_FUNC :
-			  type == STT_TLS ? ELFMAP_SYM_TLS : ELFMAP_SYM_OBJECT;
-		s->bind = bind == STB_LOCAL ? ELFMAP_BIND_LOCAL : bind == STB_GLOBAL ? ELFMAP_BIND_GLOBAL :
-			  bind == STB_WEAK ? ELFMAP_BIND_WEAK : ELFMAP_BIND_OTHER;
-		s->section = -1;
-		s->region = ELFMAP_R_NONE;
-		if (shndx < m->nfilesecs && shndx != SHN_ABS) {
-			if (m->secidx[shndx] < 0)
-				continue; /* in a section that is not loaded */
-			s->section = m->secidx[shndx];
-			s->region = m->secs[s->section].region;
-		}
-		s->addr = sym.st_value;
-		if (s->type == ELFMAP_SYM_TLS && m->facts.type != ELFMAP_RELOC)
-			s->addr += m->facts.tls_addr; /* st_value is an offset into the template */
-		s->own = own_by_name(m, s, file);
-		if (s->bind == ELFMAP_BIND_LOCAL && s->type != ELFMAP_SYM_FUNC)
-			s->source_name = strip_local_suffix(m, name);
-		n++;
+	t.strtab = strdata->d_buf;
+	t.strsz = strdata->d_size;
+	/* a string table ending in NUL terminates every name inside it */
+	t.terminated = t.strtab[t.strsz - 1] == '\0';
+	t.xdata = find_xindex(m, elf_ndxscn(scn));
+	t.count = t.data->d_size / sh.sh_entsize;
+	if (t.count >= KEY_SRC)
+		t.count = KEY_SRC - 1;
+	a = malloc((t.count + 1) * sizeof(*a));
+	b = malloc((t.count + 1) * sizeof(*b));
+	cnt = malloc(65536 * sizeof(*cnt));
+	if (!a || !b || !cnt)
+		goto out;
+	for (size_t i = 1; i < t.count; i++) {
+		uint64_t addr;
+		if (keep(m, &t, i, &file_src, &addr))
+			a[n].k = addr, a[n++].i = (uint32_t)i | (file_src ? KEY_SRC : 0);
 	}
-	if (badname)
+	if (t.badname)
 		elfmap_note(m, true, "some symbol names lie outside the string table");
+	sorted = radix_sort(a, b, n, cnt);
+	m->syms = malloc((n ? n : 1) * sizeof(*m->syms));
+	if (!m->syms)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		fill(m, &t, &sorted[i], &m->syms[i]);
 	m->nsyms = n;
-	if (sort_syms(m) < 0)
-		elfmap_note(m, false, "out of memory sorting symbols");
+out:
+	if (!m->syms)
+		elfmap_note(m, false, "out of memory reading symbols");
+	free(a);
+	free(b);
+	free(cnt);
 }
 
 size_t elfmap_find_func(const struct elfmap *m, const char *name, uint64_t *addrs, size_t max)
 {
 	size_t n = 0;
+	uint64_t last = 0;
 
+	/* symbols are sorted by address, so repeats of one address are
+	 * consecutive among the matches */
 	for (size_t i = 0; i < m->nsyms; i++) {
 		const struct elfmap_symbol *s = &m->syms[i];
-		bool dup = false;
 		if (s->type != ELFMAP_SYM_FUNC || strcmp(s->name, name) != 0)
 			continue;
-		for (size_t k = 0; k < n && k < max; k++)
-			dup |= addrs[k] == s->addr;
-		/* sorted by address, so an address beyond `max` repeats its predecessor */
-		if (n > 0 && n >= max && m->syms[i].addr == m->syms[i - 1].addr)
-			dup = true;
-		if (dup)
+		if (n > 0 && s->addr == last)
 			continue;
 		if (n < max)
 			addrs[n] = s->addr;
+		last = s->addr;
 		n++;
 	}
 	return n;

@@ -45,7 +45,6 @@ void model_free(struct model *m)
 	free(m->ent);
 	free(m->pos);
 	free(m->idslot);
-	free(m->freeslots);
 	free(m->vnext_ht);
 	free(m->eh);
 	free(m->fs);
@@ -99,7 +98,7 @@ static int eh_put(struct model *m, uint32_t slot)
 	uint64_t addr = m->ent[slot].addr;
 	uint32_t j;
 
-	if ((m->ehn + 1) * 10 > m->ehcap * 7 && eh_resize(m, m->ehcap ? m->ehcap * 2 : 64) < 0)
+	if ((m->ehn + 1) * 5 > m->ehcap * 4 && eh_resize(m, m->ehcap ? m->ehcap * 2 : 64) < 0)
 		return -1;
 	for (j = ahash(addr, m->ehcap); m->eh[j]; j = (j + 1) & (m->ehcap - 1))
 		if (m->ent[m->eh[j] - 1].addr == addr) {
@@ -152,13 +151,23 @@ static uint32_t ent_new(struct model *m, const struct model_block *b)
 {
 	uint32_t s;
 
-	if (m->nfreeslots) {
-		s = m->freeslots[--m->nfreeslots];
+	if (m->freehead) {
+		s = m->freehead - 1;
+		m->freehead = m->ent[s].id;
 	} else {
 		uint32_t oldcap = m->capent;
-		if (m->nent >= (UINT32_MAX >> 1) - 1 ||
-		    model_grow32(&m->ent, &m->capent, m->nent + 1, sizeof(*m->ent)) < 0)
+		if (m->nent >= (UINT32_MAX >> 1) - 1)
 			goto oom;
+		if (m->nent == m->capent) {
+			/* grow by an eighth: without history the slab is the
+			 * live blocks' memory, so keep its slack small */
+			size_t nc = (size_t)m->capent + m->capent / (m->o.keep_history ? 2 : 8) + 64;
+			struct model_block *p = realloc(m->ent, nc * sizeof(*p));
+			if (!p || nc > (UINT32_MAX >> 1))
+				goto oom;
+			m->ent = p;
+			m->capent = (uint32_t)nc;
+		}
 		if (m->o.keep_history && m->capent != oldcap) {
 			uint32_t *p = realloc(m->pos, (size_t)m->capent * sizeof(*p));
 			if (!p)
@@ -271,7 +280,11 @@ static void brk_moves(struct model *m, const struct model_event *ev, size_t k)
 {
 	if (!(ev->flags & RING_F_TEACH) || !ev->brk)
 		return;
-	if (m->ebrk && ev->brk > m->ebrk)
+	if (!m->ebrk && ev->block && ev->block < ev->brk && !(ev->flags & RING_F_MMAP))
+		/* the first break seen: the heap up to it is the allocator's,
+		 * from the block it hands out now (about to be taken) */
+		fs_add(m, ev->block, ev->brk, true, k);
+	else if (m->ebrk && ev->brk > m->ebrk)
 		fs_add(m, m->ebrk, ev->brk, true, k);
 	else if (m->ebrk && ev->brk < m->ebrk)
 		fs_sub(m, ev->brk, m->ebrk, k);
@@ -433,11 +446,14 @@ int model_apply(struct model *m, const struct model_event *ev, struct err *e)
 	if (k >= UINT32_MAX - 1)
 		return err_set(e, ERR_INTERNAL, "model: more than 4 billion events");
 	m->ntchg = 0;
-	if (m->o.keep_history &&
-	    (model_grow(&m->ev, &m->capev, k + 1, sizeof(*m->ev)) < 0 ||
-	     !(m->chg_off = realloc(m->chg_off, (m->capev + 1) * sizeof(*m->chg_off))))) {
-		m->broken = true;
-		return err_set(e, ERR_INTERNAL, "model: out of memory");
+	if (m->o.keep_history && k + 1 > m->capev) {
+		uint32_t *p;
+		if (model_grow(&m->ev, &m->capev, k + 1, sizeof(*m->ev)) < 0 ||
+		    !(p = realloc(m->chg_off, (m->capev + 1) * sizeof(*m->chg_off)))) {
+			m->broken = true;
+			return err_set(e, ERR_INTERNAL, "model: out of memory");
+		}
+		m->chg_off = p;
 	}
 	resolve(m, ev, k);
 	if (m->o.keep_history) {

@@ -44,11 +44,8 @@ static void slot_release(struct model *m, uint32_t s)
 			m->nfreed++;
 	}
 	b->state = 0;
-	if (model_grow32(&m->freeslots, &m->capfreeslots, m->nfreeslots + 1, sizeof(uint32_t)) < 0) {
-		m->broken = true;
-		return;
-	}
-	m->freeslots[m->nfreeslots++] = s;
+	b->id = m->freehead;
+	m->freehead = s + 1;
 }
 
 static uint64_t block_bytes(const struct model_block *b)
@@ -203,8 +200,9 @@ int model_seek(struct model *m, size_t k, struct err *e)
 		m->broken = true;
 		return err_set(e, ERR_INTERNAL, "model: out of memory");
 	}
-	for (size_t i = m->cur; i < k; i++)
-		model_step(m, i, &m->ev[i], m->chg + m->chg_off[i], m->chg_off[i + 1] - m->chg_off[i]);
+	for (size_t i = m->cur; i < k; i++) /* (m->chg is NULL while no event changed a block) */
+		model_step(m, i, &m->ev[i], m->chg ? m->chg + m->chg_off[i] : NULL,
+			   m->chg_off[i + 1] - m->chg_off[i]);
 	m->cur = k;
 	m->view_ok = false;
 	if (m->broken)
@@ -485,7 +483,7 @@ void model_mem(const struct model *m, size_t *live_bytes, size_t *history_bytes)
 		for (size_t i = 0; i < m->nck; i++)
 			hist += m->ck[i].nlive * 4;
 	} else {
-		live += (size_t)m->capent * sizeof(struct model_block) + (size_t)m->capfreeslots * 4;
+		live += (size_t)m->capent * sizeof(struct model_block);
 		hist += MODEL_FREED_KEEP * sizeof(struct model_block); /* fixed */
 	}
 	*live_bytes = live;

@@ -75,8 +75,8 @@ struct model {
 	uint32_t *pos;               /* history: slot -> index in live */
 	uint32_t *idslot;            /* history: id - 1 -> first slot */
 	size_t capid;
-	uint32_t *freeslots;         /* no history: recycled slots */
-	uint32_t nfreeslots, capfreeslots;
+	uint32_t freehead;           /* no history: 1 + first recycled slot (the
+	                                chain runs through the dead slots' id) */
 	uint32_t *vnext_ht, vnext_hcap, vnext_n; /* pairs old slot+1, new slot */
 	uint32_t next_id;
 

@@ -57,6 +57,8 @@ static uint32_t new_val(struct jdoc *d, uint8_t type)
 
 static int put(struct jdoc *d, const char *s, size_t n)
 {
+	if (!n)
+		return 0;
 	if (d->nsb + n >= JNONE || grow((void **)&d->sb, &d->capsb, d->nsb + n, 1) < 0)
 		return -1;
 	memcpy(d->sb + d->nsb, s, n);
@@ -315,8 +317,10 @@ uint32_t jobj_get(const struct jdoc *d, uint32_t obj, const char *key)
 {
 	if (obj == JNONE || d->v[obj].type != JT_OBJ)
 		return JNONE;
-	for (uint32_t c = d->v[obj].first; c != JNONE; c = d->v[c].next)
-		if (strcmp(d->sb + d->v[c].key, key) == 0)
+	for (uint32_t c = d->v[obj].first; c != JNONE; c = d->v[c].next) {
+		const char *k = d->sb + d->v[c].key;
+		if (k[0] == key[0] && strcmp(k, key) == 0)
 			return c;
+	}
 	return JNONE;
 }

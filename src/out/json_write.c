@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "out/out.h"
+#include "out/jw.h"
 #include "out/out_int.h"
 
 void out_json_raw(struct json *j, const char *text)
@@ -56,119 +57,119 @@ void out_json_start(FILE *f, const struct out_start *s)
 	json_line_end(&j);
 }
 
-static void kopt(struct json *j, const char *k, uint64_t v)
+static void kopt(struct jw *j, const char *k, uint64_t v)
 {
 	if (v)
-		json_kuint(j, k, v);
+		jw_kuint(j, k, v);
 }
 
-static void site_obj(struct json *j, const struct model *m, uint32_t idx)
+static void site_obj(struct jw *j, const struct model *m, uint32_t idx)
 {
 	const struct model_site *s = model_site(m, idx);
 
-	json_obj_begin(j);
-	json_kuint(j, "addr", s->addr);
+	jw_open(j, '{');
+	jw_kuint(j, "addr", s->addr);
 	if (s->func)
-		json_kstr(j, "func", s->func);
+		jw_kstr(j, "func", s->func);
 	kopt(j, "func_off", s->func_off);
 	if (s->file)
-		json_kstr(j, "file", s->file);
+		jw_kstr(j, "file", s->file);
 	if (s->line)
-		json_kint(j, "line", s->line);
+		jw_kint(j, "line", s->line);
 	if (s->object)
-		json_kstr(j, "object", s->object);
-	json_obj_end(j);
+		jw_kstr(j, "object", s->object);
+	jw_close(j, '}');
 }
 
-static void regions_arr(struct json *j, const struct model *m, uint32_t snap)
+static void regions_arr(struct jw *j, const struct model *m, uint32_t snap)
 {
 	size_t n = 0;
 	const struct model_region *r = model_regions_snapshot(m, snap, &n);
 
-	json_arr_begin(j);
+	jw_open(j, '[');
 	for (size_t i = 0; i < n; i++) {
-		json_obj_begin(j);
-		json_kuint(j, "start", r[i].start);
-		json_kuint(j, "end", r[i].end);
-		json_kstr(j, "kind", model_region_kind_name(r[i].kind));
-		json_kstr(j, "perms", r[i].perms);
-		json_kstr(j, "name", r[i].name);
-		json_obj_end(j);
+		jw_open(j, '{');
+		jw_kuint(j, "start", r[i].start);
+		jw_kuint(j, "end", r[i].end);
+		jw_kstr(j, "kind", model_region_kind_name(r[i].kind));
+		jw_kstr(j, "perms", r[i].perms);
+		jw_kstr(j, "name", r[i].name);
+		jw_close(j, '}');
 	}
-	json_arr_end(j);
+	jw_close(j, ']');
 }
 
 /* The arguments of an allocator call, by name. */
-static void call_args(struct json *j, const struct model_event *ev)
+static void call_args(struct jw *j, const struct model_event *ev)
 {
 	const uint64_t *a = ev->args;
 
 	switch (ev->type) {
 	case MEV_MALLOC: case MEV_VALLOC: case MEV_PVALLOC:
-		json_kuint(j, "size", a[0]);
+		jw_kuint(j, "size", a[0]);
 		break;
 	case MEV_CALLOC:
-		json_kuint(j, "nmemb", a[0]);
-		json_kuint(j, "size", a[1]);
+		jw_kuint(j, "nmemb", a[0]);
+		jw_kuint(j, "size", a[1]);
 		break;
 	case MEV_REALLOC:
-		json_kuint(j, "ptr", a[0]);
-		json_kuint(j, "size", a[1]);
+		jw_kuint(j, "ptr", a[0]);
+		jw_kuint(j, "size", a[1]);
 		break;
 	case MEV_REALLOCARRAY:
-		json_kuint(j, "ptr", a[0]);
-		json_kuint(j, "nmemb", a[1]);
-		json_kuint(j, "size", a[2]);
+		jw_kuint(j, "ptr", a[0]);
+		jw_kuint(j, "nmemb", a[1]);
+		jw_kuint(j, "size", a[2]);
 		break;
 	case MEV_FREE:
-		json_kuint(j, "ptr", a[0]);
+		jw_kuint(j, "ptr", a[0]);
 		return;
 	case MEV_POSIX_MEMALIGN: case MEV_ALIGNED_ALLOC: case MEV_MEMALIGN:
-		json_kuint(j, "alignment", a[0]);
-		json_kuint(j, "size", a[1]);
+		jw_kuint(j, "alignment", a[0]);
+		jw_kuint(j, "size", a[1]);
 		break;
 	default:
 		return;
 	}
-	json_kuint(j, "result", ev->result);
+	jw_kuint(j, "result", ev->result);
 }
 
 void out_json_event(FILE *f, const struct model *m, const struct model_event *ev)
 {
-	struct json j;
+	struct jw j;
 	char sig[16], why[512];
 
-	json_init(&j, f);
-	json_obj_begin(&j);
-	json_kstr(&j, "type", model_ev_name(ev->type));
-	json_kuint(&j, "seq", ev->seq);
-	json_kint(&j, "tid", ev->tid);
+	jw_init(&j, f);
+	jw_open(&j, '{');
+	jw_kstr(&j, "type", model_ev_name(ev->type));
+	jw_kuint(&j, "seq", ev->seq);
+	jw_kint(&j, "tid", ev->tid);
 	call_args(&j, ev);
 	switch (ev->type) {
 	case MEV_ERROR:
-		json_kstr(&j, "kind", out_error_name(ev->error));
-		json_kstr(&j, "call", model_ev_name((enum model_ev_type)ev->args[0]));
-		json_kuint(&j, "ptr", ev->args[1]);
+		jw_kstr(&j, "kind", out_error_name(ev->error));
+		jw_kstr(&j, "call", model_ev_name((enum model_ev_type)ev->args[0]));
+		jw_kuint(&j, "ptr", ev->args[1]);
 		break;
 	case MEV_REGIONS:
-		json_key(&j, "regions");
+		jw_key(&j, "regions");
 		regions_arr(&j, m, (uint32_t)ev->aux);
 		break;
 	case MEV_SIGNAL:
-		json_kstr(&j, "signal", out_signame((int)ev->error, sig));
-		json_kuint(&j, "signo", ev->error);
+		jw_kstr(&j, "signal", out_signame((int)ev->error, sig));
+		jw_kuint(&j, "signo", ev->error);
 		if (out_signal_has_addr((int)ev->error) || ev->aux)
-			json_kuint(&j, "addr", ev->aux);
+			jw_kuint(&j, "addr", ev->aux);
 		if (out_signal_has_addr((int)ev->error))
-			json_kstr(&j, "explanation", model_explain_addr(m, ev->aux, why, sizeof(why)));
+			jw_kstr(&j, "explanation", model_explain_addr(m, ev->aux, why, sizeof(why)));
 		break;
 	case MEV_EXIT:
 		if (ev->code) {
-			json_kstr(&j, "signal", out_signame((int)ev->error, sig));
-			json_kuint(&j, "signo", ev->error);
+			jw_kstr(&j, "signal", out_signame((int)ev->error, sig));
+			jw_kuint(&j, "signo", ev->error);
 			kopt(&j, "result", ev->result);
 		} else {
-			json_kuint(&j, "status", ev->result);
+			jw_kuint(&j, "status", ev->result);
 		}
 		break;
 	default:
@@ -176,11 +177,11 @@ void out_json_event(FILE *f, const struct model *m, const struct model_event *ev
 	}
 	if (!model_ev_is_alloc_call(ev->type) && ev->type != MEV_ERROR) {
 		if (ev->args[0] || ev->args[1] || ev->args[2]) {
-			json_key(&j, "args");
-			json_arr_begin(&j);
+			jw_key(&j, "args");
+			jw_open(&j, '[');
 			for (int i = 0; i < 3; i++)
-				json_uint(&j, ev->args[i]);
-			json_arr_end(&j);
+				jw_uint(&j, ev->args[i]);
+			jw_close(&j, ']');
 		}
 		if (ev->type != MEV_EXIT)
 			kopt(&j, "result", ev->result);
@@ -188,7 +189,7 @@ void out_json_event(FILE *f, const struct model *m, const struct model_event *ev
 	if (ev->type != MEV_SIGNAL && ev->type != MEV_REGIONS)
 		kopt(&j, "aux", ev->aux);
 	if (ev->site) {
-		json_key(&j, "site");
+		jw_key(&j, "site");
 		site_obj(&j, m, ev->site);
 	}
 	kopt(&j, "flags", ev->flags);
@@ -199,11 +200,31 @@ void out_json_event(FILE *f, const struct model *m, const struct model_event *ev
 	kopt(&j, "block_size", ev->block_size);
 	kopt(&j, "old_block", ev->old_block);
 	if (ev->err_no)
-		json_kint(&j, "errno", ev->err_no);
+		jw_kint(&j, "errno", ev->err_no);
 	if (ev->code && ev->type != MEV_EXIT)
-		json_kint(&j, "code", ev->code);
-	json_obj_end(&j);
-	json_line_end(&j);
+		jw_kint(&j, "code", ev->code);
+	jw_close(&j, '}');
+	jw_end_line(&j);
+}
+
+/* The summary's leak sites, with the same members as site_obj. */
+static void site_obj_json(struct json *j, const struct model *m, uint32_t idx)
+{
+	const struct model_site *s = model_site(m, idx);
+
+	json_obj_begin(j);
+	json_kuint(j, "addr", s->addr);
+	if (s->func)
+		json_kstr(j, "func", s->func);
+	if (s->func_off)
+		json_kuint(j, "func_off", s->func_off);
+	if (s->file)
+		json_kstr(j, "file", s->file);
+	if (s->line)
+		json_kint(j, "line", s->line);
+	if (s->object)
+		json_kstr(j, "object", s->object);
+	json_obj_end(j);
 }
 
 static const enum model_ev_type calls[] = {
@@ -239,7 +260,7 @@ void out_json_summary(FILE *f, const struct model *m)
 	for (size_t i = 0; i < nl; i++) {
 		json_obj_begin(&j);
 		json_key(&j, "site");
-		site_obj(&j, m, lk[i].site);
+		site_obj_json(&j, m, lk[i].site);
 		json_kuint(&j, "blocks", lk[i].blocks);
 		json_kuint(&j, "bytes", lk[i].bytes);
 		json_obj_end(&j);

@@ -98,7 +98,7 @@ int ring_attach_check(const void *map, size_t len, struct err *e)
 		return err_set(e, ERR_INPUT, "event ring: records of %u bytes, expected %zu",
 			       h->record_size, sizeof(struct ring_record));
 	if (h->capacity < 2 || (h->capacity & (h->capacity - 1)) ||
-	    h->capacity > (len - RING_HEADER_SIZE) / sizeof(struct ring_slot))
+	    h->capacity > (len - RING_HEADER_SIZE) / sizeof(struct ring_record))
 		return err_set(e, ERR_INPUT, "event ring: capacity %llu does not fit %zu bytes",
 			       (unsigned long long)h->capacity, len);
 	return 0;
@@ -196,13 +196,14 @@ size_t ring_drain(struct ring *r, size_t max, ring_cb cb, void *arg)
 	size_t n = 0;
 
 	while (!max || n < max) {
-		struct ring_slot *s = ring_slot_at(h, t);
+		struct ring_record *s = ring_slot_at(h, t);
 		struct ring_record rec;
 		int stop;
 
-		if (atomic_load_explicit(&s->ready, memory_order_acquire) != t + 1)
+		if (!ring_slot_ready(s, t))
 			break;
-		rec = s->rec;
+		rec = *s;
+		rec.ready = 0;
 		t++;
 		n++;
 		/* Release, in batches: the producers of the next lap may write

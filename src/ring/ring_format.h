@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #define RING_MAGIC   UINT64_C(0x474e52534e454c4d) /* "MLENSRNG" little-endian */
-#define RING_VERSION 1
+#define RING_VERSION 2  /* 2: slots are the 128-byte records themselves */
 
 /* Environment the tracer hands the target (the shim reads, then may drop). */
 #define RING_ENV_FD    "MEMLENS_RING_FD"    /* decimal fd of the memfd */
@@ -79,7 +79,8 @@ struct ring_record {
 	uint64_t old_block;  /* realloc/free: the block given back, else 0 */
 	uint32_t error;      /* enum ring_error for RING_ERROR, else 0 */
 	int32_t err_no;      /* errno the call left (ENOMEM), else 0 */
-	uint64_t reserved[3];
+	uint64_t reserved[2];
+	uint64_t ready;      /* ring bookkeeping: seq + 1 once published (atomic) */
 };
 
 _Static_assert(sizeof(struct ring_record) == 128, "ring record is 128 bytes");
@@ -91,11 +92,12 @@ enum ring_mode {
 };
 
 /* The memfd begins with this header (one 4 KiB page), then `capacity`
- * slots of struct ring_slot.  Producers (target threads) reserve a
+ * slots, each one struct ring_record (two cache lines, so neighbouring
+ * slots never share a line).  Producers (target threads) reserve a
  * sequence number by fetch-adding `head`, wait until the consumer has
  * consumed seq - capacity (that is, until seq - tail < capacity: ring full,
  * the shim waits, nothing is dropped), write the record into slot
- * seq % capacity, then publish by storing seq+1 into the slot's `ready`
+ * seq % capacity, then publish by storing seq+1 into its `ready` field
  * with release order.  The consumer (tracer) reads slot tail % capacity
  * once its `ready == tail + 1` (a slot's previous lap left seq+1-capacity
  * there, so no reset is needed), copies the record and advances `tail`
@@ -117,21 +119,28 @@ struct ring_header {
 	_Alignas(64) _Atomic uint64_t tail; /* next sequence number to consume */
 };
 
-struct ring_slot {
-	_Atomic uint64_t ready;  /* seq + 1 once the record is complete, 0 when free */
-	uint64_t pad;
-	struct ring_record rec;
-};
-
 #define RING_HEADER_SIZE 4096u
 _Static_assert(sizeof(struct ring_header) <= RING_HEADER_SIZE, "ring header fits a page");
 
 /* Bytes of a ring with `capacity` slots. */
-#define RING_BYTES(capacity) ((uint64_t)RING_HEADER_SIZE + (uint64_t)(capacity) * sizeof(struct ring_slot))
+#define RING_BYTES(capacity) ((uint64_t)RING_HEADER_SIZE + (uint64_t)(capacity) * sizeof(struct ring_record))
 
-static inline struct ring_slot *ring_slot_at(struct ring_header *h, uint64_t seq)
+static inline struct ring_record *ring_slot_at(struct ring_header *h, uint64_t seq)
 {
-	return (struct ring_slot *)((char *)h + RING_HEADER_SIZE) + (seq & (h->capacity - 1));
+	return (struct ring_record *)((char *)h + RING_HEADER_SIZE) + (seq & (h->capacity - 1));
+}
+
+/* Consumer: nonzero once slot seq holds its record (acquire). */
+static inline int ring_slot_ready(const struct ring_record *s, uint64_t seq)
+{
+	return __atomic_load_n(&s->ready, __ATOMIC_ACQUIRE) == seq + 1;
+}
+
+/* Producer: publishes slot seq, filled in place (release). */
+static inline void ring_slot_publish(struct ring_record *s, uint64_t seq)
+{
+	s->seq = seq;
+	__atomic_store_n(&s->ready, seq + 1, __ATOMIC_RELEASE);
 }
 
 /* Producer, step 1: take the next sequence number (the true global order;
@@ -152,11 +161,11 @@ static inline int ring_produce_room(struct ring_header *h, uint64_t seq)
 static inline void ring_produce_commit(struct ring_header *h, uint64_t seq,
 				       const struct ring_record *rec)
 {
-	struct ring_slot *s = ring_slot_at(h, seq);
+	struct ring_record *s = ring_slot_at(h, seq);
 
-	s->rec = *rec;
-	s->rec.seq = seq;
-	atomic_store_explicit(&s->ready, seq + 1, memory_order_release);
+	/* Everything but `ready`, which keeps the old lap's value until now. */
+	__builtin_memcpy(s, rec, __builtin_offsetof(struct ring_record, ready));
+	ring_slot_publish(s, seq);
 }
 
 #endif

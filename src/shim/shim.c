@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -68,14 +69,17 @@ static void spin_lock(atomic_int *w)
 }
 static void spin_unlock(atomic_int *w) { atomic_store_explicit(w, 0, memory_order_release); }
 
-static void order_lock(void)
+/* Silent processes record nothing, so they need no order. */
+static int order_lock(void)
 {
-	if (!fork_holder)
-		spin_lock(&order_word);
+	if (fork_holder || atomic_load_explicit(&state, memory_order_relaxed) == ST_SILENT)
+		return 0;
+	spin_lock(&order_word);
+	return 1;
 }
-static void order_unlock(void)
+static void order_unlock(int held)
 {
-	if (!fork_holder)
+	if (held)
 		spin_unlock(&order_word);
 }
 
@@ -112,15 +116,31 @@ static void wait_room(struct ring_header *r, uint64_t seq)
 	}
 }
 
-/* Writes rec with number seq, or keeps it for the flush while the ring is
- * not mapped yet.  Then traps if the tracer asked for step mode. */
-static void emit(struct ring_record *rec, uint64_t seq)
+/* Where record `seq` is to be written: in place in its ring slot (after
+ * waiting for room), in `tmp` while the ring is not mapped yet (kept for
+ * the flush), or nowhere (NULL) in a silent process. */
+static struct ring_record *rec_begin(uint64_t seq, struct ring_record *tmp, struct ring_header **rp)
 {
-	struct ring_header *r = atomic_load_explicit(&ring, memory_order_acquire);
+	struct ring_header *r;
 
-	if (seq == NO_SEQ) {
-		if (atomic_load(&state) == ST_SILENT)
-			return;
+	*rp = NULL;
+	if (seq == NO_SEQ)
+		return atomic_load(&state) == ST_SILENT ? NULL : tmp;
+	r = atomic_load_explicit(&ring, memory_order_acquire);
+	if (!r || (atomic_load_explicit(&r->mode, memory_order_relaxed) & RING_MODE_OFF))
+		return NULL;
+	wait_room(r, seq);
+	if (atomic_load_explicit(&r->mode, memory_order_relaxed) & RING_MODE_OFF)
+		return NULL;
+	*rp = r;
+	return ring_slot_at(r, seq);
+}
+
+/* Publishes the record (or keeps an early one), then traps if the tracer
+ * asked for step mode. */
+static void rec_end(struct ring_header *r, uint64_t seq, struct ring_record *rec)
+{
+	if (!r) {
 		spin_lock(&early_lock);
 		if (!atomic_load(&ring) && nearly < EARLY_MAX) {
 			early[nearly] = *rec;
@@ -129,12 +149,7 @@ static void emit(struct ring_record *rec, uint64_t seq)
 		spin_unlock(&early_lock);
 		return;
 	}
-	if (!r || (atomic_load_explicit(&r->mode, memory_order_relaxed) & RING_MODE_OFF))
-		return;
-	wait_room(r, seq);
-	if (atomic_load_explicit(&r->mode, memory_order_relaxed) & RING_MODE_OFF)
-		return;
-	ring_produce_commit(r, seq, rec);
+	ring_slot_publish(rec, seq);
 	if (atomic_load_explicit(&r->mode, memory_order_relaxed) & RING_MODE_STEP)
 		memlens_shim_trap();
 }
@@ -258,9 +273,10 @@ struct call {
 			(uint64_t)(uintptr_t)__builtin_return_address(0), \
 			(uint64_t)(uintptr_t)__builtin_dwarf_cfa() })
 
+/* Fills everything but `ready` (the slot's publication word). */
 static void fill(struct ring_record *r, const struct call *c, void *result, int err_no)
 {
-	memset(r, 0, sizeof(*r));
+	memset(r, 0, offsetof(struct ring_record, ready));
 	r->kind = c->kind;
 	if (!my_tid)
 		my_tid = (int32_t)syscall(SYS_gettid);
@@ -276,44 +292,56 @@ static void fill(struct ring_record *r, const struct call *c, void *result, int 
 
 static void report_teach(const struct call *c, void *result, const struct teach_info *ti)
 {
-	struct ring_record r;
+	struct ring_record tmp, *r;
+	struct ring_header *h;
 	int e = errno;
 
 	if (ti->seq == NO_SEQ && atomic_load(&state) == ST_SILENT)
 		return;
 	if (ti->error) {
-		fill(&r, c, NULL, 0);
-		r.kind = RING_ERROR;
-		r.args[0] = c->kind;
-		r.args[1] = c->kind == RING_REALLOC || c->kind == RING_REALLOCARRAY || c->kind == RING_FREE ? c->a0 : 0;
-		r.args[2] = 0;
-		r.error = ti->error;
-		r.block = ti->block;
-		r.flags = RING_F_TEACH;
-		r.brk = ti->brk;
-		emit(&r, ti->ignored ? ti->seq : ti->err_seq);
+		uint64_t seq = ti->ignored ? ti->seq : ti->err_seq;
+		if ((r = rec_begin(seq, &tmp, &h))) {
+			fill(r, c, NULL, 0);
+			r->kind = RING_ERROR;
+			r->args[0] = c->kind;
+			r->args[1] = c->kind == RING_REALLOC || c->kind == RING_REALLOCARRAY ||
+				     c->kind == RING_FREE ? c->a0 : 0;
+			r->args[2] = 0;
+			r->error = ti->error;
+			r->block = ti->block;
+			r->flags = RING_F_TEACH;
+			r->brk = ti->brk;
+			rec_end(h, seq, r);
+		}
 		if (ti->ignored) {
 			errno = e;
 			return;
 		}
 	}
-	fill(&r, c, result, e);
-	r.flags = (uint16_t)(ti->flags | RING_F_TEACH);
-	r.block = ti->block;
-	r.block_size = ti->block_size;
-	r.brk = ti->brk;
-	r.old_block = ti->old_block;
-	emit(&r, ti->seq);
+	if ((r = rec_begin(ti->seq, &tmp, &h))) {
+		fill(r, c, result, e);
+		r->flags = (uint16_t)(ti->flags | RING_F_TEACH);
+		r->block = ti->block;
+		r->block_size = ti->block_size;
+		r->brk = ti->brk;
+		r->old_block = ti->old_block;
+		rec_end(h, ti->seq, r);
+	}
 	errno = e;
 }
 
 static void report_libc(const struct call *c, void *result, uint64_t seq)
 {
-	struct ring_record r;
+	struct ring_record tmp, *r;
+	struct ring_header *h;
 	int e = errno;
 
-	fill(&r, c, result, e);
-	emit(&r, seq);
+	if (seq == NO_SEQ && atomic_load(&state) == ST_SILENT)
+		return;
+	if ((r = rec_begin(seq, &tmp, &h))) {
+		fill(r, c, result, e);
+		rec_end(h, seq, r);
+	}
 	errno = e;
 }
 
@@ -328,10 +356,10 @@ static void *do_malloc(struct call c, size_t n)
 
 	shim_init();
 	if (use_libc) {
-		order_lock();
+		int held = order_lock();
 		p = __libc_malloc(n);
 		uint64_t seq = reserve();
-		order_unlock();
+		order_unlock(held);
 		report_libc(&c, p, seq);
 		return p;
 	}
@@ -348,11 +376,11 @@ static void *do_memalign(struct call c, size_t align, size_t size, int valloc_ki
 
 	shim_init();
 	if (use_libc) {
-		order_lock();
+		int held = order_lock();
 		p = valloc_kind == RING_VALLOC ? __libc_valloc(size) :
 		    valloc_kind == RING_PVALLOC ? __libc_pvalloc(size) : __libc_memalign(align, size);
 		uint64_t seq = reserve();
-		order_unlock();
+		order_unlock(held);
 		report_libc(&c, p, seq);
 		return p;
 	}
@@ -374,10 +402,10 @@ API void *calloc(size_t n, size_t size)
 
 	shim_init();
 	if (use_libc) {
-		order_lock();
+		int held = order_lock();
 		p = __libc_calloc(n, size);
 		uint64_t seq = reserve();
-		order_unlock();
+		order_unlock(held);
 		report_libc(&c, p, seq);
 		return p;
 	}
@@ -393,10 +421,10 @@ static void *do_realloc(struct call c, void *old, size_t n)
 
 	shim_init();
 	if (use_libc) {
-		order_lock();
+		int held = order_lock();
 		p = __libc_realloc(old, n);
 		uint64_t seq = reserve();
-		order_unlock();
+		order_unlock(held);
 		report_libc(&c, p, seq);
 		return p;
 	}
@@ -425,14 +453,14 @@ API void *reallocarray(void *old, size_t n, size_t size)
 		errno = ENOMEM;
 		struct teach_info ti = { .seq = 0 };
 		if (use_libc) {
-			order_lock();
+			int held = order_lock();
 			ti.seq = reserve();
-			order_unlock();
+			order_unlock(held);
 			report_libc(&c, NULL, ti.seq);
 		} else {
-			order_lock();
+			int held = order_lock();
 			ti.seq = reserve();
-			order_unlock();
+			order_unlock(held);
 			report_teach(&c, NULL, &ti);
 		}
 		return NULL;
@@ -447,10 +475,10 @@ API void free(void *p)
 
 	shim_init();
 	if (use_libc) {
-		order_lock();
+		int held = order_lock();
 		uint64_t seq = reserve(); /* before the real free: see the order lock */
 		__libc_free(p);
-		order_unlock();
+		order_unlock(held);
 		report_libc(&c, NULL, seq);
 		return;
 	}

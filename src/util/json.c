@@ -115,6 +115,12 @@ void json_str(struct json *j, const char *s)
 	json_strn(j, s, __builtin_strlen(s));
 }
 
+void json_raw(struct json *j, const char *s, size_t n)
+{
+	sep(j);
+	fwrite(s, 1, n, j->f);
+}
+
 void json_int(struct json *j, int64_t v)
 {
 	sep(j);

@@ -33,6 +33,11 @@ void json_uint(struct json *j, uint64_t v);
 void json_bool(struct json *j, bool v);
 void json_null(struct json *j);
 
+/* Writes `n` bytes of already-formatted JSON as the next value (commas are
+ * still placed by the writer); the caller guarantees it is valid JSON.  For
+ * hot loops that format many records themselves (layout's symbols). */
+void json_raw(struct json *j, const char *s, size_t n);
+
 /* Shorthands for `json_key` followed by a value. */
 void json_kstr(struct json *j, const char *key, const char *s);
 void json_kint(struct json *j, const char *key, int64_t v);

@@ -11,6 +11,7 @@ cd "$(dirname "$0")/../.."
 : "${FUZZ_JOBS:=1}"
 command -v clang >/dev/null || { echo "fuzz: clang is not installed (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
 mkdir -p "$FUZZ_OUT/corpus" "$FUZZ_OUT/crashes"
+FUZZ_OUT=$(cd "$FUZZ_OUT" && pwd)
 bin="$FUZZ_OUT/fuzz_elfmap"
 clang -g -O1 -std=c11 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined \
   $(pkg-config --cflags libelf libdw) \
@@ -20,6 +21,9 @@ make -s samples
 for s in samples/*; do
   [ -x "$s" ] && [ -f "$s" ] && cp "$s" "$FUZZ_OUT/corpus/seed-$(basename "$s")"
 done
+# object files too, 64- and 32-bit (compiling needs no 32-bit libc)
+cc -O0 -g -c -o "$FUZZ_OUT/corpus/seed-segments.o" samples/segments.c
+cc -m32 -O0 -g -c -o "$FUZZ_OUT/corpus/seed-segments32.o" samples/segments.c 2>/dev/null || true
 cp tests/fuzz/regress/* "$FUZZ_OUT/corpus/" 2>/dev/null || true
 echo "fuzz: running $bin for ${FUZZ_SECONDS}s, corpus $FUZZ_OUT/corpus"
 jobs=""

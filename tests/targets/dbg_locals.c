@@ -34,6 +34,36 @@ int look(struct node *head, const char *msg, int *onstack)
 	return (int)total + copy.value + letter + (int)half + small[0] + *onstack; /* STOP: look */
 }
 
+enum colour { RED, GREEN = 5, BLUE };
+struct flags {
+	unsigned ready : 1;
+	int level : 4;
+	unsigned mode : 3;
+};
+union word {
+	int i;
+	float f;
+};
+
+/* One local of each kind of type, for the comparison with gdb. */
+int kinds(void)
+{
+	enum colour c = GREEN;
+	struct flags fl = { 1, -3, 5 };
+	union word u = { .i = 1065353216 };
+	_Bool yes = 1;
+	float third = 0.25f;
+	double tenth = 0.1;
+	short neg = -7;
+	unsigned long big = 18446744073709551615UL;
+	int grid[2][3] = { { 1, 2, 3 }, { 4, 5, 6 } };
+	int (*fn)(int, int) = depth;
+	char name[8] = "abc";
+	char zero[40] = "";
+	return c + fl.level + u.i + yes + (int)third + (int)tenth + neg + (int)big +
+	       grid[1][2] + (fn != 0) + name[0] + zero[0]; /* STOP: kinds */
+}
+
 int main(int argc, char **argv)
 {
 	int local = 42;
@@ -60,6 +90,7 @@ int main(int argc, char **argv)
 	}
 	local += look(head, literal, &local); /* STOP: main */
 	local += depth(1, argc > 1 ? atoi(argv[1]) : 50);
+	local += kinds();
 	return (local + *data + *bss + *ro + (null != NULL) + (wild != NULL) +
 		st->value + *mine) & 1;
 }
