@@ -84,6 +84,8 @@ const char *dbg_intern(struct dbg *h, const char *s);
 int dbg_read(struct dbg *h, uint64_t addr, void *buf, size_t n);
 /* Turns the page cache on (emptied) for the length of one stop, or off. */
 void dbg_pages(struct dbg *h, bool on);
+/* "libc.so.6" from "/usr/lib/x86_64-linux-gnu/libc.so.6". */
+const char *dbg_base_name(const char *path);
 /* A symbol name as a student reads it: version suffix dropped, C++
  * demangled (interned). */
 const char *dbg_plain_name(struct dbg *h, const char *name);
