@@ -168,6 +168,11 @@ static size_t drain(struct trace *t)
 	return n;
 }
 
+size_t trace_drain_ring(struct trace *t)
+{
+	return drain(t);
+}
+
 /* Applies the queued events to the model, oldest first. */
 static int flush(struct trace *t, size_t max, struct model_event *last, struct err *e)
 {
@@ -267,7 +272,9 @@ int trace_handle_exec(struct trace *t, pid_t tid, struct err *e)
 		if (trace_bp_insert_all(t, e) != 0)
 			return -1;
 	}
-	return trace_regions_read(t, e);
+	if (trace_regions_read(t, e) != 0)
+		return -1;
+	return trace_stepbp_exec(t, e);
 }
 
 /* The program is about to end (its leader's PTRACE_EVENT_EXIT): its memory
@@ -331,6 +338,8 @@ static int on_signal(struct trace *t, pid_t tid, int sig, struct err *e)
 	if (ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0) {
 		ev.sp = regs.rsp;
 		ev.stack_depth = trace_stack_depth(t, tid, regs.rsp);
+		if (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL)
+			trace_crash_note(t, tid, &regs, &ev);
 	}
 	if (trace_emit(t, &ev, e) != 0)
 		return -1;

@@ -458,6 +458,7 @@ void trace_free(struct trace *t)
 		kill_and_reap(t->pid);
 	if (t->memfd >= 0)
 		close(t->memfd);
+	trace_stepbp_free(t);
 	trace_dbg_close(t);
 	trace_libs_reset(t);
 	ring_free(t->ring);

@@ -36,6 +36,8 @@ struct trace_bp {
 	uint8_t orig;
 	uint16_t kind;      /* enum ring_kind at a function entry, 0 for a return */
 	int refs;           /* return breakpoints: threads waiting on it */
+	uint8_t step;       /* --step roles (trace_step.h): TRACE_BP_CALL, TRACE_BP_LINE */
+	int sret;           /* --step return role: frames waiting on it */
 };
 
 struct trace {
@@ -100,6 +102,7 @@ struct trace {
 	char *notes[16];
 	size_t nnotes;
 	int memfd;              /* /proc/PID/mem, for breakpoints */
+	struct trace_stepper *stp; /* --step=call|line state (stepbp.c), or NULL */
 };
 
 /* trace.c */
@@ -136,8 +139,32 @@ int trace_bp_hit(struct trace *t, pid_t tid, struct err *e);
 /* Removes the breakpoints from a forked child's copy of the text. */
 void trace_bp_clean_child(struct trace *t, pid_t child, bool shared);
 void trace_bp_reset(struct trace *t);
+/* The breakpoint table, for stepbp.c: find, add (writes the int3), delete
+ * (restores the byte), and execute the original instruction at `a` for a
+ * thread stopped on it (returns a signal that arrived meanwhile, or 0). */
+struct trace_bp *trace_bp_at(struct trace *t, uint64_t a);
+struct trace_bp *trace_bp_add(struct trace *t, uint64_t a, uint16_t kind);
+void trace_bp_del(struct trace *t, struct trace_bp *b);
+int trace_bp_step_over(struct trace *t, pid_t tid, struct user_regs_struct *regs,
+		       uint64_t a, uint8_t orig, bool keep);
+
+/* stepbp.c: --step=call|line breakpoints (see trace_step.h).  _hit handles
+ * a stop at a breakpoint with step roles: 1 when done (the thread was
+ * moved past it and held or resumed), 0 when the breakpoint also has
+ * allocator roles (bkpt.c goes on; *emitted says whether the thread must be
+ * held), -1 on error.  _exec re-arms for a new image, _free releases. */
+int trace_stepbp_hit(struct trace *t, pid_t tid, struct user_regs_struct *regs,
+		     bool *emitted, struct err *e);
+int trace_stepbp_exec(struct trace *t, struct err *e);
+void trace_stepbp_free(struct trace *t);
+/* frames.c: a crash (SIGSEGV...) of thread tid: names the function, and for
+ * a stack overflow the depth, in a note; sets ev->site to the faulting pc. */
+void trace_crash_note(struct trace *t, pid_t tid, const struct user_regs_struct *regs,
+		      struct model_event *ev);
 
 /* loop.c */
 int trace_handle_exec(struct trace *t, pid_t tid, struct err *e);
+/* Drains the ring into queued events (those before a breakpoint stop). */
+size_t trace_drain_ring(struct trace *t);
 
 #endif
