@@ -51,6 +51,11 @@ void out_json_start(FILE *f, const struct out_start *s);
 /* One line for event `ev`, just applied to `m` (sites, the region list
  * and the fault explanation are read from the model). */
 void out_json_event(FILE *f, const struct model *m, const struct model_event *ev);
+/* Same, and `extra` writes more members (key and value, e.g. "frames")
+ * into the event's object before it is closed. */
+typedef void (*out_extra_fn)(struct json *j, void *arg);
+void out_json_event_extra(FILE *f, const struct model *m, const struct model_event *ev,
+			  out_extra_fn extra, void *arg);
 /* The last line: {"type":"summary", "calls":{...}, "free_null":N, ...}. */
 void out_json_summary(FILE *f, const struct model *m);
 

@@ -186,6 +186,12 @@ static int read_kind(struct rd *r, struct model_event *ev)
 		return 0;
 	case MEV_REGIONS:
 		return read_regions(r, ev);
+	case MEV_CALL: case MEV_RETURN: case MEV_LINE:
+		/* --step stops: "frames", when there, is not the model's */
+		if (get_u64(r, r->obj, "depth", false, &ev->args[0]) < 0 ||
+		    get_u64(r, r->obj, "pc", true, &ev->args[1]) < 0)
+			return -1;
+		return ev->type == MEV_RETURN ? get_u64(r, r->obj, "value", true, &ev->result) : 0;
 	case MEV_SIGNAL: case MEV_EXIT:
 		if (get_int(r, r->obj, "signo", false, 0, 64, &v) < 0 || get_str(r, r->obj, "signal", false, &s) < 0)
 			return -1;

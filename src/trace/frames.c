@@ -61,8 +61,9 @@ int trace_frames(struct trace *t, pid_t tid, unsigned flags, size_t max_frames,
 	}
 	if (!dbg_has_debuginfo(d))
 		note_once(t, "no debug info: locals unavailable");
+	/* an optimised build's note (frames with DWARF; crt's _start has none) */
 	for (size_t i = 0; i < st->n; i++)
-		if (st->frames[i].own && st->frames[i].note) {
+		if (st->frames[i].own && st->frames[i].file && st->frames[i].note) {
 			note_once(t, st->frames[i].note);
 			break;
 		}
