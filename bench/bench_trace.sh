@@ -31,23 +31,33 @@ events() {
     awk '{ s += $1 } END { print s + 0 }'
 }
 
-# mean wall seconds of one command (hyperfine, RUNS runs, 1 warm-up)
+# "WALL:CPU" of one command: mean wall seconds and mean user+system CPU
+# seconds of the whole process tree (hyperfine, RUNS runs, 1 warm-up).
+# On a loaded machine the CPU column is the steadier of the two.
 mean() {
   hyperfine -N --style none --warmup 1 --runs "$RUNS" --export-csv $OUT/hf.csv "$1" >/dev/null 2>&1 ||
-    { echo "nan"; return; }
-  sed -n 2p $OUT/hf.csv | awk -F, '{ printf "%.4f", $2 }'
+    { echo "nan:nan"; return; }
+  sed -n 2p $OUT/hf.csv | awk -F, '{ printf "%.4f:%.4f", $2, $5 + $6 }'
 }
 
-row() { # name seconds native_seconds events
+row() { # name WALL:CPU native_WALL:CPU events
   awk -v n="$1" -v s="$2" -v b="$3" -v e="$4" 'BEGIN {
-    if (s == "nan") { printf "  %-40s %10s\n", n, "failed"; exit }
-    printf "  %-40s %9.3f s %8.2fx %10.0f ns/event\n", n, s, s / b, s * 1e9 / e }'
+    split(s, x, ":"); split(b, y, ":")
+    if (x[1] == "nan") { printf "  %-40s %10s\n", n, "failed"; exit }
+    printf "  %-40s %8.3f s %7.2fx %8.0f ns/ev | cpu %7.3f s %7.2fx\n", n, x[1], x[1] / y[1],
+      x[1] * 1e9 / e, x[2], x[2] / (y[2] > 0 ? y[2] : 1e-9) }'
+}
+
+ratio() { # WALL:CPU WALL:CPU -> "wall Ax, cpu Bx"
+  awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, ":"); split(b, y, ":")
+    if (y[1] == "nan") { print "missing"; exit }
+    printf "wall %.2fx, cpu %.2fx", x[1] / y[1], x[2] / (y[2] > 0 ? y[2] : 1e-9) }'
 }
 
 bench_one() { # label program args...
   label=$1; shift
   ev=$(events "$@")
-  echo "--- $label: $* ($ev events, $RUNS runs each, mean wall time)"
+  echo "--- $label: $* ($ev events, $RUNS runs each: mean wall time, and CPU time of the process tree)"
   nat=$(mean "$*")
   row "native" "$nat" "$nat" "$ev"
   q=$(mean "$ML trace -q --alloc=libc $*")
@@ -56,7 +66,7 @@ bench_one() { # label program args...
   row "memlens trace --json -o FILE --alloc=libc" "$j" "$nat" "$ev"
   jt=$(mean "$ML trace --json -o $OUT/trace.jsonl $*")
   row "memlens trace --json -o FILE (teach)" "$jt" "$nat" "$ev"
-  ht=nan
+  ht=nan:nan
   if command -v heaptrack >/dev/null; then
     ht=$(mean "heaptrack -o $OUT/heaptrack.out $*")
     row "heaptrack" "$ht" "$nat" "$ev"
@@ -65,9 +75,9 @@ bench_one() { # label program args...
     ms=$(mean "valgrind -q --tool=massif --massif-out-file=$OUT/massif.out $*")
     row "valgrind massif" "$ms" "$nat" "$ev"
   fi
-  echo "  goals: trace -q $(awk -v a="$q" -v b="$nat" 'BEGIN{printf "%.2fx native (<= 1.30)", a/b}');" \
-       "$(awk -v a="$q" -v b="$ht" 'BEGIN{ if (b == "nan") print "heaptrack missing"; else printf "%.2fx heaptrack (<= 0.35)", a/b}');" \
-       "--json -o $(awk -v a="$j" -v b="$nat" 'BEGIN{printf "%.2fx native (<= 2.00)", a/b}')"
+  echo "  goal trace -q <= 1.30x native: $(ratio "$q" "$nat")"
+  echo "  goal trace -q <= 0.35x heaptrack: $(ratio "$q" "$ht")"
+  echo "  goal --json -o <= 2.00x native: $(ratio "$j" "$nat")"
 }
 
 bench_one "allocator workload" $OUT/workload 2000000
@@ -81,8 +91,8 @@ if command -v ltrace >/dev/null; then
   natev=$(events $OUT/workload 2000000)
   lt=$(mean "ltrace -o /dev/null -e malloc+calloc+realloc+free $OUT/workload $small")
   echo "--- ltrace on $OUT/workload $small ($ev events), per event against native's per event"
-  awk -v s="$lt" -v e="$ev" -v b="$nat" -v be="$natev" 'BEGIN {
-    printf "  %-40s %9.3f s %8.0fx %10.0f ns/event\n", "ltrace", s, (s / e) / (b / be), s * 1e9 / e }'
+  awk -v s="$lt" -v e="$ev" -v b="$nat" -v be="$natev" 'BEGIN { split(s, x, ":"); split(b, y, ":")
+    printf "  %-40s %8.3f s %7.0fx %8.0f ns/ev\n", "ltrace", x[1], (x[1] / e) / (y[1] / be), x[1] * 1e9 / e }'
 fi
 
 # step mode: a stop per event, tracer and program on one CPU, against the

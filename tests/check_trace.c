@@ -585,6 +585,21 @@ START_TEST(trace_file_replays_to_the_same_log)
 }
 END_TEST
 
+/* samples/recursion recurses 40 deep with 256-byte frames (~11.5 KiB)
+ * without allocating: no event sees it, the stack pages do. */
+START_TEST(deepest_stack_catches_recursion_that_allocates_nothing)
+{
+	struct run r = TRACE(20, "-q --json samples/recursion%s", "");
+	const char *s = summary_line(r.err);
+
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_int_ge(jnum(s, "max_stack_depth"), 11 * 1024);
+	ck_assert_int_lt(jnum(s, "max_stack_depth"), 32 * 1024);
+	tu_run_free(&r);
+	assert_no_target_left();
+}
+END_TEST
+
 START_TEST(setuid_program_gets_a_note)
 {
 	char path[] = "/tmp/memlens-suid-XXXXXX";
@@ -743,6 +758,7 @@ static Suite *trace_suite(void)
 	tcase_add_test(x, ten_gigabyte_request_fails_inside_the_program);
 	tcase_add_test(x, ptrace_refused_by_seccomp_is_explained);
 	tcase_add_test(x, setuid_program_gets_a_note);
+	tcase_add_test(x, deepest_stack_catches_recursion_that_allocates_nothing);
 	tcase_add_test(x, already_traced_is_explained);
 	tcase_add_test(x, trace_file_replays_to_the_same_log);
 	tcase_add_test(x, missing_program_is_an_input_error);

@@ -72,6 +72,14 @@ void trace_bp_reset(struct trace *t)
 		t->thr[i].in_call = false;
 }
 
+int trace_bp_insert_entry(struct trace *t, uint64_t entry)
+{
+	if (!entry || bp_at(t, entry) || !bp_add(t, entry, TRACE_BP_ENTRY))
+		return -1;
+	t->entry_pending = true;
+	return 0;
+}
+
 int trace_bp_insert_all(struct trace *t, struct err *e)
 {
 	size_t placed = 0;
@@ -184,6 +192,16 @@ int trace_bp_hit(struct trace *t, pid_t tid, struct err *e)
 			return 1;
 	}
 
+	if (b->kind == TRACE_BP_ENTRY) {
+		/* at the entry point: what the loader touched is the baseline */
+		trace_stack_baseline(t);
+		t->entry_pending = false;
+		uint8_t orig = b->orig;
+		bp_del(t, b);
+		step_over(t, tid, &regs, a, orig, false);
+		ptrace(PTRACE_CONT, tid, 0, 0);
+		return 1;
+	}
 	/* a return we wait for: this thread, this frame */
 	if (th->in_call && th->call_ret == a && regs.rsp == th->call_sp) {
 		uint64_t result = regs.rax;

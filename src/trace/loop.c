@@ -258,6 +258,7 @@ int trace_handle_exec(struct trace *t, pid_t tid, struct err *e)
 	t->regs = NULL;
 	t->nregs = 0;
 	t->stack_sampled_max = 0;
+	t->stack_baseline = 0;
 	if (t->memfd >= 0) {
 		close(t->memfd); /* a new address space */
 		t->memfd = -1;
@@ -266,6 +267,12 @@ int trace_handle_exec(struct trace *t, pid_t tid, struct err *e)
 	trace_libs_reset(t);
 	trace_dbg_close(t);
 	trace_bp_reset(t);
+	t->entry_pending = false;
+	{
+		uint64_t entry = trace_auxv_entry(t->pid);
+		if (entry)
+			trace_bp_insert_entry(t, entry); /* best effort */
+	}
 	if (t->elf && !elfmap_facts(t->elf)->interp &&
 	    !elfmap_facts(t->elf)->stripped && elfmap_facts(t->elf)->elfclass == 64) {
 		t->is_static = true;
@@ -275,6 +282,13 @@ int trace_handle_exec(struct trace *t, pid_t tid, struct err *e)
 	if (trace_regions_read(t, e) != 0)
 		return -1;
 	return trace_stepbp_exec(t, e);
+}
+
+void trace_stack_baseline(struct trace *t)
+{
+	t->stack_baseline = trace_stack_lowest_touched(t);
+	if (!t->stack_baseline)
+		t->stack_baseline = 1; /* unknown: do not look again */
 }
 
 /* The program is about to end (its leader's PTRACE_EVENT_EXIT): its memory
@@ -287,9 +301,11 @@ static int at_exit_stop(struct trace *t, struct err *e)
 	if (trace_regions_read(t, e) != 0)
 		return -1;
 	low = trace_stack_lowest_touched(t);
-	if (low && t->stack_top > low) {
+	/* pages below those the loader touched before the first event, and
+	 * below the deepest sampled page: the program went deeper than any
+	 * event saw (recursion that allocates nothing) */
+	if (low && t->stack_top > low && (!t->stack_baseline || low < t->stack_baseline)) {
 		uint64_t bound = t->stack_top - low;
-		/* pages are 4 KiB: the sampled depth is exact within a page */
 		if (bound > ((t->stack_sampled_max + 4095) & ~UINT64_C(4095)))
 			t->stack_sampled_max = bound;
 	}
@@ -353,7 +369,7 @@ static int on_trap(struct trace *t, pid_t tid, struct err *e)
 	siginfo_t si;
 	int r;
 
-	if (t->ring && t->o.step) {
+	if (t->ring && t->o.step && !t->entry_pending) {
 		/* fast path: a record of this thread just arrived, so this is the
 		 * shim's trap after it (no registers to read) */
 		struct trace_thread *th;

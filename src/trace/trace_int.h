@@ -31,10 +31,14 @@ struct trace_thread {
 	uint64_t call_caller_sp;
 };
 
+/* kind of the one-shot breakpoint at the program's entry point */
+#define TRACE_BP_ENTRY 0xffff
+
 struct trace_bp {
 	uint64_t addr;
 	uint8_t orig;
-	uint16_t kind;      /* enum ring_kind at a function entry, 0 for a return */
+	uint16_t kind;      /* enum ring_kind at a function entry, 0 for a return,
+	                       TRACE_BP_ENTRY at the program's entry point */
 	int refs;           /* return breakpoints: threads waiting on it */
 	uint8_t step;       /* --step roles (trace_step.h): TRACE_BP_CALL, TRACE_BP_LINE */
 	int sret;           /* --step return role: frames waiting on it */
@@ -52,6 +56,8 @@ struct trace {
 	uint64_t bias;
 	uint64_t stack_top;     /* stack pointer at exec */
 	uint64_t stack_sampled_max;
+	uint64_t stack_baseline;  /* lowest touched stack page at the first event
+	                             (the loader's start-up is above it), 0 unknown */
 	bool started;           /* the first exec happened */
 	bool ended;
 	int status;             /* shell-style exit status */
@@ -66,6 +72,7 @@ struct trace {
 	struct trace_bp *bp;
 	size_t nbp, capbp;
 	uint64_t static_seq;
+	bool entry_pending;     /* the entry breakpoint is still in place */
 
 	/* events produced and not yet applied (step mode; run mode applies
 	 * them at once when `direct`) */
@@ -113,6 +120,8 @@ void trace_thread_del(struct trace *t, pid_t tid);
 uint64_t trace_stack_depth(const struct trace *t, pid_t tid, uint64_t sp);
 /* True when `a` lies in a region of the last snapshot. */
 bool trace_addr_known(const struct trace *t, uint64_t a);
+/* Notes the stack pages the loader touched, at the first event. */
+void trace_stack_baseline(struct trace *t);
 
 /* proc.c: the one door into the target's memory and /proc */
 int trace_mem_read(struct trace *t, uint64_t addr, void *buf, size_t n);
@@ -133,6 +142,9 @@ void trace_dbg_close(struct trace *t);
 
 /* bkpt.c: static binaries */
 int trace_bp_insert_all(struct trace *t, struct err *e);
+/* A one-shot breakpoint at the entry point (AT_ENTRY): the loader is done
+ * there, so the stack pages touched so far are its own. */
+int trace_bp_insert_entry(struct trace *t, uint64_t entry);
 /* Handles a SIGTRAP at rip-1 == a breakpoint of ours: 1 handled, 0 not
  * ours, -1 error. */
 int trace_bp_hit(struct trace *t, pid_t tid, struct err *e);
