@@ -92,6 +92,12 @@ tests/targets/%_static: tests/targets/%_static.c
 	$(CC) -O0 -g -static -D_GNU_SOURCE -o $@ $<
 tests/targets/%_stripped: tests/targets/%_stripped.c
 	$(CC) -O0 -static -s -D_GNU_SOURCE -o $@ $<
+# --step targets: NAME_O2.c optimised with debug info, NAME_nodebug.c
+# optimised and stripped (dynamic).
+tests/targets/%_O2: tests/targets/%_O2.c
+	$(CC) -O2 -g -o $@ $<
+tests/targets/%_nodebug: tests/targets/%_nodebug.c
+	$(CC) -O2 -s -o $@ $<
 
 $(BUILD)/tests/%: tests/%.c $(LIB)
 	@mkdir -p $(dir $@)

@@ -306,7 +306,8 @@ static int at_exit_stop(struct trace *t, struct err *e)
 	 * event saw (recursion that allocates nothing) */
 	if (low && t->stack_top > low && (!t->stack_baseline || low < t->stack_baseline)) {
 		uint64_t bound = t->stack_top - low;
-		if (bound > ((t->stack_sampled_max + 4095) & ~UINT64_C(4095)))
+		if (bound > ((t->stack_sampled_max + 4095) & ~UINT64_C(4095)) &&
+		    !trace_stepbp_depth_exact(t, low))
 			t->stack_sampled_max = bound;
 	}
 	return 0;

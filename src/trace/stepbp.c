@@ -550,6 +550,17 @@ unsigned trace_call_depth(const struct trace *t, pid_t tid)
 	return st ? (unsigned)st->n : 0;
 }
 
+bool trace_stepbp_depth_exact(const struct trace *t, uint64_t low)
+{
+	uint64_t deep;
+
+	if (!t->stp || t->stp->gran != TRACE_GRAN_CALL || !t->stack_sampled_max ||
+	    t->stack_sampled_max > t->stack_top)
+		return false;
+	deep = (t->stack_top - t->stack_sampled_max) & ~UINT64_C(4095);
+	return low + 4096 >= deep;
+}
+
 int trace_stepbp_exec(struct trace *t, struct err *e)
 {
 	struct trace_stepper *s = t->stp;

@@ -169,6 +169,10 @@ int trace_stepbp_hit(struct trace *t, pid_t tid, struct user_regs_struct *regs,
 		     bool *emitted, struct err *e);
 int trace_stepbp_exec(struct trace *t, struct err *e);
 void trace_stepbp_free(struct trace *t);
+/* True when --step=call saw every own call and the lowest touched stack
+ * page `low` is within a page of the deepest call: the sampled depth is
+ * then exact to a frame and the page bound (up to 4 KiB over) is not. */
+bool trace_stepbp_depth_exact(const struct trace *t, uint64_t low);
 /* frames.c: a crash (SIGSEGV...) of thread tid: names the function, and for
  * a stack overflow the depth, in a note; sets ev->site to the faulting pc. */
 void trace_crash_note(struct trace *t, pid_t tid, const struct user_regs_struct *regs,
