@@ -382,6 +382,9 @@ static int on_trap(struct trace *t, pid_t tid, struct err *e)
 			return 0;
 		}
 	}
+	if (t->stp && ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0 && regs.rip > 1 &&
+	    (r = trace_stepbp_fast(t, tid, &regs, e)) != 0)
+		return r < 0 ? -1 : 0; /* a --step breakpoint (stepbp.c) */
 	memset(&si, 0, sizeof(si));
 	if (ptrace(PTRACE_GETSIGINFO, tid, 0, &si) == 0 && si.si_code == SI_KERNEL &&
 	    ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0) {

@@ -18,11 +18,13 @@
 
 #define ROLE_CALL 1
 #define ROLE_LINE 2
+#define ROLE_EXIT 4 /* a function's one `ret` (see exit_of) */
 
 struct sframe {
 	uint64_t ret;   /* return address (the return breakpoint) */
 	uint64_t sp;    /* stack pointer after the return: the frame's CFA */
 	uint32_t site;  /* the function */
+	bool retbp;     /* a return breakpoint at `ret` counts this frame */
 };
 
 struct sthread {
@@ -37,6 +39,11 @@ struct trace_stepper {
 	size_t nth, capth;
 	uint32_t *fsite;   /* site per dbg_funcs() index, 0 = not interned yet */
 	size_t nfsite;
+	struct fpts {
+		uint64_t call; /* the call breakpoint: entry, or after `push %rbp` */
+		uint64_t exit; /* its one `ret`, or 0 */
+	} *fp;             /* per dbg_funcs() index */
+	size_t nfp;
 	uint32_t *lsite;   /* site per dbg_lines() index */
 	size_t nlsite;
 	/* finish: the one return trace_finish waits for */
@@ -239,7 +246,8 @@ static int pop_to(struct trace *t, struct sthread *st, size_t to, uint64_t rax, 
 {
 	while (st->n > to) {
 		struct sframe f = st->f[--st->n];
-		ret_drop(t, f.ret);
+		if (f.retbp)
+			ret_drop(t, f.ret);
 		if (emit(t, st->tid, MEV_RETURN, st->n + 1, f.ret, st->n == to ? rax : 0, f.site,
 			 f.sp, e) != 0)
 			return -1;
@@ -275,9 +283,90 @@ static int on_return(struct trace *t, pid_t tid, uint64_t a, const struct user_r
 	return 0;
 }
 
-static int on_call(struct trace *t, struct dbg *d, pid_t tid, uint64_t a,
-		   const struct user_regs_struct *r, int *nemit, struct err *e)
+/* The address of the one `ret` of the own function holding pc, or 0.
+ * gcc and clang at -O0 give a function one epilogue, `leave; ret` or
+ * `pop %rbp; ret`, as its last bytes; optimised code may return from
+ * several places (and tail-call), so it keeps return-address breakpoints. */
+static uint64_t exit_of(struct trace *t, struct dbg *d, uint64_t pc)
 {
+	struct trace_stepper *s = t->stp;
+	size_t n;
+	const struct dbg_func *all = d ? dbg_funcs(d, &n) : NULL;
+	const struct dbg_func *f = d ? dbg_func_at(d, pc) : NULL;
+	size_t i = f ? (size_t)(f - all) : 0;
+
+	return f && i < s->nfp ? s->fp[i].exit : 0;
+}
+
+#define EMU_MOV_RSP_RBP 1
+
+/* Where each own function's breakpoints go, read from its code before any
+ * int3 of ours hides the bytes.  The call breakpoint sits after
+ * `[endbr64] push %rbp` when `mov %rsp,%rbp` follows (a register move
+ * emulated without touching memory), else at the entry.  The exit is the
+ * function's one `ret` when its last bytes are `leave; ret` or
+ * `pop %rbp; ret` (gcc and clang at -O0 give a function one epilogue). */
+static void find_points(struct trace *t, struct dbg *d)
+{
+	struct trace_stepper *s = t->stp;
+	size_t n;
+	const struct dbg_func *f = dbg_funcs(d, &n);
+
+	free(s->fp);
+	s->nfp = 0;
+	if (!(s->fp = calloc(n ? n : 1, sizeof(*s->fp))))
+		return;
+	s->nfp = n;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t b[9];
+		size_t p = 0;
+		s->fp[i].call = f[i].entry;
+		if (f[i].end - f[i].entry < 12 || trace_mem_read(t, f[i].entry, b, 9) != 0)
+			continue;
+		if (b[0] == 0xf3 && b[1] == 0x0f && b[2] == 0x1e && b[3] == 0xfa)
+			p = 4;
+		if (b[p] == 0x55 && b[p + 1] == 0x48 && b[p + 2] == 0x89 && b[p + 3] == 0xe5)
+			s->fp[i].call = f[i].entry + p + 1;
+		if (trace_mem_read(t, f[i].end - 2, b, 2) == 0 && b[1] == 0xc3 &&
+		    (b[0] == 0xc9 || b[0] == 0x5d))
+			s->fp[i].exit = f[i].end - 1;
+	}
+}
+
+/* At a function's `ret`: the frame whose CFA is rsp + 8 returns. */
+static int on_exit_insn(struct trace *t, pid_t tid, const struct user_regs_struct *r,
+			int *nemit, struct err *e)
+{
+	struct trace_stepper *s = t->stp;
+	struct sthread *st = sthread_get(s, tid, false);
+	uint64_t ret = 0;
+
+	if (trace_mem_read(t, r->rsp, &ret, 8) != 0)
+		ret = 0;
+	for (size_t k = st ? st->n : 0; k-- > 0;)
+		if (st->f[k].sp == r->rsp + 8) {
+			if (!st->f[k].retbp)
+				st->f[k].ret = ret;
+			if (pop_to(t, st, k, r->rax, nemit, e) != 0)
+				return -1;
+			break;
+		}
+	if (s->fin && s->fin_tid == tid && s->fin_sp == r->rsp + 8) {
+		/* the frame finish waits for: this is its return */
+		s->fin = false;
+		s->fin_done = true;
+		ret_drop(t, s->fin_ret);
+	}
+	return 0;
+}
+
+static int on_call(struct trace *t, struct dbg *d, pid_t tid, uint64_t bpa,
+		   const struct user_regs_struct *regs, int *nemit, struct err *e)
+{
+	/* at the entry [rsp] is the return address; after `push %rbp` 8 lower */
+	const struct dbg_func *fn = d ? dbg_func_at(d, bpa) : NULL;
+	uint64_t a = fn ? fn->entry : bpa;
+	uint64_t rsp = regs->rsp + (a != bpa ? 8 : 0);
 	struct sthread *st = sthread_get(t->stp, tid, true);
 	struct sframe f;
 	size_t keep;
@@ -286,19 +375,24 @@ static int on_call(struct trace *t, struct dbg *d, pid_t tid, uint64_t a,
 		return err_errno(e, ERR_INTERNAL, ENOMEM, "step");
 	/* frames left without a return (longjmp, exit paths): a live frame's
 	 * CFA lies above the entry stack pointer of anything it calls */
-	for (keep = st->n; keep > 0 && st->f[keep - 1].sp <= r->rsp; keep--)
+	for (keep = st->n; keep > 0 && st->f[keep - 1].sp <= rsp; keep--)
 		;
 	if (keep < st->n && pop_to(t, st, keep, 0, nemit, e) != 0)
 		return -1;
-	if (trace_mem_read(t, r->rsp, &f.ret, 8) != 0)
+	/* a function with its one `ret` known returns there (no return
+	 * breakpoint to single-step over); else at the return address */
+	f.retbp = !exit_of(t, d, a);
+	f.ret = 0;
+	if (f.retbp && trace_mem_read(t, rsp, &f.ret, 8) != 0)
 		f.ret = 0;
-	f.sp = r->rsp + 8;
+	f.sp = rsp + 8;
 	f.site = func_site(t, d, a);
 	if (push(st, &f) != 0)
 		return err_errno(e, ERR_INTERNAL, ENOMEM, "step");
-	ret_add(t, f.ret);
+	if (f.retbp)
+		ret_add(t, f.ret);
 	(*nemit)++;
-	return emit(t, tid, MEV_CALL, st->n, a, 0, f.site, r->rsp, e);
+	return emit(t, tid, MEV_CALL, st->n, a, 0, f.site, rsp, e);
 }
 
 /* ---- leaving the breakpoint ------------------------------------------ */
@@ -329,13 +423,18 @@ static uint64_t reg_no(const struct user_regs_struct *r, unsigned no)
  * function starts with (push reg, endbr64, nop): no single-step stop.
  * Sets the registers; false when the instruction is another one. */
 static bool emulate(struct trace *t, pid_t tid, struct user_regs_struct *r, uint64_t a,
-		    uint8_t orig)
+		    uint8_t orig, uint8_t emu)
 {
 	uint8_t c[4] = { orig, 0, 0, 0 };
 	uint64_t v, rip;
 	bool push_it = true;
 
-	if (trace_mem_read(t, a + 1, c + 1, 3) != 0)
+	if (emu == EMU_MOV_RSP_RBP) {
+		r->rbp = r->rsp; /* mov %rsp,%rbp */
+		r->rip = a + 3;
+		return ptrace(PTRACE_SETREGS, tid, 0, r) == 0;
+	}
+	if ((orig == 0x41 || orig == 0xf3) && trace_mem_read(t, a + 1, c + 1, 3) != 0)
 		return false;
 	if (orig >= 0x50 && orig <= 0x57) {
 		v = reg_no(r, orig - 0x50u);
@@ -347,6 +446,13 @@ static bool emulate(struct trace *t, pid_t tid, struct user_regs_struct *r, uint
 		v = 0;
 		rip = a + 4; /* endbr64 */
 		push_it = false;
+	} else if (orig == 0xc3) {
+		/* ret */
+		if (trace_mem_read(t, r->rsp, &rip, 8) != 0)
+			return false;
+		r->rsp += 8;
+		r->rip = rip;
+		return ptrace(PTRACE_SETREGS, tid, 0, r) == 0;
 	} else if (orig == 0x90) {
 		v = 0;
 		rip = a + 1;
@@ -380,7 +486,9 @@ int trace_stepbp_hit(struct trace *t, pid_t tid, struct user_regs_struct *regs,
 	struct trace_stepper *s = t->stp;
 	uint64_t a = regs->rip - 1;
 	struct trace_bp *b = trace_bp_at(t, a);
-	struct dbg *d = trace_dbg(t);
+	/* the main program's functions and lines only: no need to refresh the
+	 * module list (a new library costs a re-read) at every stop */
+	struct dbg *d = t->dbg ? t->dbg : trace_dbg(t);
 	int nemit = 0, sig = 0;
 	uint8_t roles;
 	bool ret_role;
@@ -392,6 +500,9 @@ int trace_stepbp_hit(struct trace *t, pid_t tid, struct user_regs_struct *regs,
 	/* the ring's records of this thread came before this stop */
 	trace_drain_ring(t);
 	if (ret_role && on_return(t, tid, a, regs, &nemit, e) != 0)
+		return -1;
+	if ((roles & ROLE_EXIT) && s->gran == TRACE_GRAN_CALL &&
+	    on_exit_insn(t, tid, regs, &nemit, e) != 0)
 		return -1;
 	if ((roles & ROLE_CALL) && s->gran == TRACE_GRAN_CALL &&
 	    on_call(t, d, tid, a, regs, &nemit, e) != 0)
@@ -410,11 +521,22 @@ int trace_stepbp_hit(struct trace *t, pid_t tid, struct user_regs_struct *regs,
 		/* no role left: the byte is back, run the instruction itself */
 		regs->rip = a;
 		ptrace(PTRACE_SETREGS, tid, 0, regs);
-	} else if (!emulate(t, tid, regs, a, b->orig)) {
+	} else if (!emulate(t, tid, regs, a, b->orig, b->emu)) {
 		sig = trace_bp_step_over(t, tid, regs, a, b->orig, true);
 	}
 	hold_or_cont(t, tid, sig, nemit > 0);
 	return 1;
+}
+
+int trace_stepbp_fast(struct trace *t, pid_t tid, struct user_regs_struct *regs,
+		      struct err *e)
+{
+	struct trace_bp *b = trace_bp_at(t, regs->rip - 1);
+	bool emitted = false;
+
+	if (!b || !(b->step || b->sret) || b->kind || b->refs)
+		return 0; /* not ours alone: the full path decides */
+	return trace_stepbp_hit(t, tid, regs, &emitted, e);
 }
 
 /* ---- arming ------------------------------------------------------------ */
@@ -448,6 +570,7 @@ static void seed(struct trace *t, struct dbg *d, pid_t tid)
 		sf.ret = st.frames[k + 1].pc;
 		sf.sp = f->cfa;
 		sf.site = func_site(t, d, k ? f->pc - 1 : f->pc);
+		sf.retbp = true;
 		if (push(th, &sf) == 0)
 			ret_add(t, sf.ret);
 	}
@@ -485,8 +608,11 @@ int trace_set_gran(struct trace *t, enum trace_gran g, struct err *e)
 	if (s->gran != TRACE_GRAN_ALLOC && d) {
 		/* take the old roles out */
 		const struct dbg_func *f = dbg_funcs(d, &n);
-		for (size_t i = 0; s->gran == TRACE_GRAN_CALL && i < n; i++)
-			role_drop(t, f[i].entry, ROLE_CALL);
+		for (size_t i = 0; s->gran == TRACE_GRAN_CALL && i < n; i++) {
+			role_drop(t, i < s->nfp ? s->fp[i].call : f[i].entry, ROLE_CALL);
+			if (i < s->nfp && s->fp[i].exit)
+				role_drop(t, s->fp[i].exit, ROLE_EXIT);
+		}
 		const struct dbg_line *l = dbg_lines(d, &n);
 		for (size_t i = 0; s->gran == TRACE_GRAN_LINE && i < n; i++)
 			role_drop(t, l[i].addr, ROLE_LINE);
@@ -508,10 +634,16 @@ int trace_set_gran(struct trace *t, enum trace_gran g, struct err *e)
 	s->gran = g;
 	if (g == TRACE_GRAN_CALL) {
 		const struct dbg_func *f = dbg_funcs(d, &n);
-		for (size_t i = 0; i < n; i++)
-			if (role_add(t, f[i].entry, ROLE_CALL) != 0)
+		find_points(t, d);
+		for (size_t i = 0; i < n; i++) {
+			uint64_t c = i < s->nfp ? s->fp[i].call : f[i].entry;
+			if (role_add(t, c, ROLE_CALL) != 0 ||
+			    (i < s->nfp && s->fp[i].exit && role_add(t, s->fp[i].exit, ROLE_EXIT) != 0))
 				return err_errno(e, ERR_INTERNAL, errno, "cannot set a breakpoint on %s",
 						 f[i].name);
+			if (c != f[i].entry)
+				trace_bp_at(t, c)->emu = EMU_MOV_RSP_RBP;
+		}
 		for (size_t i = 0; i < t->nthr; i++)
 			if (t->thr[i].held)
 				seed(t, d, t->thr[i].tid);
@@ -575,6 +707,9 @@ int trace_stepbp_exec(struct trace *t, struct err *e)
 	s->fin = s->fin_done = false;
 	free(s->fsite);
 	free(s->lsite);
+	free(s->fp);
+	s->fp = NULL;
+	s->nfp = 0;
 	s->fsite = s->lsite = NULL;
 	s->nfsite = s->nlsite = 0;
 	g = s->gran;
@@ -592,6 +727,7 @@ void trace_stepbp_free(struct trace *t)
 	for (size_t i = 0; i < s->nth; i++)
 		free(s->th[i].f);
 	free(s->th);
+	free(s->fp);
 	free(s->fsite);
 	free(s->lsite);
 	free(s);

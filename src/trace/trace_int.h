@@ -42,6 +42,7 @@ struct trace_bp {
 	int refs;           /* return breakpoints: threads waiting on it */
 	uint8_t step;       /* --step roles (trace_step.h): TRACE_BP_CALL, TRACE_BP_LINE */
 	int sret;           /* --step return role: frames waiting on it */
+	uint8_t emu;        /* --step: the instruction under it, when known (stepbp.c) */
 };
 
 struct trace {
@@ -168,6 +169,11 @@ int trace_bp_step_over(struct trace *t, pid_t tid, struct user_regs_struct *regs
 int trace_stepbp_hit(struct trace *t, pid_t tid, struct user_regs_struct *regs,
 		     bool *emitted, struct err *e);
 int trace_stepbp_exec(struct trace *t, struct err *e);
+/* The fast path for a SIGTRAP when --step is on: 1 when rip - 1 is a
+ * breakpoint with step roles only (handled, no siginfo needed: the int3
+ * there is ours), 0 when not, -1 on error. */
+int trace_stepbp_fast(struct trace *t, pid_t tid, struct user_regs_struct *regs,
+		      struct err *e);
 void trace_stepbp_free(struct trace *t);
 /* True when --step=call saw every own call and the lowest touched stack
  * page `low` is within a page of the deepest call: the sampled depth is
