@@ -43,7 +43,8 @@ static enum stop_type classify(int st)
 	case PTRACE_EVENT_EXEC: return STOP_EXEC;
 	case PTRACE_EVENT_CLONE: return STOP_CLONE;
 	case PTRACE_EVENT_FORK:
-	case PTRACE_EVENT_VFORK: return STOP_FORK;
+	case PTRACE_EVENT_VFORK:
+	case PTRACE_EVENT_VFORK_DONE: return STOP_FORK;
 	case PTRACE_EVENT_EXIT: return STOP_EXIT;
 	case PTRACE_EVENT_STOP: return STOP_GROUP;
 	default: break;
@@ -435,7 +436,16 @@ static int handle(struct trace *t, pid_t tid, int st, struct err *e)
 		ptrace(PTRACE_CONT, tid, 0, 0);
 		return 0;
 	case STOP_FORK:
-		/* static binaries only: the child must not inherit our int3s */
+		/* static binaries (and --step): the child must not inherit our
+		 * int3s; a vfork child shares the text, so --step's are lifted
+		 * until the parent resumes (stepbp.c) */
+		if ((st >> 16) == PTRACE_EVENT_VFORK_DONE) {
+			trace_stepbp_vfork(t, true);
+			ptrace(PTRACE_CONT, tid, 0, 0);
+			return 0;
+		}
+		if ((st >> 16) == PTRACE_EVENT_VFORK)
+			trace_stepbp_vfork(t, false);
 		if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg) == 0)
 			trace_bp_clean_child(t, (pid_t)msg, (st >> 16) == PTRACE_EVENT_VFORK);
 		ptrace(PTRACE_CONT, tid, 0, 0);

@@ -53,6 +53,7 @@ struct trace_stepper {
 	uint32_t fin_site;
 	unsigned fin_depth;
 	bool noted;
+	bool lifted;       /* int3s out of the text while a vfork child runs */
 };
 
 static const char *const gran_names[TRACE_GRAN_MAX] = { "alloc", "call", "line" };
@@ -662,7 +663,8 @@ int trace_set_gran(struct trace *t, enum trace_gran g, struct err *e)
 	for (size_t i = 0; i < t->nthr; i++)
 		ptrace(PTRACE_SETOPTIONS, t->thr[i].tid, 0,
 		       PTRACE_O_EXITKILL | PTRACE_O_TRACEEXEC | PTRACE_O_TRACECLONE |
-		       PTRACE_O_TRACEEXIT | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK);
+		       PTRACE_O_TRACEEXIT | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
+		       PTRACE_O_TRACEVFORKDONE);
 	pin_together(t, true);
 	return 0;
 }
@@ -716,6 +718,21 @@ int trace_stepbp_exec(struct trace *t, struct err *e)
 	s->gran = TRACE_GRAN_ALLOC;
 	s->noted = false;
 	return trace_set_gran(t, g, e);
+}
+
+void trace_stepbp_vfork(struct trace *t, bool done)
+{
+	static const uint8_t cc = 0xcc;
+	struct trace_stepper *s = t->stp;
+
+	if (!s || s->gran == TRACE_GRAN_ALLOC || done != s->lifted)
+		return;
+	for (size_t i = 0; i < t->nbp; i++) {
+		struct trace_bp *b = &t->bp[i];
+		if ((b->step || b->sret) && !b->kind && !b->refs)
+			trace_mem_write(t, b->addr, done ? &cc : &b->orig, 1);
+	}
+	s->lifted = !done;
 }
 
 void trace_stepbp_free(struct trace *t)

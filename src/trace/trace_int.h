@@ -175,6 +175,9 @@ int trace_stepbp_exec(struct trace *t, struct err *e);
 int trace_stepbp_fast(struct trace *t, pid_t tid, struct user_regs_struct *regs,
 		      struct err *e);
 void trace_stepbp_free(struct trace *t);
+/* A vfork child runs in the parent's memory: lift the --step int3s while
+ * it runs (done = false), put them back when the parent resumes. */
+void trace_stepbp_vfork(struct trace *t, bool done);
 /* True when --step=call saw every own call and the lowest touched stack
  * page `low` is within a page of the deepest call: the sampled depth is
  * then exact to a frame and the page bound (up to 4 KiB over) is not. */
