@@ -351,6 +351,10 @@ START_TEST(frames_linked_list_pointers_and_sites)
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_ptr_nonnull(strstr(r.out, "malloc 6, free 5"));
 	tu_run_free(&r);
+	/* and replay --json writes them again verbatim: the same bytes */
+	r = tu_sh(60, "%s replay --json %s | cmp - %s", tu_memlens(), tmp, tmp);
+	ck_assert_int_eq(r.status, 0);
+	tu_run_free(&r);
 }
 END_TEST
 

@@ -79,6 +79,10 @@ struct out_reader_cb {
 	int (*event)(void *arg, const struct model *m, const struct model_event *ev,
 		     size_t idx, struct err *e);
 	void *arg;
+	/* called before `event` with the JSON text of the line's "frames"
+	 * member (trace --frames), kept verbatim; NULL, 0 when there is none
+	 * (may be NULL) */
+	void (*frames)(void *arg, const char *json, size_t len);
 };
 
 /* Reads a JSON Lines trace from `f` into `m` (events applied in order).

@@ -358,6 +358,13 @@ int out_trace_read(FILE *f, const char *name, struct model *m,
 		}
 		if (read_event(&r, t) < 0)
 			goto out;
+		if (cb && cb->frames) {
+			uint32_t fr = jobj_get(&r.d, r.obj, "frames");
+			if (fr != JNONE && r.d.v[fr].type == JT_ARR)
+				cb->frames(cb->arg, buf + r.d.v[fr].off, r.d.v[fr].len);
+			else
+				cb->frames(cb->arg, NULL, 0);
+		}
 		if (cb && cb->event &&
 		    cb->event(cb->arg, m, model_event(m, model_event_count(m) - 1), model_event_count(m) - 1, e) < 0)
 			goto out;
