@@ -84,7 +84,7 @@ int cmd_replay(int argc, char **argv, struct err *e)
 	};
 	struct replay r = { .mode = REPLAY_TUI, .out = stdout };
 	struct model_opts mo = { .keep_history = false };
-	struct out_reader_cb cb = { on_start, on_event, &r, on_frames };
+	struct out_reader_cb cb = { on_start, on_event, &r };
 	struct model *m = NULL;
 	const char *path;
 	FILE *f = NULL;
@@ -115,7 +115,7 @@ int cmd_replay(int argc, char **argv, struct err *e)
 		err_set(e, ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	if (out_trace_read(f, path, m, &cb, e) < 0)
+	if (out_trace_read_frames(f, path, m, &cb, on_frames, e) < 0)
 		goto out;
 	if (r.mode == REPLAY_JSON)
 		out_json_summary(r.out, m);

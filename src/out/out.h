@@ -79,10 +79,6 @@ struct out_reader_cb {
 	int (*event)(void *arg, const struct model *m, const struct model_event *ev,
 		     size_t idx, struct err *e);
 	void *arg;
-	/* called before `event` with the JSON text of the line's "frames"
-	 * member (trace --frames), kept verbatim; NULL, 0 when there is none
-	 * (may be NULL) */
-	void (*frames)(void *arg, const char *json, size_t len);
 };
 
 /* Reads a JSON Lines trace from `f` into `m` (events applied in order).
@@ -90,6 +86,12 @@ struct out_reader_cb {
  * on malformed input; returns 0, or -1 with `e` filled (ERR_INPUT). */
 int out_trace_read(FILE *f, const char *name, struct model *m,
 		   const struct out_reader_cb *cb, struct err *e);
+/* Same, and `frames` (when not NULL) is called before each event callback
+ * with the JSON text of the line's "frames" member (trace --frames), to be
+ * kept verbatim; NULL, 0 when the line has none.  cb->arg is passed. */
+typedef void (*out_frames_fn)(void *arg, const char *json, size_t len);
+int out_trace_read_frames(FILE *f, const char *name, struct model *m,
+			  const struct out_reader_cb *cb, out_frames_fn frames, struct err *e);
 
 /* ---- names ------------------------------------------------------------ */
 

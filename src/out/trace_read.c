@@ -299,6 +299,12 @@ out:
 int out_trace_read(FILE *f, const char *name, struct model *m,
 		   const struct out_reader_cb *cb, struct err *e)
 {
+	return out_trace_read_frames(f, name, m, cb, NULL, e);
+}
+
+int out_trace_read_frames(FILE *f, const char *name, struct model *m,
+			  const struct out_reader_cb *cb, out_frames_fn frames, struct err *e)
+{
 	struct rd r = { .name = name, .e = e, .m = m };
 	char *buf = NULL;
 	size_t cap = 0;
@@ -358,12 +364,12 @@ int out_trace_read(FILE *f, const char *name, struct model *m,
 		}
 		if (read_event(&r, t) < 0)
 			goto out;
-		if (cb && cb->frames) {
+		if (frames) {
 			uint32_t fr = jobj_get(&r.d, r.obj, "frames");
 			if (fr != JNONE && r.d.v[fr].type == JT_ARR)
-				cb->frames(cb->arg, buf + r.d.v[fr].off, r.d.v[fr].len);
+				frames(cb ? cb->arg : NULL, buf + r.d.v[fr].off, r.d.v[fr].len);
 			else
-				cb->frames(cb->arg, NULL, 0);
+				frames(cb ? cb->arg : NULL, NULL, 0);
 		}
 		if (cb && cb->event &&
 		    cb->event(cb->arg, m, model_event(m, model_event_count(m) - 1), model_event_count(m) - 1, e) < 0)
