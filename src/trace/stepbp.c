@@ -595,11 +595,13 @@ static void pin_together(struct trace *t, bool together)
 
 int trace_set_gran(struct trace *t, enum trace_gran g, struct err *e)
 {
-	struct trace_stepper *s = stp_get(t);
+	struct trace_stepper *s;
 	struct dbg *d;
 	size_t n;
 
-	if (!s)
+	if (g == TRACE_GRAN_ALLOC && !t->stp)
+		return 0; /* nothing armed: nothing to take out */
+	if (!(s = stp_get(t)))
 		return err_errno(e, ERR_INTERNAL, ENOMEM, "step");
 	if (g >= TRACE_GRAN_MAX)
 		return err_set(e, ERR_INPUT, "unknown step granularity %d", (int)g);
