@@ -104,8 +104,9 @@ $(BUILD)/tests/%: tests/%.c $(LIB)
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(CHECK_LIBS) $(LDLIBS)
 
 # check_alloc links the teach allocator's core itself (names prefixed teach_).
-$(BUILD)/tests/check_alloc: $(BUILD)/src/shim/teach.o
-$(BUILD)/tests/check_alloc: LDLIBS += $(BUILD)/src/shim/teach.o
+TEACH_OBJ := $(BUILD)/src/shim/teach.o $(BUILD)/src/shim/teach_heap.o
+$(BUILD)/tests/check_alloc: $(TEACH_OBJ)
+$(BUILD)/tests/check_alloc: LDLIBS += $(TEACH_OBJ)
 
 deps:
 	@sh tools/deps.sh

@@ -40,6 +40,14 @@ rss() { m=0; for i in 1 2 3; do
   r=$("$@" 2>&1 >/dev/null | sed -n 's/^maxrss_kib //p'); [ "$r" -gt "$m" ] && m=$r; done; echo "$m"; }
 rss_glibc=$(rss $W)
 rss_teach=$(rss env LD_PRELOAD="$SHIM" $W)
+# The program's own CPU time (user + sys, best of 5): what the allocator
+# and the recording cost it, whatever else the machine is doing.
+cpu() { best=""; for i in 1 2 3 4 5; do
+  c=$("$@" 2>&1 >/dev/null | sed -n 's/^cpu_ms //p')
+  best=$(echo "$c ${best:-$c}" | awk '{ print ($1 < $2) ? $1 : $2 }'); done; echo "$best"; }
+cpu_glibc=$(cpu $W)
+cpu_teach=$(cpu env LD_PRELOAD="$SHIM" $W)
+cpu_ring=$(cpu "$OUT/ringrun" "$SHIM" $W)
 
 # Mean and best wall time per variant: the best run is the one the rest of
 # the machine disturbed least, so ratios are given for both.
@@ -47,7 +55,8 @@ get() { jq -r ".results[] | select(.command == \"$1\") | .$2" "$OUT/alloc.json";
 for v in glibc teach teach+ring libc-observed libc-observed+ring; do
   echo "$v $(get "$v" mean) $(get "$v" min)"
 done >"$OUT/alloc.tsv"
-awk -v rg="$rss_glibc" -v rt="$rss_teach" -v ops="$OPS" -v runs="$RUNS" '
+awk -v rg="$rss_glibc" -v rt="$rss_teach" -v ops="$OPS" -v runs="$RUNS" \
+    -v cg="$cpu_glibc" -v ct="$cpu_teach" -v cr="$cpu_ring" '
   { mean[$1] = $2 * 1000; best[$1] = $3 * 1000 }
   function row(name, key) { printf "%-34s %9.1f %9.1f\n", name, mean[key], best[key] }
   function ratio(name, a, b, goal) {
@@ -67,4 +76,7 @@ awk -v rg="$rss_glibc" -v rt="$rss_teach" -v ops="$OPS" -v runs="$RUNS" '
     ratio("teach: ring / no ring", "teach+ring", "teach", 1.3)
     ratio("libc: ring / no ring", "libc-observed+ring", "libc-observed", 1.3)
     printf "  %-28s %5.2fx         (<= 1.25) %s\n", "teach / glibc peak RSS", rt / rg, rt / rg <= 1.25 ? "ok" : "OVER"
+    printf "program CPU time, best of 5: glibc %.1f ms, teach %.1f ms, teach + ring %.1f ms\n", cg, ct, cr
+    printf "  %-28s %5.2fx         (<= 1.50)\n", "teach / glibc CPU", ct / cg
+    printf "  %-28s %5.2fx         (<= 1.30)\n", "teach: ring / no ring CPU", cr / ct
   }' "$OUT/alloc.tsv"

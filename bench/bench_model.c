@@ -19,6 +19,13 @@ static double now(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+static double cpu(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 static uint64_t rnd(uint64_t *s)
 {
 	*s ^= *s << 13;
@@ -83,7 +90,7 @@ static int cmp_d(const void *a, const void *b)
  * worst in ms; returns the worst. */
 static double seeks(struct model *m, int n, bool with_view, const char *label, double *mean)
 {
-	double *t = malloc((size_t)n * sizeof(*t)), sum = 0;
+	double *t = malloc((size_t)n * sizeof(*t)), sum = 0, c0 = cpu();
 	uint64_t s = 7;
 	struct err e = { 0 };
 
@@ -97,9 +104,10 @@ static double seeks(struct model *m, int n, bool with_view, const char *label, d
 		t[i] = (now() - t0) * 1e3;
 		sum += t[i];
 	}
+	double c = (cpu() - c0) * 1e3 / n;
 	qsort(t, (size_t)n, sizeof(*t), cmp_d);
-	printf("  %-44s mean %7.3f ms  median %7.3f  p99 %7.3f  worst %7.3f\n", label, sum / n,
-	       t[n / 2], t[n * 99 / 100], t[n - 1]);
+	printf("  %-44s mean %7.3f ms (cpu %6.3f)  median %7.3f  p99 %7.3f  worst %7.3f\n", label, sum / n,
+	       c, t[n / 2], t[n * 99 / 100], t[n - 1]);
 	double w = t[n - 1];
 	if (mean)
 		*mean = sum / n;

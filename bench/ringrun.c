@@ -65,17 +65,17 @@ int main(int argc, char **argv)
 	if (write(sync[1], "g", 1) != 1)
 		return 2;
 	close(sync[1]);
-	for (unsigned idle = 0;;) {
-		/* Drain in batches: reading a slot the program is still writing
-		 * next to bounces the cache line between the CPUs. */
-		size_t got = ring_pending(r) >= 1024 || idle > 100 ? ring_drain(r, 0, count, &n) : 0;
-		idle = got ? 0 : idle + 1;
-		if ((idle & 255) == 1 && waitpid(pid, &st, WNOHANG) == pid)
+	/* Drain in batches and sleep in between: reading slots right behind
+	 * the writer bounces cache lines between the CPUs, and spinning takes
+	 * CPU the program could use.  16,384 slots last over a millisecond. */
+	for (;;) {
+		if (ring_pending(r) >= 1024) {
+			ring_drain(r, 0, count, &n);
+			continue;
+		}
+		if (waitpid(pid, &st, WNOHANG) == pid)
 			break;
-		if (idle > 1000)
-			usleep(100); /* the program is quiet: stop spinning */
-		else if (idle)
-			sched_yield();
+		usleep(200);
 	}
 	ring_drain(r, 0, count, &n);
 	fprintf(stderr, "records %lu\n", n);

@@ -57,16 +57,29 @@ void model_free(struct model *m)
 
 /* ---- the end state's address hash: live block address -> slot ---------- */
 
+/* The table holds slot + 1 (0 empty), linear probing, any capacity: the
+ * home index is a multiply-shift of the address scaled to the capacity, so
+ * the table can grow by a quarter (it is part of the per-live-block cost,
+ * which the model keeps under 64 bytes). */
+#define EH_MAX_LOAD_NUM 4   /* grow above a load of 4/5 */
+#define EH_MAX_LOAD_DEN 5
+
 static uint32_t ahash(uint64_t a, uint32_t cap)
 {
-	return (uint32_t)((a * 0x9e3779b97f4a7c15ULL) >> 32) & (cap - 1);
+	uint32_t h = (uint32_t)((a * 0x9e3779b97f4a7c15ULL) >> 32);
+	return (uint32_t)(((uint64_t)h * cap) >> 32);
+}
+
+static uint32_t eh_next(uint32_t j, uint32_t cap)
+{
+	return j + 1 == cap ? 0 : j + 1;
 }
 
 static uint32_t eh_find(const struct model *m, uint64_t addr)
 {
 	if (!m->ehcap)
 		return NONE32;
-	for (uint32_t j = ahash(addr, m->ehcap); m->eh[j]; j = (j + 1) & (m->ehcap - 1))
+	for (uint32_t j = ahash(addr, m->ehcap); m->eh[j]; j = eh_next(j, m->ehcap))
 		if (m->ent[m->eh[j] - 1].addr == addr)
 			return m->eh[j] - 1;
 	return NONE32;
@@ -82,7 +95,7 @@ static int eh_resize(struct model *m, uint32_t nc)
 		uint32_t v = m->eh[i], j;
 		if (!v)
 			continue;
-		for (j = ahash(m->ent[v - 1].addr, nc); t[j]; j = (j + 1) & (nc - 1))
+		for (j = ahash(m->ent[v - 1].addr, nc); t[j]; j = eh_next(j, nc))
 			;
 		t[j] = v;
 	}
@@ -92,42 +105,49 @@ static int eh_resize(struct model *m, uint32_t nc)
 	return 0;
 }
 
-/* Maps addr (= ent[slot].addr) to slot, replacing an existing entry. */
-static int eh_put(struct model *m, uint32_t slot)
+/* Maps addr (= ent[slot].addr) to slot; returns the slot it replaced, or
+ * NONE32 (and sets m->broken when out of memory). */
+static uint32_t eh_put(struct model *m, uint32_t slot)
 {
 	uint64_t addr = m->ent[slot].addr;
 	uint32_t j;
 
-	if ((m->ehn + 1) * 5 > m->ehcap * 4 && eh_resize(m, m->ehcap ? m->ehcap * 2 : 64) < 0)
-		return -1;
-	for (j = ahash(addr, m->ehcap); m->eh[j]; j = (j + 1) & (m->ehcap - 1))
+	if ((uint64_t)(m->ehn + 1) * EH_MAX_LOAD_DEN > (uint64_t)m->ehcap * EH_MAX_LOAD_NUM) {
+		uint64_t nc = (uint64_t)m->ehcap + m->ehcap / 4 + 64;
+		if (nc > UINT32_MAX || eh_resize(m, (uint32_t)nc) < 0) {
+			m->broken = true;
+			return NONE32;
+		}
+	}
+	for (j = ahash(addr, m->ehcap); m->eh[j]; j = eh_next(j, m->ehcap))
 		if (m->ent[m->eh[j] - 1].addr == addr) {
+			uint32_t old = m->eh[j] - 1;
 			m->eh[j] = slot + 1;
-			return 0;
+			return old;
 		}
 	m->eh[j] = slot + 1;
 	m->ehn++;
-	return 0;
+	return NONE32;
 }
 
-/* Linear probing with backward-shift deletion (no tombstones). */
+/* Backward-shift deletion (no tombstones). */
 static void eh_del(struct model *m, uint64_t addr)
 {
-	uint32_t j, k, mask = m->ehcap - 1;
+	uint32_t j, k, cap = m->ehcap;
 
-	if (!m->ehcap)
+	if (!cap)
 		return;
-	for (j = ahash(addr, m->ehcap); m->eh[j]; j = (j + 1) & mask)
+	for (j = ahash(addr, cap); m->eh[j]; j = eh_next(j, cap))
 		if (m->ent[m->eh[j] - 1].addr == addr)
 			break;
 	if (!m->eh[j])
 		return;
 	m->eh[j] = 0;
 	m->ehn--;
-	for (k = (j + 1) & mask; m->eh[k]; k = (k + 1) & mask) {
-		uint32_t h = ahash(m->ent[m->eh[k] - 1].addr, m->ehcap);
+	for (k = eh_next(j, cap); m->eh[k]; k = eh_next(k, cap)) {
+		uint32_t h = ahash(m->ent[m->eh[k] - 1].addr, cap);
 		/* move eh[k] into the hole at j unless its home lies in (j, k] */
-		if (((k - h) & mask) >= ((k - j) & mask)) {
+		if ((k + cap - h) % cap >= (k + cap - j) % cap) {
 			m->eh[j] = m->eh[k];
 			m->eh[k] = 0;
 			j = k;
@@ -162,7 +182,7 @@ static uint32_t ent_new(struct model *m, const struct model_block *b)
 			/* grow by an eighth: without history the slab is the
 			 * live blocks' memory, so keep its slack small */
 			size_t nc = (size_t)m->capent + m->capent / (m->o.keep_history ? 2 : 8) + 64;
-			struct model_block *p = realloc(m->ent, nc * sizeof(*p));
+			struct ment *p = realloc(m->ent, nc * sizeof(*p));
 			if (!p || nc > (UINT32_MAX >> 1))
 				goto oom;
 			m->ent = p;
@@ -176,7 +196,7 @@ static uint32_t ent_new(struct model *m, const struct model_block *b)
 		}
 		s = m->nent++;
 	}
-	m->ent[s] = *b;
+	m->ent[s] = ment_put(b);
 	chg_push(m, s, true);
 	return s;
 oom:
@@ -321,13 +341,12 @@ static bool teach_block(const struct model_block *b)
 
 static void block_free(struct model *m, uint32_t s, const struct model_event *ev, size_t k)
 {
-	struct model_block *b = &m->ent[s];
-	uint64_t a = b->hdr, e = b->addr + b->usable;
+	struct model_block b = ment_get(&m->ent[s]);
 
-	eh_del(m, b->addr);
+	eh_del(m, b.addr);
 	ent_end(m, s, k, 0, ev->site);
-	if (teach_block(&m->ent[s]))
-		fs_add(m, a, e, (ev->flags & RING_F_COALESCED) != 0, k);
+	if (teach_block(&b))
+		fs_add(m, b.hdr, b.addr + b.usable, (ev->flags & RING_F_COALESCED) != 0, k);
 }
 
 static uint32_t block_new(struct model *m, const struct model_event *ev, size_t k,
@@ -336,10 +355,8 @@ static uint32_t block_new(struct model *m, const struct model_event *ev, size_t 
 	struct model_block b = { .addr = ev->result, .size = size, .alloc_ev = (uint32_t)k,
 				 .free_ev = NONE32, .alloc_site = ev->site, .state = MB_LIVE,
 				 .mmapped = (ev->flags & RING_F_MMAP) != 0 };
-	uint32_t old = eh_find(m, ev->result), s;
+	uint32_t old, s;
 
-	if (old != NONE32 && !prev) /* a block we missed the free of */
-		block_free(m, old, ev, k);
 	if ((ev->flags & RING_F_TEACH) && ev->block && ev->block <= ev->result &&
 	    ev->block_size >= ev->result - ev->block) {
 		b.hdr = ev->block;
@@ -355,10 +372,11 @@ static uint32_t block_new(struct model *m, const struct model_event *ev, size_t 
 	}
 	if ((s = ent_new(m, &b)) == NONE32)
 		return NONE32;
-	if (eh_put(m, s) < 0) {
-		m->broken = true;
+	old = eh_put(m, s);
+	if (m->broken)
 		return NONE32;
-	}
+	if (old != NONE32 && !prev) /* a block we missed the free of: it ends here */
+		ent_end(m, old, k, 0, 0);
 	if (m->o.keep_history && !prev) {
 		if (model_grow(&m->idslot, &m->capid, m->next_id, sizeof(*m->idslot)) < 0) {
 			m->broken = true;
@@ -377,7 +395,7 @@ static void resolve_realloc(struct model *m, const struct model_event *ev, size_
 	uint32_t s = p ? eh_find(m, p) : NONE32, ns;
 
 	if (s != NONE32 && ev->result == p) { /* in place: end this version, start the next */
-		struct model_block prev = m->ent[s];
+		struct model_block prev = ment_get(&m->ent[s]);
 		ent_end(m, s, k, VF_REPLACED, 0);
 		if (teach_block(&prev))
 			fs_add(m, prev.hdr, prev.addr + prev.usable, false, k);

@@ -122,14 +122,26 @@ static inline void jw_key(struct jw *w, const char *k)
 
 static inline void jw_uint(struct jw *w, uint64_t v)
 {
+	static const char d2[201] =
+		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+		"8081828384858687888990919293949596979899";
 	char t[24];
 	int i = 24;
 
 	jw_sep(w);
-	do {
-		t[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
+	while (v >= 100) { /* two digits per division */
+		unsigned r = (unsigned)(v % 100);
+		v /= 100;
+		t[--i] = d2[2 * r + 1];
+		t[--i] = d2[2 * r];
+	}
+	if (v >= 10) {
+		t[--i] = d2[2 * v + 1];
+		t[--i] = d2[2 * v];
+	} else {
+		t[--i] = (char)('0' + v);
+	}
 	jw_raw(w, t + i, (size_t)(24 - i));
 }
 

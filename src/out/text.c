@@ -153,10 +153,12 @@ void out_text_summary(FILE *f, const struct model *m)
 		fmt_size(a, st->brk_start ? st->brk_max - st->brk_start : 0), fmt_size(b, st->mmap_peak));
 	fprintf(f, "leaks %s %" PRIu64 " blocks, %s\n", ex ? "at exit:" : "at end: ", st->live_blocks,
 		fmt_size(a, st->heap_in_use));
-	for (size_t i = 0; i < nl; i++)
+	for (size_t i = 0; i < nl; i++) {
+		if (lk[i].site)
+			model_site_format(m, lk[i].site, site, sizeof(site));
 		fprintf(f, "    %10s in %" PRIu64 " block%s allocated at %s\n", fmt_size(a, lk[i].bytes),
-			lk[i].blocks, lk[i].blocks == 1 ? " " : "s",
-			model_site_format(m, lk[i].site, site, sizeof(site)));
+			lk[i].blocks, lk[i].blocks == 1 ? " " : "s", lk[i].site ? site : "an unknown site");
+	}
 	free(lk);
 	fprintf(f, "errors:       %" PRIu64 "\n", st->errors);
 	fprintf(f, "deepest stack: %s\n", fmt_size(a, st->stack_max));

@@ -33,7 +33,11 @@ enum ring_kind {
 };
 
 /* For RING_ERROR records: what went wrong (in `error`), with the call that
- * did it in `args[0]` (its enum ring_kind) and the pointer in `args[1]`. */
+ * did it in `args[0]` (its enum ring_kind) and the pointer in `args[1]`;
+ * for RING_ERR_CORRUPT_HEADER `block` is the damaged header.  A misused
+ * free/realloc is ignored and has only its RING_ERROR record; when damage
+ * is found during a call that still happens (a malloc meeting overwritten
+ * free-list links), the RING_ERROR record comes just before the call's. */
 enum ring_error {
 	RING_ERR_NONE = 0,
 	RING_ERR_DOUBLE_FREE,     /* free of a block already free */
@@ -62,7 +66,7 @@ struct ring_record {
 	/* Arguments as the call received them:
 	 *   malloc(size)               args[0]=size
 	 *   calloc(n, size)            args[0]=n args[1]=size
-	 *   realloc(p, size)           args[0]=p args[1]=size
+	 *   realloc(p, size)           args[0]=p args[1]=size (size 0: p freed, result 0)
 	 *   reallocarray(p, n, size)   args[0]=p args[1]=n args[2]=size
 	 *   free(p)                    args[0]=p
 	 *   posix_memalign(&p, a, s)   args[0]=a args[1]=s (result = p or 0)

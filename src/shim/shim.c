@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -205,9 +206,12 @@ static struct ring_header *attach(void)
 {
 	int fd = parse_fd(getenv(RING_ENV_FD));
 	struct ring_header *h;
+	struct stat st;
 	uint64_t len;
 
-	if (fd < 0)
+	/* The number may name anything in a process that inherited the
+	 * variable: only a file big enough is mapped (a short one would fault). */
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)RING_HEADER_SIZE)
 		return NULL;
 	h = mmap(NULL, RING_HEADER_SIZE, PROT_READ, MAP_SHARED, fd, 0);
 	if (h == MAP_FAILED)
@@ -217,7 +221,7 @@ static struct ring_header *attach(void)
 		 !(h->capacity & (h->capacity - 1)) && h->pid == (int32_t)syscall(SYS_getpid);
 	len = RING_BYTES(h->capacity);
 	munmap(h, RING_HEADER_SIZE);
-	if (!ok)
+	if (!ok || (uint64_t)st.st_size < len)
 		return NULL;
 	h = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
 	return h == MAP_FAILED ? NULL : h;
@@ -420,7 +424,7 @@ static void *do_realloc(struct call c, void *old, size_t n)
 	void *p;
 
 	shim_init();
-	if (use_libc) {
+	if (use_libc && !teach_owns(old)) {
 		int held = order_lock();
 		p = __libc_realloc(old, n);
 		uint64_t seq = reserve();
@@ -474,7 +478,9 @@ API void free(void *p)
 	struct teach_info ti;
 
 	shim_init();
-	if (use_libc) {
+	/* A block made by teach before the shim could read MEMLENS_ALLOC goes
+	 * back to teach. */
+	if (use_libc && !teach_owns(p)) {
 		int held = order_lock();
 		uint64_t seq = reserve(); /* before the real free: see the order lock */
 		__libc_free(p);
@@ -554,7 +560,7 @@ API void *pvalloc(size_t size)
 API size_t malloc_usable_size(void *p)
 {
 	shim_init();
-	if (use_libc) {
+	if (use_libc && !teach_owns(p)) {
 		/* glibc's chunk size word sits just before the block; bit 1 marks
 		 * an mmap'd chunk, which has no neighbour to borrow 8 bytes from. */
 		size_t sz;

@@ -499,7 +499,7 @@ int trace_stepbp_hit(struct trace *t, pid_t tid, struct user_regs_struct *regs,
 	roles = b->step;
 	ret_role = b->sret > 0;
 	/* the ring's records of this thread came before this stop */
-	trace_drain_ring(t);
+	trace_drain(t);
 	if (ret_role && on_return(t, tid, a, regs, &nemit, e) != 0)
 		return -1;
 	if ((roles & ROLE_EXIT) && s->gran == TRACE_GRAN_CALL &&

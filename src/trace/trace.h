@@ -39,6 +39,9 @@ struct trace_opts {
 	void *ctx;
 };
 
+/* The tracer reaps with waitpid(-1, __WALL): the calling process should
+ * have no children of its own besides the traced program while a trace
+ * runs. */
 struct trace; /* opaque */
 
 /* Starts the program (fork, ASLR off unless asked, stopped before its
@@ -60,6 +63,12 @@ int trace_run(struct trace *t, struct err *e);
  * (the MEV_EXIT event was the last 1), -1 on failure.  The program stays
  * stopped between calls. */
 int trace_step(struct trace *t, struct model_event *ev, struct err *e);
+
+/* Switches between step mode and run mode while the program is stopped
+ * between trace_step calls (for a "run to the end" key): with `on` false
+ * the shim stops trapping and a following trace_run drains as run mode
+ * does; CPU pinning stays as it was started. */
+void trace_set_step(struct trace *t, bool on);
 
 /* True once the program has ended (exit or signal). */
 bool trace_ended(const struct trace *t);

@@ -124,6 +124,16 @@ bool trace_addr_known(const struct trace *t, uint64_t a);
 /* Notes the stack pages the loader touched, at the first event. */
 void trace_stack_baseline(struct trace *t);
 
+/* spawn.c */
+int trace_find_program(const char *name, char *out, size_t len);
+int trace_find_shim(char *out, size_t len);
+/* Decides from the file what can be seen: shim, breakpoints, notes. */
+void trace_plan(struct trace *t);
+/* Forks, seizes and runs the program to its first exec (stopped there). */
+int trace_start_child(struct trace *t, const char *shim, struct err *e);
+/* SIGKILL, then reap everything (continuing the PTRACE_EVENT_EXIT stop). */
+void trace_kill_and_reap(pid_t pid);
+
 /* proc.c: the one door into the target's memory and /proc */
 int trace_mem_read(struct trace *t, uint64_t addr, void *buf, size_t n);
 int trace_mem_write(struct trace *t, uint64_t addr, const void *buf, size_t n);
@@ -187,9 +197,14 @@ bool trace_stepbp_depth_exact(const struct trace *t, uint64_t low);
 void trace_crash_note(struct trace *t, pid_t tid, const struct user_regs_struct *regs,
 		      struct model_event *ev);
 
-/* loop.c */
+/* records.c: drains the ring into events; returns the records taken */
+size_t trace_drain(struct trace *t);
+
+/* image.c */
 int trace_handle_exec(struct trace *t, pid_t tid, struct err *e);
-/* Drains the ring into queued events (those before a breakpoint stop). */
-size_t trace_drain_ring(struct trace *t);
+/* The leader's PTRACE_EVENT_EXIT stop: the last regions, the deepest stack. */
+int trace_at_exit_stop(struct trace *t, struct err *e);
+/* The program is gone (wait status `st`): the exit event. */
+int trace_at_end(struct trace *t, int st, struct err *e);
 
 #endif

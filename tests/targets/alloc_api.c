@@ -6,7 +6,8 @@
  *             "malloc 1234 = ADDR" so the test can match the records
  *   misuse    a double free, a stack free, a realloc of a freed block
  *   many N    N pairs of malloc(777)/free
- *   fork      allocates, forks a child that allocates 1000 times, waits */
+ *   fork      allocates, forks a child that allocates 1000 times, waits
+ *   exec      malloc(4242), then execs itself with "many 10" */
 #include <errno.h>
 #include <malloc.h>
 #include <stdint.h>
@@ -138,6 +139,11 @@ int main(int argc, char **argv)
 			free(p);
 		}
 		printf("done %ld\n", n);
+	} else if (!strcmp(mode, "exec")) {
+		void *volatile p = malloc(4242);
+		(void)p;
+		execl("/proc/self/exe", argv[0], "many", "10", (char *)NULL);
+		return 2;
 	} else if (!strcmp(mode, "fork")) {
 		void *volatile p = malloc(100);
 		pid_t c = fork();
