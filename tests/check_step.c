@@ -358,6 +358,43 @@ START_TEST(frames_linked_list_pointers_and_sites)
 }
 END_TEST
 
+/* Every allocator call the samples make from their own code is logged at
+ * the source line that holds that call. */
+START_TEST(alloc_sites_are_the_source_lines_of_the_calls)
+{
+	static const char *const samples[] = { "leak", "dynamic_array", "fragmentation",
+						"malloc_vs_calloc", "linked_list", "big_alloc" };
+	int checked = 0;
+
+	for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
+		char src[128];
+		struct run r = tu_sh(60, "%s trace --json --alloc=libc -o %s samples/%s %s",
+				     tu_memlens(), tmp, samples[i], marker);
+		struct tf t;
+		snprintf(src, sizeof(src), "samples/%s.c", samples[i]);
+		ck_assert_int_eq(r.status, 0);
+		tf_open(&t, tmp);
+		while (tf_next(&t)) {
+			const char *type = js(&t.d, t.o, "type");
+			uint32_t site = jobj_get(&t.d, t.o, "site");
+			if (!strstr(js(&t.d, site, "file"), src) ||
+			    (strcmp(type, "malloc") && strcmp(type, "calloc") &&
+			     strcmp(type, "realloc") && strcmp(type, "free")))
+				continue;
+			const char *text = src_text(src, (int)ji(&t.d, site, "line"));
+			char call[16];
+			snprintf(call, sizeof(call), "%s(", type);
+			ck_assert_msg(strstr(text, call), "%s: a %s logged at line %d: %s", src, type,
+				      (int)ji(&t.d, site, "line"), text);
+			checked++;
+		}
+		tf_close(&t);
+		tu_run_free(&r);
+	}
+	ck_assert_int_gt(checked, 20);
+}
+END_TEST
+
 /* ---- builds without debug info ---------------------------------------- */
 
 START_TEST(optimised_and_stripped_builds_degrade_with_notes)
@@ -505,6 +542,7 @@ static Suite *step_suite(void)
 	tcase_add_test(c, step_call_text_log_and_replay);
 	tcase_add_test(c, step_line_lines_are_source_statements);
 	tcase_add_test(c, frames_linked_list_pointers_and_sites);
+	tcase_add_test(c, alloc_sites_are_the_source_lines_of_the_calls);
 	tcase_add_test(c, optimised_and_stripped_builds_degrade_with_notes);
 	tcase_add_test(c, stack_overflow_names_function_and_depth);
 	tcase_add_test(c, api_finish_frames_and_granularity_cycle);
