@@ -358,6 +358,48 @@ START_TEST(frames_linked_list_pointers_and_sites)
 }
 END_TEST
 
+/* --frames labels every kind of pointer (step_labels.c says what each
+ * local points to at its malloc(1)). */
+START_TEST(frames_label_every_kind)
+{
+	static const struct { const char *var, *kind, *symbol; } want[] = {
+		{ "heap", "heap", NULL }, { "gone", "freed", NULL },
+		{ "lit", "literal", "hello, literal" }, { "pd", "data", "initialised" },
+		{ "pb", "bss", "zeroed" }, { "pr", "rodata", "answer" },
+		{ "ps", "stack", "local" }, { "nul", "null", NULL },
+	};
+	struct run r = tu_sh(60, "%s trace --json --frames --alloc=libc -o %s tests/targets/step_labels %s",
+			     tu_memlens(), tmp, marker);
+	struct tf t;
+	bool seen = false;
+
+	ck_assert_int_eq(r.status, 0);
+	tf_open(&t, tmp);
+	while (tf_next(&t)) {
+		if (strcmp(js(&t.d, t.o, "type"), "malloc") != 0 || ji(&t.d, t.o, "size") != 1)
+			continue;
+		uint32_t fr = t.d.v[jobj_get(&t.d, t.o, "frames")].first;
+		ck_assert_str_eq(js(&t.d, fr, "func"), "main");
+		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+			uint32_t l = local_of(&t.d, fr, want[i].var);
+			ck_assert_msg(l != JNONE, "no local %s", want[i].var);
+			uint32_t pt = jobj_get(&t.d, l, "points_to");
+			ck_assert_msg(pt != JNONE, "%s has no points_to", want[i].var);
+			ck_assert_str_eq(js(&t.d, pt, "kind"), want[i].kind);
+			if (want[i].symbol)
+				ck_assert_ptr_nonnull(strstr(js(&t.d, pt, "symbol"), want[i].symbol));
+		}
+		/* the freed block is the 64-byte one, #2; the live one #1 */
+		ck_assert_int_eq(ji(&t.d, jobj_get(&t.d, local_of(&t.d, fr, "gone"), "points_to"), "block"), 2);
+		ck_assert_int_eq(ji(&t.d, jobj_get(&t.d, local_of(&t.d, fr, "heap"), "points_to"), "block"), 1);
+		seen = true;
+	}
+	tf_close(&t);
+	ck_assert(seen);
+	tu_run_free(&r);
+}
+END_TEST
+
 /* Every allocator call the samples make from their own code is logged at
  * the source line that holds that call. */
 START_TEST(alloc_sites_are_the_source_lines_of_the_calls)
@@ -543,6 +585,7 @@ static Suite *step_suite(void)
 	tcase_add_test(c, step_line_lines_are_source_statements);
 	tcase_add_test(c, frames_linked_list_pointers_and_sites);
 	tcase_add_test(c, alloc_sites_are_the_source_lines_of_the_calls);
+	tcase_add_test(c, frames_label_every_kind);
 	tcase_add_test(c, optimised_and_stripped_builds_degrade_with_notes);
 	tcase_add_test(c, stack_overflow_names_function_and_depth);
 	tcase_add_test(c, api_finish_frames_and_granularity_cycle);
