@@ -16,7 +16,8 @@ struct sframe {
 	uint64_t ret;   /* return address (the return breakpoint) */
 	uint64_t sp;    /* stack pointer after the return: the frame's CFA */
 	uint32_t site;  /* the function */
-	bool retbp;     /* a return breakpoint at `ret` counts this frame */
+	bool retbp;     /* a return-address breakpoint waits for this frame
+	                   (else its function's one `ret` has the EXIT role) */
 };
 
 struct sthread {
