@@ -282,9 +282,9 @@ static int on_call(struct trace *t, struct dbg *d, pid_t tid, uint64_t bpa,
 
 	if (!st)
 		return err_errno(e, ERR_INTERNAL, ENOMEM, "step");
-	/* frames left without a return (longjmp, exit paths): a live frame's
-	 * CFA lies above the entry stack pointer of anything it calls */
-	for (keep = st->n; keep > 0 && st->f[keep - 1].sp <= rsp; keep--)
+	/* frames left without a return (longjmp): a live caller's CFA lies
+	 * above the new frame's (rsp + 8); one at or below it is dead */
+	for (keep = st->n; keep > 0 && st->f[keep - 1].sp <= rsp + 8; keep--)
 		;
 	if (keep < st->n && pop_to(t, st, keep, 0, nemit, e) != 0)
 		return -1;
