@@ -208,6 +208,39 @@ START_TEST(step_call_recursion_balanced_names_depths_values)
 }
 END_TEST
 
+START_TEST(step_call_balances_after_longjmp)
+{
+	struct run r = tu_sh(60, "%s trace --json --step=call -o %s tests/targets/step_longjmp %s",
+			     tu_memlens(), tmp, marker);
+	struct tf t;
+	int n = 0, deep_calls = 0, deep_rets = 0;
+	int64_t twice_depth = -1;
+
+	ck_assert_int_eq(r.status, 42);
+	tf_open(&t, tmp);
+	while (tf_next(&t)) {
+		const char *type = js(&t.d, t.o, "type");
+		const char *fn = js(&t.d, jobj_get(&t.d, t.o, "site"), "func");
+		if (strcmp(type, "call") == 0) {
+			n++;
+			deep_calls += strcmp(fn, "deep") == 0;
+			if (strcmp(fn, "twice") == 0)
+				twice_depth = ji(&t.d, t.o, "depth");
+		} else if (strcmp(type, "return") == 0) {
+			ck_assert_int_eq(ji(&t.d, t.o, "depth"), n);
+			deep_rets += strcmp(fn, "deep") == 0;
+			n--;
+		}
+	}
+	tf_close(&t);
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(deep_calls, 6);   /* deep(5) .. deep(0) */
+	ck_assert_int_eq(deep_rets, 6);    /* left by the longjmp, popped */
+	ck_assert_int_eq(twice_depth, 2);  /* right under main */
+	tu_run_free(&r);
+}
+END_TEST
+
 START_TEST(step_call_text_log_and_replay)
 {
 	struct run r = tu_sh(60, "%s trace --json --step=call -o %s samples/recursion %s && "
@@ -581,6 +614,7 @@ static Suite *step_suite(void)
 	tcase_add_checked_fixture(c, setup, teardown);
 	tcase_set_timeout(c, 120);
 	tcase_add_test(c, step_call_recursion_balanced_names_depths_values);
+	tcase_add_test(c, step_call_balances_after_longjmp);
 	tcase_add_test(c, step_call_text_log_and_replay);
 	tcase_add_test(c, step_line_lines_are_source_statements);
 	tcase_add_test(c, frames_linked_list_pointers_and_sites);
