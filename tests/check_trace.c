@@ -236,9 +236,11 @@ END_TEST
 START_TEST(every_allocation_function_libc) { check_allocs("libc"); }
 END_TEST
 
+static const char *const static_targets[] = { T "t_allocs_static", T "t_allocs_staticpie" };
+
 START_TEST(static_binary_through_breakpoints)
 {
-	struct run r = TRACE(20, "-q --json " T "t_allocs_static%s", "");
+	struct run r = TRACE(20, "-q --json %s", static_targets[_i]);
 	const char *s = summary_line(r.err);
 
 	ck_assert_int_eq(r.status, 0);
@@ -819,7 +821,7 @@ static Suite *trace_suite(void)
 	tcase_add_test(p, live_regions_label_the_programs_segments);
 	tcase_add_test(a, every_allocation_function_teach);
 	tcase_add_test(a, every_allocation_function_libc);
-	tcase_add_test(a, static_binary_through_breakpoints);
+	tcase_add_loop_test(a, static_binary_through_breakpoints, 0, 2);
 	tcase_add_test(a, stripped_static_binary_gets_a_note);
 	tcase_add_test(a, threads_every_event_with_its_tid);
 	tcase_add_test(a, fork_and_vfork_children_run_untraced);
