@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #define SLOTS 4096
 
@@ -41,6 +42,9 @@ int main(int argc, char **argv)
 	static size_t size[SLOTS];
 	uint64_t sum = 0;
 	struct rusage ru;
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 
 	for (long i = 0; i < ops; i++) {
 		uint64_t r = next();
@@ -72,9 +76,11 @@ int main(int argc, char **argv)
 	}
 	for (unsigned s = 0; s < SLOTS; s++)
 		free(slot[s]);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	getrusage(RUSAGE_SELF, &ru);
 	printf("checksum %llu\n", (unsigned long long)sum);
 	fprintf(stderr, "maxrss_kib %ld\n", ru.ru_maxrss);
+	fprintf(stderr, "wall_ms %.1f\n", (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 	fprintf(stderr, "cpu_ms %.1f\n", (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
 		(double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3);
 	return 0;

@@ -312,6 +312,60 @@ START_TEST(an_exec_with_the_same_pid_goes_on_in_the_same_ring)
 }
 END_TEST
 
+static void three_hundred_forks(const char *alloc)
+{
+	char *argv[] = { TARGET, "forks", NULL };
+	struct traced t;
+
+	run_traced(&t, alloc, 0, 0, 0, argv); /* a timeout is reported as -1 */
+	ck_assert_int_eq(t.status, 0);
+	ck_assert_ptr_nonnull(strstr(t.out, "forks 300 ok"));
+	assert_in_order(&t);
+	traced_free(&t);
+}
+
+START_TEST(three_hundred_forks_while_threads_allocate_teach)
+{
+	three_hundred_forks("teach");
+}
+END_TEST
+
+START_TEST(three_hundred_forks_while_threads_allocate_libc)
+{
+	three_hundred_forks("libc");
+}
+END_TEST
+
+START_TEST(many_short_lived_threads_every_call_in_order)
+{
+	char *argv[] = { TARGET, "threads", NULL };
+	struct traced t;
+	int32_t tids[256];
+	int ntid = 0;
+	long mallocs = 0, frees = 0;
+
+	run_traced(&t, "teach", 64, 0, 0, argv); /* a small ring: threads wait too */
+	ck_assert_int_eq(t.status, 0);
+	assert_in_order(&t);
+	for (size_t i = 0; i < t.n; i++) {
+		const struct ring_record *r = &t.rec[i];
+		if (r->kind == RING_MALLOC && r->args[0] == 333) {
+			int k = 0;
+			while (k < ntid && tids[k] != r->tid)
+				k++;
+			if (k == ntid && ntid < 256)
+				tids[ntid++] = r->tid;
+			mallocs++;
+		}
+		frees += r->kind == RING_FREE && r->args[0] && r->tid != (int32_t)0;
+	}
+	ck_assert_int_eq(mallocs, 200 * 50);
+	ck_assert_int_ge(frees, 200 * 50);
+	ck_assert_int_ge(ntid, 8); /* the kernel reuses thread ids, but not all */
+	traced_free(&t);
+}
+END_TEST
+
 START_TEST(a_ring_for_another_pid_is_left_alone)
 {
 	char *argv[] = { TARGET, "many", "1000", NULL };
@@ -503,7 +557,10 @@ int main(void)
 	tcase_add_test(ring, step_mode_traps_once_per_record_at_the_published_site);
 	tcase_add_test(ring, children_of_the_traced_program_run_free_and_silent);
 	tcase_add_test(ring, a_ring_for_another_pid_is_left_alone);
+	tcase_add_test(ring, many_short_lived_threads_every_call_in_order);
 	tcase_add_test(ring, an_exec_with_the_same_pid_goes_on_in_the_same_ring);
+	tcase_add_test(ring, three_hundred_forks_while_threads_allocate_teach);
+	tcase_add_test(ring, three_hundred_forks_while_threads_allocate_libc);
 	tcase_add_test(ring, a_program_whose_reader_left_runs_on_without_waiting);
 	tcase_add_test(ring, a_ring_fd_naming_another_file_is_ignored);
 	suite_add_tcase(s, ring);
