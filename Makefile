@@ -128,9 +128,10 @@ asan: deps
 check-asan-tests: $(TESTS)
 	@ASAN_OPTIONS=detect_leaks=1 MEMLENS_BIN=./$(BIN) sh tests/run-all.sh $(TESTS)
 
+# The screen on the linked-list sample (space steps, b goes back, q quits).
 demo: deps
 	$(MAKE) all
-	./memlens layout samples/segments
+	./memlens samples/linked_list
 
 bench: deps all
 	@sh bench/run.sh

@@ -14,6 +14,8 @@ static const struct cli_cmd cmds[] = {
 	  "show the segments, sections and globals of an ELF file" },
 	{ "trace", cmd_trace, "trace [OPTIONS] [--] PROGRAM [ARGS...]",
 	  "run PROGRAM to its end and log every allocation, then a summary" },
+	{ "run", cmd_run, "[run] [OPTIONS] [--] PROGRAM [ARGS...]",
+	  "the screen: step through PROGRAM's memory, forward and back" },
 	{ "replay", cmd_replay, "replay [--text [-q] | --json] FILE",
 	  "print a trace file again as the event log and summary, or as JSON" },
 };
@@ -39,6 +41,9 @@ void cli_usage(FILE *f)
 		   "  -h, --help      show this help and exit\n"
 		   "  -V, --version   show the version and exit\n"
 		   "      --json      (layout) print one JSON object instead of text\n"
+		   "      --ascii     (run, replay) draw with ASCII only\n"
+		   "      --color=WHEN  (run, replay) colour: auto, always or never\n"
+		   "                  (run also takes trace's --alloc and --aslr)\n"
 		   "      --text      (replay) print the event log and summary of a trace file\n"
 		   "                  (replay --json: the trace again as JSON Lines)\n"
 		   "  -q, --quiet     (replay --text) print the summary only\n"
@@ -101,12 +106,10 @@ int cli_main(int argc, char **argv)
 		return 0;
 	}
 	cmd = find_cmd(argv[1]);
-	if (!cmd) {
-		if (argv[1][0] == '-')
-			return cli_usage_error("unrecognized option '%s'", argv[1]);
-		return cli_usage_error("unknown command '%s'", argv[1]);
-	}
-	rc = cmd->run(argc - 1, argv + 1, &e);
+	if (cmd)
+		rc = cmd->run(argc - 1, argv + 1, &e);
+	else /* memlens [OPTIONS] [--] PROGRAM [ARGS...]: the screen on a live run */
+		rc = cmd_run(argc, argv, &e);
 	if (rc < 0) {
 		fflush(stdout);
 		fprintf(stderr, "memlens: %s\n", e.msg[0] ? e.msg : "failed");

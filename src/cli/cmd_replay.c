@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "model/model.h"
 #include "out/out.h"
+#include "ui/ui.h"
 
 enum replay_mode { REPLAY_TUI, REPLAY_TEXT, REPLAY_JSON };
 
@@ -23,11 +24,31 @@ struct replay {
 };
 
 /* The interactive replay: the screen steps through the trace in a model
- * that keeps its history.  Until the ui module plugs in here, say so. */
-static int replay_interactive(const char *path, struct err *e)
+ * that keeps its history. */
+static int replay_interactive(const char *path, struct ui_opts *uo, struct err *e)
 {
-	return err_set(e, ERR_INPUT, "%s: the interactive replay is not available in this build; "
-		       "use 'memlens replay --text FILE' or '--json FILE'", path);
+	struct model_opts mo = { .keep_history = true, .teach = true };
+	struct out_reader_cb cb = { 0 };
+	struct model *m = model_new(&mo);
+	const char *base = strrchr(path, '/');
+	FILE *f = NULL;
+	int rc = -1;
+
+	if (!m)
+		return err_set(e, ERR_INTERNAL, "out of memory");
+	if (!(f = fopen(path, "r"))) {
+		err_errno(e, ERR_INPUT, errno, "%s", path);
+		goto out;
+	}
+	if (out_trace_read(f, path, m, &cb, e) < 0)
+		goto out;
+	uo->title = base ? base + 1 : path;
+	rc = ui_run(uo, m, NULL, e);
+out:
+	if (f)
+		fclose(f);
+	model_free(m);
+	return rc;
 }
 
 static int on_start(void *arg, const struct out_trace_start *s, struct err *e)
@@ -80,19 +101,27 @@ int cmd_replay(int argc, char **argv, struct err *e)
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "ascii", no_argument, NULL, 'U' },
+		{ "color", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct ui_opts uo = { .color = UI_COLOR_AUTO };
 	struct replay r = { .mode = REPLAY_TUI, .out = stdout };
 	struct model_opts mo = { .keep_history = false };
 	struct out_reader_cb cb = { on_start, on_event, &r };
 	struct model *m = NULL;
 	const char *path;
 	FILE *f = NULL;
-	int c, rc = -1;
+	int c, k, rc = -1;
 
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+qh", opts, NULL)) != -1) {
+		if ((k = cli_ui_option(c, optarg, &uo)) != 0) {
+			if (k < 0)
+				return -k;
+			continue;
+		}
 		switch (c) {
 		case 't': r.mode = REPLAY_TEXT; break;
 		case 'j': r.mode = REPLAY_JSON; break;
@@ -108,7 +137,7 @@ int cmd_replay(int argc, char **argv, struct err *e)
 	if (cli_check_regular_file(path, e) < 0)
 		return -1;
 	if (r.mode == REPLAY_TUI)
-		return replay_interactive(path, e);
+		return replay_interactive(path, &uo, e);
 	if (!(f = fopen(path, "r")))
 		return err_errno(e, ERR_INPUT, errno, "%s", path);
 	if (!(m = model_new(&mo))) {

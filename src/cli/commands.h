@@ -7,6 +7,13 @@
 
 int cmd_layout(int argc, char **argv, struct err *e);
 int cmd_trace(int argc, char **argv, struct err *e);
+int cmd_run(int argc, char **argv, struct err *e);
+
+/* The screen's options shared by run and replay: getopt codes 'U'
+ * (--ascii) and 'C' (--color=WHEN).  Returns 1 when `c` was one of them,
+ * 0 when not, or minus the usage error's exit status. */
+struct ui_opts;
+int cli_ui_option(int c, const char *arg, struct ui_opts *uo);
 int cmd_replay(int argc, char **argv, struct err *e);
 
 #endif

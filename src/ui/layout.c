@@ -1,0 +1,69 @@
+/* layout: where the panes go for a terminal size (plain C).  Large screens
+ * (100x30 and up) show every pane at once: map | heap | stack on top,
+ * events | program output below.  Smaller screens get a tab bar and one
+ * pane at a time, so no pane is ever cut off without a word. */
+#include "ui/view.h"
+
+#include <string.h>
+
+static const char *const pane_names[VP_COUNT] = {
+	[VP_MAP] = "Memory map", [VP_HEAP] = "Heap", [VP_STACK] = "Stack",
+	[VP_EVENTS] = "Events", [VP_OUTPUT] = "Program output",
+};
+
+const char *view_pane_name(enum view_pane p)
+{
+	return (unsigned)p < VP_COUNT ? pane_names[p] : "?";
+}
+
+#define LARGE_COLS 100
+#define LARGE_ROWS 30
+
+void view_layout(const struct view *v, int rows, int cols, struct view_layout *out)
+{
+	struct view_rect body;
+	int toph, mapw, stackw, evw;
+
+	memset(out, 0, sizeof(*out));
+	out->rows = rows;
+	out->cols = cols;
+	if (rows < 10 || cols < 40) {
+		out->too_small = true;
+		out->compact = true;
+		return;
+	}
+	out->compact = cols < LARGE_COLS || rows < LARGE_ROWS;
+	out->header = (struct view_rect){ 0, 0, 1, cols };
+	out->status = (struct view_rect){ rows - 1, 0, 1, cols };
+	out->explain = (struct view_rect){ rows - 3, 0, 2, cols };
+	if (out->compact) {
+		out->tabs = (struct view_rect){ 1, 0, 1, cols };
+		body = (struct view_rect){ 2, 0, rows - 5, cols };
+	} else {
+		body = (struct view_rect){ 1, 0, rows - 4, cols };
+	}
+	if (out->compact || v->zoom) {
+		out->pane[v->focus] = body;
+		return;
+	}
+	/* map | heap | stack over events | output */
+	toph = body.h * 2 / 3;
+	mapw = cols * 33 / 100;
+	stackw = cols * 24 / 100;
+	evw = cols * 58 / 100;
+	out->pane[VP_MAP] = (struct view_rect){ body.y, 0, toph, mapw };
+	out->pane[VP_HEAP] = (struct view_rect){ body.y, mapw, toph, cols - mapw - stackw };
+	out->pane[VP_STACK] = (struct view_rect){ body.y, cols - stackw, toph, stackw };
+	out->pane[VP_EVENTS] = (struct view_rect){ body.y + toph, 0, body.h - toph, evw };
+	out->pane[VP_OUTPUT] = (struct view_rect){ body.y + toph, evw, body.h - toph, cols - evw };
+}
+
+int view_pane_at(const struct view_layout *lay, int y, int x)
+{
+	for (int p = 0; p < VP_COUNT; p++) {
+		const struct view_rect *r = &lay->pane[p];
+		if (r->h > 0 && y >= r->y && y < r->y + r->h && x >= r->x && x < r->x + r->w)
+			return p;
+	}
+	return -1;
+}
