@@ -99,6 +99,12 @@ tests/targets/%_staticpie: tests/targets/%_staticpie.c
 # makes its test skip.
 tests/targets/%_m32: tests/targets/%_m32.c
 	-$(CC) -m32 -nostdlib -static -fno-pie -no-pie -o $@ $<
+# --step targets: NAME_O2.c optimised with debug info, NAME_nodebug.c
+# optimised and stripped (dynamic).
+tests/targets/%_O2: tests/targets/%_O2.c
+	$(CC) -O2 -g -o $@ $<
+tests/targets/%_nodebug: tests/targets/%_nodebug.c
+	$(CC) -O2 -s -o $@ $<
 
 $(BUILD)/tests/%: tests/%.c $(LIB)
 	@mkdir -p $(dir $@)

@@ -77,7 +77,9 @@ int trace_handle_exec(struct trace *t, pid_t tid, struct err *e)
 	       TRACE_PTRACE_OPTS | (t->is_static ? TRACE_PTRACE_FORK_OPTS : 0));
 	if (t->is_static && trace_bp_insert_all(t, e) != 0)
 		return -1;
-	return trace_regions_read(t, e);
+	if (trace_regions_read(t, e) != 0)
+		return -1;
+	return trace_stepbp_exec(t, e); /* --step: the new image's breakpoints */
 }
 
 void trace_stack_baseline(struct trace *t)
@@ -102,7 +104,8 @@ int trace_at_exit_stop(struct trace *t, struct err *e)
 	 * event saw (recursion that allocates nothing) */
 	if (low && t->stack_top > low && (!t->stack_baseline || low < t->stack_baseline)) {
 		uint64_t bound = t->stack_top - low;
-		if (bound > ((t->stack_sampled_max + 4095) & ~UINT64_C(4095)))
+		if (bound > ((t->stack_sampled_max + 4095) & ~UINT64_C(4095)) &&
+		    !trace_stepbp_depth_exact(t, low))
 			t->stack_sampled_max = bound;
 	}
 	return 0;

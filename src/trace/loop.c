@@ -41,7 +41,8 @@ static enum stop_type classify(int st)
 	case PTRACE_EVENT_EXEC: return STOP_EXEC;
 	case PTRACE_EVENT_CLONE: return STOP_CLONE;
 	case PTRACE_EVENT_FORK:
-	case PTRACE_EVENT_VFORK: return STOP_FORK;
+	case PTRACE_EVENT_VFORK:
+	case PTRACE_EVENT_VFORK_DONE: return STOP_FORK;
 	case PTRACE_EVENT_EXIT: return STOP_EXIT;
 	case PTRACE_EVENT_STOP: return STOP_GROUP;
 	default: break;
@@ -116,6 +117,8 @@ static int on_signal(struct trace *t, pid_t tid, int sig, struct err *e)
 	if (ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0) {
 		ev.sp = regs.rsp;
 		ev.stack_depth = trace_stack_depth(t, tid, regs.rsp);
+		if (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL)
+			trace_crash_note(t, tid, &regs, &ev);
 	}
 	if (trace_emit(t, &ev, e) != 0)
 		return -1;
@@ -141,6 +144,9 @@ static int on_trap(struct trace *t, pid_t tid, struct err *e)
 			return 0;
 		}
 	}
+	if (t->stp && ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0 && regs.rip > 1 &&
+	    (r = trace_stepbp_fast(t, tid, &regs, e)) != 0)
+		return r < 0 ? -1 : 0; /* a --step breakpoint (stepbp.c) */
 	memset(&si, 0, sizeof(si));
 	if (ptrace(PTRACE_GETSIGINFO, tid, 0, &si) == 0 && si.si_code == SI_KERNEL &&
 	    ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0) {
@@ -191,7 +197,16 @@ static int handle(struct trace *t, pid_t tid, int st, struct err *e)
 		ptrace(PTRACE_CONT, tid, 0, 0);
 		return 0;
 	case STOP_FORK:
-		/* static binaries only: the child must not inherit our int3s */
+		/* static binaries (and --step): the child must not inherit our
+		 * int3s; a vfork child shares the text, so --step's are lifted
+		 * until the parent resumes (stepbp.c) */
+		if ((st >> 16) == PTRACE_EVENT_VFORK_DONE) {
+			trace_stepbp_vfork(t, true);
+			ptrace(PTRACE_CONT, tid, 0, 0);
+			return 0;
+		}
+		if ((st >> 16) == PTRACE_EVENT_VFORK)
+			trace_stepbp_vfork(t, false);
 		if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg) == 0)
 			trace_bp_clean_child(t, (pid_t)msg, (st >> 16) == PTRACE_EVENT_VFORK);
 		ptrace(PTRACE_CONT, tid, 0, 0);

@@ -228,6 +228,7 @@ void trace_free(struct trace *t)
 		close(t->memfd);
 	if (t->pinned) /* give the caller its CPUs back */
 		sched_setaffinity(0, sizeof(t->affinity), &t->affinity);
+	trace_stepbp_free(t);
 	trace_dbg_close(t);
 	trace_libs_reset(t);
 	ring_free(t->ring);

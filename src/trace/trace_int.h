@@ -48,6 +48,9 @@ struct trace_bp {
 	uint16_t kind;      /* enum ring_kind at a function entry, 0 for a return,
 	                       TRACE_BP_ENTRY at the program's entry point */
 	int refs;           /* return breakpoints: threads waiting on it */
+	uint8_t step;       /* --step roles (trace_step.h): TRACE_BP_CALL, TRACE_BP_LINE */
+	int sret;           /* --step return role: frames waiting on it */
+	uint8_t emu;        /* --step: the instruction under it, when known (stepbp.c) */
 };
 
 struct trace {
@@ -117,6 +120,7 @@ struct trace {
 	int memfd;              /* /proc/PID/mem, for breakpoints */
 	bool pinned;            /* step mode pinned this thread: `affinity` was its own */
 	cpu_set_t affinity;
+	struct trace_stepper *stp; /* --step=call|line state (stepbp.c), or NULL */
 };
 
 /* trace.c */
@@ -168,6 +172,40 @@ int trace_bp_hit(struct trace *t, pid_t tid, struct err *e);
 /* Removes the breakpoints from a forked child's copy of the text. */
 void trace_bp_clean_child(struct trace *t, pid_t child, bool shared);
 void trace_bp_reset(struct trace *t);
+/* The breakpoint table, for stepbp.c: find, add (writes the int3), delete
+ * (restores the byte), and execute the original instruction at `a` for a
+ * thread stopped on it (returns a signal that arrived meanwhile, or 0). */
+struct trace_bp *trace_bp_at(struct trace *t, uint64_t a);
+struct trace_bp *trace_bp_add(struct trace *t, uint64_t a, uint16_t kind);
+void trace_bp_del(struct trace *t, struct trace_bp *b);
+int trace_bp_step_over(struct trace *t, pid_t tid, struct user_regs_struct *regs,
+		       uint64_t a, uint8_t orig, bool keep);
+
+/* stepbp.c: --step=call|line breakpoints (see trace_step.h).  _hit handles
+ * a stop at a breakpoint with step roles: 1 when done (the thread was
+ * moved past it and held or resumed), 0 when the breakpoint also has
+ * allocator roles (bkpt.c goes on; *emitted says whether the thread must be
+ * held), -1 on error.  _exec re-arms for a new image, _free releases. */
+int trace_stepbp_hit(struct trace *t, pid_t tid, struct user_regs_struct *regs,
+		     bool *emitted, struct err *e);
+int trace_stepbp_exec(struct trace *t, struct err *e);
+/* The fast path for a SIGTRAP when --step is on: 1 when rip - 1 is a
+ * breakpoint with step roles only (handled, no siginfo needed: the int3
+ * there is ours), 0 when not, -1 on error. */
+int trace_stepbp_fast(struct trace *t, pid_t tid, struct user_regs_struct *regs,
+		      struct err *e);
+void trace_stepbp_free(struct trace *t);
+/* A vfork child runs in the parent's memory: lift the --step int3s while
+ * it runs (done = false), put them back when the parent resumes. */
+void trace_stepbp_vfork(struct trace *t, bool done);
+/* True when --step=call saw every own call and the lowest touched stack
+ * page `low` is within a page of the deepest call: the sampled depth is
+ * then exact to a frame and the page bound (up to 4 KiB over) is not. */
+bool trace_stepbp_depth_exact(const struct trace *t, uint64_t low);
+/* frames.c: a crash (SIGSEGV...) of thread tid: names the function, and for
+ * a stack overflow the depth, in a note; sets ev->site to the faulting pc. */
+void trace_crash_note(struct trace *t, pid_t tid, const struct user_regs_struct *regs,
+		      struct model_event *ev);
 
 /* records.c: drains the ring into events; returns the records taken */
 size_t trace_drain(struct trace *t);
