@@ -86,14 +86,21 @@ tests/targets/%: tests/targets/%.c
 	$(CC) -O0 -g -fno-omit-frame-pointer -D_GNU_SOURCE -o $@ $< -lpthread
 tests/targets/%: tests/targets/%.cpp
 	$(CXX) -O0 -g -fno-omit-frame-pointer -o $@ $< -lpthread
+# Static tracer targets (breakpoints instead of the shim): NAME_static.c
+# is linked -static; NAME_stripped.c also loses its symbol table.
+tests/targets/%_static: tests/targets/%_static.c
+	$(CC) -O0 -g -static -D_GNU_SOURCE -o $@ $<
+tests/targets/%_stripped: tests/targets/%_stripped.c
+	$(CC) -O0 -static -s -D_GNU_SOURCE -o $@ $<
 
 $(BUILD)/tests/%: tests/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(CHECK_LIBS) $(LDLIBS)
 
 # check_alloc links the teach allocator's core itself (names prefixed teach_).
-$(BUILD)/tests/check_alloc: $(BUILD)/src/shim/teach.o
-$(BUILD)/tests/check_alloc: LDLIBS += $(BUILD)/src/shim/teach.o
+TEACH_OBJ := $(BUILD)/src/shim/teach.o $(BUILD)/src/shim/teach_heap.o
+$(BUILD)/tests/check_alloc: $(TEACH_OBJ)
+$(BUILD)/tests/check_alloc: LDLIBS += $(TEACH_OBJ)
 
 deps:
 	@sh tools/deps.sh

@@ -262,6 +262,25 @@ START_TEST(small_requests_come_from_brk_and_large_from_mmap)
 }
 END_TEST
 
+START_TEST(a_program_moving_the_break_itself_does_not_break_the_heap)
+{
+	void *keep[200];
+
+	for (int i = 0; i < 200; i++) { /* more than the 64 heap segments */
+		keep[i] = teach_malloc(70000, &ti); /* exhausts the segment's space */
+		ck_assert_ptr_nonnull(keep[i]);
+		memset(keep[i], i, 70000);
+		ck_assert_ptr_ne(sbrk(4096), (void *)-1); /* the program's own brk use */
+	}
+	for (int i = 0; i < 200; i++) {
+		ck_assert_uint_eq(((unsigned char *)keep[i])[69999], (unsigned char)i);
+		teach_free(keep[i], &ti);
+		ck_assert_uint_eq(ti.error, 0);
+	}
+	assert_sound();
+}
+END_TEST
+
 START_TEST(malloc_zero_and_free_null_behave_as_glibc)
 {
 	void *a = teach_malloc(0, &ti), *b = teach_malloc(0, &ti);
@@ -348,6 +367,28 @@ START_TEST(each_misuse_is_reported_and_ignored)
 	}
 	teach_free(guard, &ti);
 	ck_assert_uint_eq(ti.error, 0);
+}
+END_TEST
+
+START_TEST(writes_after_free_into_the_list_links_do_not_crash)
+{
+	void *keep[8];
+	char *a = teach_malloc(100, &ti), *x = teach_malloc(100, &ti);
+	char *b = teach_malloc(100, &ti), *y = teach_malloc(100, &ti);
+
+	(void)x;
+	(void)y;
+	teach_free(a, &ti);
+	teach_free(b, &ti); /* x and y keep them apart: both wait on one list */
+	memset(a, 0x41, 16);     /* a's links: garbage pointing outside the heap */
+	*(void **)b = (void *)b; /* b's next: itself, a loop */
+	for (int i = 0; i < 8; i++) {   /* the allocator goes on, whatever it finds */
+		keep[i] = teach_malloc(100, &ti);
+		ck_assert_ptr_nonnull(keep[i]);
+		memset(keep[i], 0, 100);
+	}
+	for (int i = 0; i < 8; i++)
+		teach_free(keep[i], &ti);
 }
 END_TEST
 
@@ -463,8 +504,10 @@ int main(void)
 	tcase_add_test(tc, realloc_keeps_contents_shrinks_and_grows_in_place);
 	tcase_add_test(tc, small_requests_come_from_brk_and_large_from_mmap);
 	tcase_add_test(tc, malloc_zero_and_free_null_behave_as_glibc);
+	tcase_add_test(tc, a_program_moving_the_break_itself_does_not_break_the_heap);
 	tcase_add_test(tc, huge_requests_fail_with_enomem_and_leave_the_heap_sound);
 	tcase_add_test(tc, each_misuse_is_reported_and_ignored);
+	tcase_add_test(tc, writes_after_free_into_the_list_links_do_not_crash);
 	tcase_add_test(tc, eight_threads_hammering_at_once);
 	tcase_add_test(tc, three_hundred_forks_from_a_thread_while_others_allocate);
 	suite_add_tcase(s, tc);

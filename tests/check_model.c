@@ -85,6 +85,25 @@ START_TEST(malloc_and_free_make_blocks_in_allocation_order)
 }
 END_TEST
 
+/* Robust to a lost free: a new block at a live block's address ends the
+ * old one (counted as freed). */
+START_TEST(allocation_at_a_live_address_ends_the_old_block)
+{
+	struct model *m = hist();
+
+	apply(m, ev(MEV_MALLOC, 8, 0, 0x1000));
+	apply(m, ev(MEV_MALLOC, 16, 0, 0x1000));
+	ck_assert_uint_eq(model_stats(m)->live_blocks, 1);
+	ck_assert_uint_eq(model_stats(m)->heap_in_use, 16);
+	ck_assert_uint_eq(model_stats(m)->deallocations, 1);
+	ck_assert_int_eq(model_block_by_id(m, 1)->state, MB_FREED);
+	ck_assert_uint_eq(model_block_at(m, 0x1000)->id, 2);
+	apply(m, ev(MEV_FREE, 0x1000, 0, 0));
+	ck_assert_uint_eq(model_stats(m)->live_blocks, 0);
+	model_free(m);
+}
+END_TEST
+
 START_TEST(free_null_counts_as_a_free_call_and_in_free_null)
 {
 	struct model *m = hist();
@@ -208,6 +227,45 @@ START_TEST(teach_mode_tracks_headers_and_free_chunks)
 	b = model_blocks(m, &n);
 	ck_assert_uint_eq(n, 2);
 	ck_assert_uint_eq(b[1].size, 0x1000 - 48);
+	model_free(m);
+}
+END_TEST
+
+/* The first break seen with a block: the heap from that block up to the
+ * break is the allocator's; a coalescing free merges with the top chunk. */
+START_TEST(teach_mode_first_break_and_coalescing_with_the_top)
+{
+	struct model_opts o = { .keep_history = false, .teach = true };
+	struct model *m = model_new(&o);
+	struct model_event e = ev(MEV_MALLOC, 24, 0, 0x20010);
+	const struct model_block *b;
+	size_t n;
+
+	e.flags = RING_F_TEACH | RING_F_GREW_HEAP;
+	e.block = 0x20000;
+	e.block_size = 48;
+	e.brk = 0x40000;
+	apply(m, e);
+	e = ev(MEV_MALLOC, 100, 0, 0x20040);
+	e.flags = RING_F_TEACH | RING_F_SPLIT;
+	e.block = 0x20030;
+	e.block_size = 128;
+	e.brk = 0x40000;
+	apply(m, e);
+	b = model_blocks(m, &n);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_int_eq(b[2].state, MB_FREE_CHUNK);
+	ck_assert_uint_eq(b[2].addr, 0x200b0);
+	ck_assert_uint_eq(b[2].size, 0x40000 - 0x200b0);
+	e = ev(MEV_FREE, 0x20040, 0, 0);
+	e.flags = RING_F_TEACH | RING_F_COALESCED;
+	e.brk = 0x40000;
+	apply(m, e);
+	b = model_blocks(m, &n);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(b[1].addr, 0x20030);
+	ck_assert_uint_eq(b[1].size, 0x40000 - 0x20030);
+	ck_assert_uint_eq(model_stats(m)->free_chunk_bytes, 0x40000 - 0x20030);
 	model_free(m);
 }
 END_TEST
@@ -410,6 +468,24 @@ START_TEST(seek_rebuilds_the_state_at_any_event_in_both_directions)
 }
 END_TEST
 
+/* Found by fuzz_trace: a history whose events never touched a block. */
+START_TEST(seek_through_a_history_without_blocks)
+{
+	struct model *m = hist();
+	struct model_event e = ev(MEV_ERROR, RING_FREE, 0x10, 0);
+
+	e.error = RING_ERR_INVALID_FREE;
+	apply(m, e);
+	apply(m, ev(MEV_FREE, 0, 0, 0));
+	seek(m, 0);
+	ck_assert_uint_eq(model_stats(m)->errors, 0);
+	seek(m, 2);
+	ck_assert_uint_eq(model_stats(m)->errors, 1);
+	ck_assert_uint_eq(model_stats(m)->free_null, 1);
+	model_free(m);
+}
+END_TEST
+
 START_TEST(seek_past_the_end_fails_cleanly)
 {
 	struct model *m = hist();
@@ -457,6 +533,46 @@ START_TEST(without_history_memory_stays_bounded)
 }
 END_TEST
 
+/* The issue's budget: at most 64 bytes per live block (without history,
+ * where nothing else is kept; with history the block records count as
+ * history and the rest is small). */
+START_TEST(at_most_64_bytes_per_live_block)
+{
+	for (int h = 0; h < 2; h++) {
+		struct model_opts o = { .keep_history = h };
+		struct model *m = model_new(&o);
+		struct err e = { 0 };
+		uint64_t s = 99, *addr = calloc(30000, sizeof(*addr)), next = 0x10000;
+		size_t live, hb;
+		int rc = 0;
+
+		for (int i = 0; i < 300000; i++) {
+			struct model_event x = { .tid = 1 };
+			size_t k;
+			s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+			k = (s >> 33) % 30000;
+			if (addr[k]) {
+				x.type = MEV_FREE;
+				x.args[0] = addr[k];
+				addr[k] = 0;
+			} else {
+				x.type = MEV_MALLOC;
+				x.args[0] = 32;
+				x.result = addr[k] = (next += 48);
+			}
+			rc |= model_apply(m, &x, &e);
+		}
+		ck_assert_int_eq(rc, 0);
+		model_mem(m, &live, &hb);
+		ck_assert_uint_gt(model_stats(m)->live_blocks, 10000);
+		ck_assert_msg(live <= 64 * model_stats(m)->live_blocks, "%s history: %.1f bytes per live block",
+			      h ? "with" : "without", (double)live / (double)model_stats(m)->live_blocks);
+		free(addr);
+		model_free(m);
+	}
+}
+END_TEST
+
 START_TEST(block_before_finds_the_block_an_overrun_left)
 {
 	struct model *m = hist();
@@ -482,17 +598,21 @@ int main(void)
 	tcase_add_test(t, event_names_round_trip);
 	tcase_add_test(t, malloc_and_free_make_blocks_in_allocation_order);
 	tcase_add_test(t, free_null_counts_as_a_free_call_and_in_free_null);
+	tcase_add_test(t, allocation_at_a_live_address_ends_the_old_block);
 	tcase_add_test(t, realloc_moving_makes_a_new_block_in_place_keeps_it);
 	tcase_add_test(t, aligned_calls_use_the_size_argument);
 	tcase_add_test(t, teach_mode_tracks_headers_and_free_chunks);
+	tcase_add_test(t, teach_mode_first_break_and_coalescing_with_the_top);
 	tcase_add_test(t, counters_for_brk_mmap_errors_and_stack);
 	tcase_add_test(t, regions_snapshots_and_lookup);
 	tcase_add_test(t, sites_are_interned_and_leaks_grouped_by_site);
 	tcase_add_test(t, exec_drops_blocks_and_exit_and_signal_are_found);
 	tcase_add_test(t, seek_rebuilds_the_state_at_any_event_in_both_directions);
 	tcase_add_test(t, seek_past_the_end_fails_cleanly);
+	tcase_add_test(t, seek_through_a_history_without_blocks);
 	tcase_add_test(t, without_history_memory_stays_bounded);
 	tcase_add_test(t, block_before_finds_the_block_an_overrun_left);
+	tcase_add_test(t, at_most_64_bytes_per_live_block);
 	suite_add_tcase(s, t);
 	return tu_main(s);
 }

@@ -171,8 +171,10 @@ START_TEST(records_survive_the_writer_exit)
 	ck_assert_msg(r, "%s", e.msg);
 	pid_t child = spawn_writer(r, 1, 100);
 	ck_assert_int_eq(waitpid(child, &st, 0), child);
+	ck_assert_uint_eq(ring_next_seq(r), 0);
 	ck_assert_uint_eq(ring_read(r, buf, 128), 100);
 	ck_assert_uint_eq(buf[99].seq, 99);
+	ck_assert_uint_eq(ring_next_seq(r), 100);
 	ck_assert_uint_eq(ring_read(r, buf, 128), 0);
 	ring_free(r);
 }

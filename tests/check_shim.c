@@ -84,7 +84,8 @@ static void run_traced(struct traced *t, const char *alloc, size_t capacity, int
 	ck_assert_int_eq(write(sync[1], "g", 1), 1);
 	close(sync[1]);
 	for (;;) {
-		size_t got = ring_drain(t->r, 0, keep, t);
+		/* In step mode drain only at the traps, to see one record each. */
+		size_t got = step ? 0 : ring_drain(t->r, 0, keep, t);
 		pid_t w = waitpid(pid, &st, step ? 0 : WNOHANG);
 		if (w == pid && WIFSTOPPED(st)) {
 			int sig = WSTOPSIG(st);
@@ -289,6 +290,82 @@ START_TEST(children_of_the_traced_program_run_free_and_silent)
 }
 END_TEST
 
+START_TEST(an_exec_with_the_same_pid_goes_on_in_the_same_ring)
+{
+	char *argv[] = { TARGET, "exec", NULL };
+	struct traced t;
+	long before = -1, after = 0;
+
+	run_traced(&t, "teach", 0, 0, 0, argv);
+	ck_assert_int_eq(t.status, 0);
+	ck_assert_ptr_nonnull(strstr(t.out, "done 10"));
+	assert_in_order(&t);
+	for (size_t i = 0; i < t.n; i++) {
+		if (t.rec[i].kind == RING_MALLOC && t.rec[i].args[0] == 4242)
+			before = (long)i;
+		if (t.rec[i].kind == RING_MALLOC && t.rec[i].args[0] == 777 && before >= 0)
+			after++;
+	}
+	ck_assert_int_ge(before, 0);
+	ck_assert_int_eq(after, 10); /* the new image's calls, after the old one's */
+	traced_free(&t);
+}
+END_TEST
+
+static void three_hundred_forks(const char *alloc)
+{
+	char *argv[] = { TARGET, "forks", NULL };
+	struct traced t;
+
+	run_traced(&t, alloc, 0, 0, 0, argv); /* a timeout is reported as -1 */
+	ck_assert_int_eq(t.status, 0);
+	ck_assert_ptr_nonnull(strstr(t.out, "forks 300 ok"));
+	assert_in_order(&t);
+	traced_free(&t);
+}
+
+START_TEST(three_hundred_forks_while_threads_allocate_teach)
+{
+	three_hundred_forks("teach");
+}
+END_TEST
+
+START_TEST(three_hundred_forks_while_threads_allocate_libc)
+{
+	three_hundred_forks("libc");
+}
+END_TEST
+
+START_TEST(many_short_lived_threads_every_call_in_order)
+{
+	char *argv[] = { TARGET, "threads", NULL };
+	struct traced t;
+	int32_t tids[256];
+	int ntid = 0;
+	long mallocs = 0, frees = 0;
+
+	run_traced(&t, "teach", 64, 0, 0, argv); /* a small ring: threads wait too */
+	ck_assert_int_eq(t.status, 0);
+	assert_in_order(&t);
+	for (size_t i = 0; i < t.n; i++) {
+		const struct ring_record *r = &t.rec[i];
+		if (r->kind == RING_MALLOC && r->args[0] == 333) {
+			int k = 0;
+			while (k < ntid && tids[k] != r->tid)
+				k++;
+			if (k == ntid && ntid < 256)
+				tids[ntid++] = r->tid;
+			mallocs++;
+		}
+		frees += r->kind == RING_FREE && r->args[0] && r->tid != (int32_t)0;
+	}
+	ck_assert_int_eq(mallocs, 200 * 50);
+	ck_assert_int_ge(frees, 200 * 50);
+	ck_assert_int_ge(ntid, 8); /* the kernel reuses thread ids, but not all */
+	traced_free(&t);
+}
+END_TEST
+
 START_TEST(a_ring_for_another_pid_is_left_alone)
 {
 	char *argv[] = { TARGET, "many", "1000", NULL };
@@ -300,6 +377,67 @@ START_TEST(a_ring_for_another_pid_is_left_alone)
 	ck_assert_uint_eq(t.n, 0);
 	ck_assert(!ring_attached(t.r, NULL));
 	traced_free(&t);
+}
+END_TEST
+
+START_TEST(a_program_whose_reader_left_runs_on_without_waiting)
+{
+	struct err e = { 0 };
+	struct ring *r;
+	char fdenv[64];
+	int sync[2], st = 0;
+	pid_t pid;
+
+	find_shim();
+	r = ring_create(16, &e); /* full after 16 records */
+	ck_assert_msg(r, "%s", e.msg);
+	ck_assert_int_eq(pipe(sync), 0);
+	pid = fork();
+	if (pid == 0) {
+		char c;
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);
+		close(sync[1]);
+		if (read(sync[0], &c, 1) != 1)
+			_exit(126);
+		putenv(ring_env(r, fdenv, sizeof(fdenv)));
+		setenv("LD_PRELOAD", shim, 1);
+		execl(TARGET, TARGET, "many", "100000", (char *)NULL);
+		_exit(127);
+	}
+	ring_set_pid(r, pid);
+	close(sync[0]);
+	ck_assert_int_eq(write(sync[1], "g", 1), 1);
+	close(sync[1]);
+	for (int i = 0; i < 500 && ring_pending(r) < 16; i++)
+		usleep(2000);
+	ck_assert_uint_ge(ring_pending(r), 16); /* the program is waiting now */
+	ring_free(r); /* memlens goes away without killing it */
+	for (int i = 0; i < 1000 && waitpid(pid, &st, WNOHANG) == 0; i++)
+		usleep(10000);
+	if (waitpid(pid, &st, WNOHANG) == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		ck_abort_msg("the program still waits for a reader that left");
+	}
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+END_TEST
+
+START_TEST(a_ring_fd_naming_another_file_is_ignored)
+{
+	/* An empty file, /dev/null, a pipe, a closed number, garbage. */
+	const char *cases[] = { "9</tmp/memlens-shim-empty.$$", "9</dev/null", "9<&0", "", "x" };
+
+	find_shim();
+	for (unsigned i = 0; i < 5; i++) {
+		struct run r = tu_sh(20, ": > /tmp/memlens-shim-empty.$$; echo hi | MEMLENS_RING_FD=%s "
+				     "LD_PRELOAD=%s " TARGET " many 1000 %s; rc=$?; rm -f /tmp/memlens-shim-empty.$$; exit $rc",
+				     i == 4 ? "x" : "9", shim, cases[i]);
+		ck_assert_msg(r.status == 0, "case %u: status %d %s", i, r.status, r.err);
+		ck_assert_ptr_nonnull(strstr(r.out, "done 1000"));
+		tu_run_free(&r);
+	}
 }
 END_TEST
 
@@ -419,6 +557,12 @@ int main(void)
 	tcase_add_test(ring, step_mode_traps_once_per_record_at_the_published_site);
 	tcase_add_test(ring, children_of_the_traced_program_run_free_and_silent);
 	tcase_add_test(ring, a_ring_for_another_pid_is_left_alone);
+	tcase_add_test(ring, many_short_lived_threads_every_call_in_order);
+	tcase_add_test(ring, an_exec_with_the_same_pid_goes_on_in_the_same_ring);
+	tcase_add_test(ring, three_hundred_forks_while_threads_allocate_teach);
+	tcase_add_test(ring, three_hundred_forks_while_threads_allocate_libc);
+	tcase_add_test(ring, a_program_whose_reader_left_runs_on_without_waiting);
+	tcase_add_test(ring, a_ring_fd_naming_another_file_is_ignored);
 	suite_add_tcase(s, ring);
 	tcase_set_timeout(real, 120);
 	tcase_add_test(real, api_behaves_as_glibc_documents);

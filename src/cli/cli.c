@@ -12,6 +12,10 @@
 static const struct cli_cmd cmds[] = {
 	{ "layout", cmd_layout, "layout [--json] PROGRAM",
 	  "show the segments, sections and globals of an ELF file" },
+	{ "trace", cmd_trace, "trace [OPTIONS] [--] PROGRAM [ARGS...]",
+	  "run PROGRAM to its end and log every allocation, then a summary" },
+	{ "replay", cmd_replay, "replay [--text [-q] | --json] FILE",
+	  "print a trace file again as the event log and summary, or as JSON" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -35,6 +39,17 @@ void cli_usage(FILE *f)
 		   "  -h, --help      show this help and exit\n"
 		   "  -V, --version   show the version and exit\n"
 		   "      --json      (layout) print one JSON object instead of text\n"
+		   "      --text      (replay) print the event log and summary of a trace file\n"
+		   "                  (replay --json: the trace again as JSON Lines)\n"
+		   "  -q, --quiet     (replay --text) print the summary only\n"
+		   "\ntrace options (memlens trace [OPTIONS] [--] PROGRAM [ARGS...]):\n"
+		   "      --json      write JSON Lines instead of the text log\n"
+		   "  -q, --quiet     print the summary only\n"
+		   "  -o, --output=FILE  write the log to FILE instead of standard error\n"
+		   "      --alloc=teach|libc  the teaching allocator (default) or glibc's\n"
+		   "      --aslr      keep address randomisation on (off by default)\n"
+		   "  The program keeps its stdin, stdout and stderr; memlens exits with the\n"
+		   "  program's status, or 128+N when signal N killed it.\n"
 		   "\nExit status: 0 success, 1 a problem with the input or usage,\n"
 		   "2 memlens itself failed.  See memlens(1).\n");
 }

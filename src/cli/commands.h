@@ -6,5 +6,7 @@
 #include "util/err.h"
 
 int cmd_layout(int argc, char **argv, struct err *e);
+int cmd_trace(int argc, char **argv, struct err *e);
+int cmd_replay(int argc, char **argv, struct err *e);
 
 #endif

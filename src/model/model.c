@@ -45,7 +45,6 @@ void model_free(struct model *m)
 	free(m->ent);
 	free(m->pos);
 	free(m->idslot);
-	free(m->freeslots);
 	free(m->vnext_ht);
 	free(m->eh);
 	free(m->fs);
@@ -58,16 +57,29 @@ void model_free(struct model *m)
 
 /* ---- the end state's address hash: live block address -> slot ---------- */
 
+/* The table holds slot + 1 (0 empty), linear probing, any capacity: the
+ * home index is a multiply-shift of the address scaled to the capacity, so
+ * the table can grow by a quarter (it is part of the per-live-block cost,
+ * which the model keeps under 64 bytes). */
+#define EH_MAX_LOAD_NUM 4   /* grow above a load of 4/5 */
+#define EH_MAX_LOAD_DEN 5
+
 static uint32_t ahash(uint64_t a, uint32_t cap)
 {
-	return (uint32_t)((a * 0x9e3779b97f4a7c15ULL) >> 32) & (cap - 1);
+	uint32_t h = (uint32_t)((a * 0x9e3779b97f4a7c15ULL) >> 32);
+	return (uint32_t)(((uint64_t)h * cap) >> 32);
+}
+
+static uint32_t eh_next(uint32_t j, uint32_t cap)
+{
+	return j + 1 == cap ? 0 : j + 1;
 }
 
 static uint32_t eh_find(const struct model *m, uint64_t addr)
 {
 	if (!m->ehcap)
 		return NONE32;
-	for (uint32_t j = ahash(addr, m->ehcap); m->eh[j]; j = (j + 1) & (m->ehcap - 1))
+	for (uint32_t j = ahash(addr, m->ehcap); m->eh[j]; j = eh_next(j, m->ehcap))
 		if (m->ent[m->eh[j] - 1].addr == addr)
 			return m->eh[j] - 1;
 	return NONE32;
@@ -83,7 +95,7 @@ static int eh_resize(struct model *m, uint32_t nc)
 		uint32_t v = m->eh[i], j;
 		if (!v)
 			continue;
-		for (j = ahash(m->ent[v - 1].addr, nc); t[j]; j = (j + 1) & (nc - 1))
+		for (j = ahash(m->ent[v - 1].addr, nc); t[j]; j = eh_next(j, nc))
 			;
 		t[j] = v;
 	}
@@ -93,42 +105,49 @@ static int eh_resize(struct model *m, uint32_t nc)
 	return 0;
 }
 
-/* Maps addr (= ent[slot].addr) to slot, replacing an existing entry. */
-static int eh_put(struct model *m, uint32_t slot)
+/* Maps addr (= ent[slot].addr) to slot; returns the slot it replaced, or
+ * NONE32 (and sets m->broken when out of memory). */
+static uint32_t eh_put(struct model *m, uint32_t slot)
 {
 	uint64_t addr = m->ent[slot].addr;
 	uint32_t j;
 
-	if ((m->ehn + 1) * 10 > m->ehcap * 7 && eh_resize(m, m->ehcap ? m->ehcap * 2 : 64) < 0)
-		return -1;
-	for (j = ahash(addr, m->ehcap); m->eh[j]; j = (j + 1) & (m->ehcap - 1))
+	if ((uint64_t)(m->ehn + 1) * EH_MAX_LOAD_DEN > (uint64_t)m->ehcap * EH_MAX_LOAD_NUM) {
+		uint64_t nc = (uint64_t)m->ehcap + m->ehcap / 4 + 64;
+		if (nc > UINT32_MAX || eh_resize(m, (uint32_t)nc) < 0) {
+			m->broken = true;
+			return NONE32;
+		}
+	}
+	for (j = ahash(addr, m->ehcap); m->eh[j]; j = eh_next(j, m->ehcap))
 		if (m->ent[m->eh[j] - 1].addr == addr) {
+			uint32_t old = m->eh[j] - 1;
 			m->eh[j] = slot + 1;
-			return 0;
+			return old;
 		}
 	m->eh[j] = slot + 1;
 	m->ehn++;
-	return 0;
+	return NONE32;
 }
 
-/* Linear probing with backward-shift deletion (no tombstones). */
+/* Backward-shift deletion (no tombstones). */
 static void eh_del(struct model *m, uint64_t addr)
 {
-	uint32_t j, k, mask = m->ehcap - 1;
+	uint32_t j, k, cap = m->ehcap;
 
-	if (!m->ehcap)
+	if (!cap)
 		return;
-	for (j = ahash(addr, m->ehcap); m->eh[j]; j = (j + 1) & mask)
+	for (j = ahash(addr, cap); m->eh[j]; j = eh_next(j, cap))
 		if (m->ent[m->eh[j] - 1].addr == addr)
 			break;
 	if (!m->eh[j])
 		return;
 	m->eh[j] = 0;
 	m->ehn--;
-	for (k = (j + 1) & mask; m->eh[k]; k = (k + 1) & mask) {
-		uint32_t h = ahash(m->ent[m->eh[k] - 1].addr, m->ehcap);
+	for (k = eh_next(j, cap); m->eh[k]; k = eh_next(k, cap)) {
+		uint32_t h = ahash(m->ent[m->eh[k] - 1].addr, cap);
 		/* move eh[k] into the hole at j unless its home lies in (j, k] */
-		if (((k - h) & mask) >= ((k - j) & mask)) {
+		if ((k + cap - h) % cap >= (k + cap - j) % cap) {
 			m->eh[j] = m->eh[k];
 			m->eh[k] = 0;
 			j = k;
@@ -152,13 +171,23 @@ static uint32_t ent_new(struct model *m, const struct model_block *b)
 {
 	uint32_t s;
 
-	if (m->nfreeslots) {
-		s = m->freeslots[--m->nfreeslots];
+	if (m->freehead) {
+		s = m->freehead - 1;
+		m->freehead = m->ent[s].id;
 	} else {
 		uint32_t oldcap = m->capent;
-		if (m->nent >= (UINT32_MAX >> 1) - 1 ||
-		    model_grow32(&m->ent, &m->capent, m->nent + 1, sizeof(*m->ent)) < 0)
+		if (m->nent >= (UINT32_MAX >> 1) - 1)
 			goto oom;
+		if (m->nent == m->capent) {
+			/* grow by an eighth: without history the slab is the
+			 * live blocks' memory, so keep its slack small */
+			size_t nc = (size_t)m->capent + m->capent / (m->o.keep_history ? 2 : 8) + 64;
+			struct ment *p = realloc(m->ent, nc * sizeof(*p));
+			if (!p || nc > (UINT32_MAX >> 1))
+				goto oom;
+			m->ent = p;
+			m->capent = (uint32_t)nc;
+		}
 		if (m->o.keep_history && m->capent != oldcap) {
 			uint32_t *p = realloc(m->pos, (size_t)m->capent * sizeof(*p));
 			if (!p)
@@ -167,7 +196,7 @@ static uint32_t ent_new(struct model *m, const struct model_block *b)
 		}
 		s = m->nent++;
 	}
-	m->ent[s] = *b;
+	m->ent[s] = ment_put(b);
 	chg_push(m, s, true);
 	return s;
 oom:
@@ -271,7 +300,11 @@ static void brk_moves(struct model *m, const struct model_event *ev, size_t k)
 {
 	if (!(ev->flags & RING_F_TEACH) || !ev->brk)
 		return;
-	if (m->ebrk && ev->brk > m->ebrk)
+	if (!m->ebrk && ev->block && ev->block < ev->brk && !(ev->flags & RING_F_MMAP))
+		/* the first break seen: the heap up to it is the allocator's,
+		 * from the block it hands out now (about to be taken) */
+		fs_add(m, ev->block, ev->brk, true, k);
+	else if (m->ebrk && ev->brk > m->ebrk)
 		fs_add(m, m->ebrk, ev->brk, true, k);
 	else if (m->ebrk && ev->brk < m->ebrk)
 		fs_sub(m, ev->brk, m->ebrk, k);
@@ -308,13 +341,12 @@ static bool teach_block(const struct model_block *b)
 
 static void block_free(struct model *m, uint32_t s, const struct model_event *ev, size_t k)
 {
-	struct model_block *b = &m->ent[s];
-	uint64_t a = b->hdr, e = b->addr + b->usable;
+	struct model_block b = ment_get(&m->ent[s]);
 
-	eh_del(m, b->addr);
+	eh_del(m, b.addr);
 	ent_end(m, s, k, 0, ev->site);
-	if (teach_block(&m->ent[s]))
-		fs_add(m, a, e, (ev->flags & RING_F_COALESCED) != 0, k);
+	if (teach_block(&b))
+		fs_add(m, b.hdr, b.addr + b.usable, (ev->flags & RING_F_COALESCED) != 0, k);
 }
 
 static uint32_t block_new(struct model *m, const struct model_event *ev, size_t k,
@@ -323,10 +355,8 @@ static uint32_t block_new(struct model *m, const struct model_event *ev, size_t 
 	struct model_block b = { .addr = ev->result, .size = size, .alloc_ev = (uint32_t)k,
 				 .free_ev = NONE32, .alloc_site = ev->site, .state = MB_LIVE,
 				 .mmapped = (ev->flags & RING_F_MMAP) != 0 };
-	uint32_t old = eh_find(m, ev->result), s;
+	uint32_t old, s;
 
-	if (old != NONE32 && !prev) /* a block we missed the free of */
-		block_free(m, old, ev, k);
 	if ((ev->flags & RING_F_TEACH) && ev->block && ev->block <= ev->result &&
 	    ev->block_size >= ev->result - ev->block) {
 		b.hdr = ev->block;
@@ -342,10 +372,11 @@ static uint32_t block_new(struct model *m, const struct model_event *ev, size_t 
 	}
 	if ((s = ent_new(m, &b)) == NONE32)
 		return NONE32;
-	if (eh_put(m, s) < 0) {
-		m->broken = true;
+	old = eh_put(m, s);
+	if (m->broken)
 		return NONE32;
-	}
+	if (old != NONE32 && !prev) /* a block we missed the free of: it ends here */
+		ent_end(m, old, k, 0, 0);
 	if (m->o.keep_history && !prev) {
 		if (model_grow(&m->idslot, &m->capid, m->next_id, sizeof(*m->idslot)) < 0) {
 			m->broken = true;
@@ -364,7 +395,7 @@ static void resolve_realloc(struct model *m, const struct model_event *ev, size_
 	uint32_t s = p ? eh_find(m, p) : NONE32, ns;
 
 	if (s != NONE32 && ev->result == p) { /* in place: end this version, start the next */
-		struct model_block prev = m->ent[s];
+		struct model_block prev = ment_get(&m->ent[s]);
 		ent_end(m, s, k, VF_REPLACED, 0);
 		if (teach_block(&prev))
 			fs_add(m, prev.hdr, prev.addr + prev.usable, false, k);
@@ -433,11 +464,14 @@ int model_apply(struct model *m, const struct model_event *ev, struct err *e)
 	if (k >= UINT32_MAX - 1)
 		return err_set(e, ERR_INTERNAL, "model: more than 4 billion events");
 	m->ntchg = 0;
-	if (m->o.keep_history &&
-	    (model_grow(&m->ev, &m->capev, k + 1, sizeof(*m->ev)) < 0 ||
-	     !(m->chg_off = realloc(m->chg_off, (m->capev + 1) * sizeof(*m->chg_off))))) {
-		m->broken = true;
-		return err_set(e, ERR_INTERNAL, "model: out of memory");
+	if (m->o.keep_history && k + 1 > m->capev) {
+		uint32_t *p;
+		if (model_grow(&m->ev, &m->capev, k + 1, sizeof(*m->ev)) < 0 ||
+		    !(p = realloc(m->chg_off, (m->capev + 1) * sizeof(*m->chg_off)))) {
+			m->broken = true;
+			return err_set(e, ERR_INTERNAL, "model: out of memory");
+		}
+		m->chg_off = p;
 	}
 	resolve(m, ev, k);
 	if (m->o.keep_history) {

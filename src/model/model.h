@@ -74,7 +74,8 @@ uint64_t model_ev_request(const struct model_event *ev);
 struct model_site {
 	uint64_t addr;       /* return address in the caller */
 	const char *func;    /* function name, or NULL */
-	uint64_t func_off;   /* addr - function start, when func is known */
+	uint64_t func_off;   /* addr - function start, when func is known;
+	                        else addr - object base, when object is known */
 	const char *file;    /* source file from debug info, or NULL */
 	int line;            /* source line, or 0 */
 	const char *object;  /* "libc.so.6" when outside the program, or NULL */
@@ -167,7 +168,23 @@ struct model_stats {
 	uint64_t exit_ev;         /* 1 + index of the MEV_EXIT event, 0 none */
 	uint64_t signal_ev;       /* 1 + index of the last MEV_SIGNAL, 0 none */
 	uint64_t regions;         /* 1 + region snapshot index in force, 0 none */
+	uint64_t brk_max;         /* highest program break so far */
+	uint64_t mmap_peak;       /* most bytes in mmap'd blocks at once */
 };
+
+/* ---- Words for students ---------------------------------------------- */
+
+struct model;
+
+/* Writes a site as "push (list.c:17)", else "push+0x1c", else
+ * "libc.so.6+0x1234", else "0x401136", else "?"; returns buf. */
+char *model_site_format(const struct model *m, uint32_t site, char *buf, size_t n);
+/* Says what lies at `addr` at the cursor, for a fault: "the NULL page",
+ * "inside block #3 (40 bytes, allocated at push (list.c:17))", "freed
+ * block #3 allocated at SITE and freed at SITE", "8 bytes past the end of
+ * block #3 ...", "the stack guard (stack overflow)", "nothing mapped",
+ * or "REGION-KIND NAME".  Returns buf. */
+char *model_explain_addr(const struct model *m, uint64_t addr, char *buf, size_t n);
 
 /* ---- The model ------------------------------------------------------- */
 

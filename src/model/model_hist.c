@@ -33,29 +33,28 @@ static void live_del(struct model *m, uint32_t s)
  * a ring for "dangling pointer" questions. */
 static void slot_release(struct model *m, uint32_t s)
 {
-	struct model_block *b = &m->ent[s];
+	struct ment *b = &m->ent[s];
 
 	if (!(b->vflags & (VF_CHUNK | VF_REPLACED))) {
 		struct model_block *f = &m->freed[m->freed_head];
-		*f = *b;
+		*f = ment_get(b);
 		f->state = MB_FREED;
 		m->freed_head = (m->freed_head + 1) % MODEL_FREED_KEEP;
 		if (m->nfreed < MODEL_FREED_KEEP)
 			m->nfreed++;
 	}
 	b->state = 0;
-	if (model_grow32(&m->freeslots, &m->capfreeslots, m->nfreeslots + 1, sizeof(uint32_t)) < 0) {
-		m->broken = true;
-		return;
-	}
-	m->freeslots[m->nfreeslots++] = s;
+	b->id = m->freehead;
+	m->freehead = s + 1;
 }
 
-static uint64_t block_bytes(const struct model_block *b)
+static uint64_t block_bytes(const struct ment *e)
 {
-	if (b->hdr && b->usable)
-		return b->usable + (b->addr - b->hdr);
-	return b->usable ? b->usable : b->size;
+	struct model_block b = ment_get(e);
+
+	if (b.hdr && b.usable)
+		return b.usable + (b.addr - b.hdr);
+	return b.usable ? b.usable : b.size;
 }
 
 void model_step(struct model *m, size_t k, const struct model_event *ev,
@@ -71,7 +70,7 @@ void model_step(struct model *m, size_t k, const struct model_event *ev,
 	for (size_t i = 0; i < n; i++) {
 		uint32_t s = chg[i] >> 1;
 		bool born = chg[i] & 1;
-		const struct model_block *b = &m->ent[s];
+		const struct ment *b = &m->ent[s];
 
 		if (b->vflags & VF_CHUNK) {
 			st->free_chunks += born ? 1 : (uint64_t)-1;
@@ -100,12 +99,16 @@ void model_step(struct model *m, size_t k, const struct model_event *ev,
 	}
 	if (st->heap_in_use > st->heap_peak)
 		st->heap_peak = st->heap_in_use;
+	if (st->mmap_bytes > st->mmap_peak)
+		st->mmap_peak = st->mmap_bytes;
 	if (ev->type == MEV_EXEC)
-		st->brk_start = st->brk = 0;
+		st->brk_start = st->brk = st->brk_max = 0;
 	if (ev->brk) {
 		if (!st->brk_start)
 			st->brk_start = ev->brk;
 		st->brk = ev->brk;
+		if (ev->brk > st->brk_max)
+			st->brk_max = ev->brk;
 	}
 	if (ev->type == MEV_ERROR)
 		st->errors++;
@@ -199,8 +202,9 @@ int model_seek(struct model *m, size_t k, struct err *e)
 		m->broken = true;
 		return err_set(e, ERR_INTERNAL, "model: out of memory");
 	}
-	for (size_t i = m->cur; i < k; i++)
-		model_step(m, i, &m->ev[i], m->chg + m->chg_off[i], m->chg_off[i + 1] - m->chg_off[i]);
+	for (size_t i = m->cur; i < k; i++) /* (m->chg is NULL while no event changed a block) */
+		model_step(m, i, &m->ev[i], m->chg ? m->chg + m->chg_off[i] : NULL,
+			   m->chg_off[i + 1] - m->chg_off[i]);
 	m->cur = k;
 	m->view_ok = false;
 	if (m->broken)
@@ -287,7 +291,7 @@ static uint32_t vnext(const struct model *m, uint32_t old)
 /* A copy of entity `s` as it looks at the cursor. */
 static struct model_block at_cursor(const struct model *m, uint32_t s)
 {
-	struct model_block b = m->ent[s];
+	struct model_block b = ment_get(&m->ent[s]);
 
 	if (b.free_ev != NONE32 && b.free_ev < m->cur && !(b.vflags & VF_REPLACED)) {
 		b.state = MB_FREED;
@@ -357,8 +361,10 @@ const struct model_block *model_block_by_id(const struct model *cm, uint32_t id)
 		return &m->scratch;
 	}
 	for (s = 0; s < m->nent; s++)
-		if (m->ent[s].state == MB_LIVE && m->ent[s].id == id)
-			return &m->ent[s];
+		if (m->ent[s].state == MB_LIVE && m->ent[s].id == id) {
+			m->scratch = ment_get(&m->ent[s]);
+			return &m->scratch;
+		}
 	for (uint32_t i = 0; i < m->nfreed; i++)
 		if (m->freed[i].id == id)
 			return &m->freed[i];
@@ -410,9 +416,9 @@ const struct model_block *model_block_at(const struct model *cm, uint64_t addr)
 		return NULL;
 	}
 	for (uint32_t s = 0; s < m->nent; s++) {
-		const struct model_block *e = &m->ent[s];
+		const struct ment *e = &m->ent[s];
 		if ((e->vflags & (VF_CHUNK | VF_REPLACED)) || e->free_ev == NONE32 ||
-		    e->free_ev >= m->cur || !holds(e, addr))
+		    e->free_ev >= m->cur || addr < e->addr || addr - e->addr >= (e->size ? e->size : 1))
 			continue;
 		if (best == NONE32 || e->free_ev > m->ent[best].free_ev)
 			best = s;
@@ -445,7 +451,7 @@ size_t model_leaks(const struct model *m, struct model_leak **out)
 		return 0;
 	for (size_t i = 0; i < cnt; i++) {
 		uint32_t s = m->o.keep_history ? m->live[i] : (uint32_t)i;
-		const struct model_block *b = &m->ent[s];
+		const struct ment *b = &m->ent[s];
 		uint32_t site = b->alloc_site < ns ? b->alloc_site : 0;
 		if (!b->state || (b->vflags & VF_CHUNK))
 			continue;
@@ -476,12 +482,12 @@ void model_mem(const struct model *m, size_t *live_bytes, size_t *history_bytes)
 	if (m->o.keep_history) {
 		live += (size_t)m->caplive * 4;
 		hist += m->capev * (sizeof(struct model_event) + 4) + m->capchg * 4 +
-			(size_t)m->capent * (sizeof(struct model_block) + 4) + m->capid * 4 +
+			(size_t)m->capent * (sizeof(struct ment) + 4) + m->capid * 4 +
 			(size_t)m->vnext_hcap * 8 + m->capck * sizeof(struct ckpt);
 		for (size_t i = 0; i < m->nck; i++)
 			hist += m->ck[i].nlive * 4;
 	} else {
-		live += (size_t)m->capent * sizeof(struct model_block) + (size_t)m->capfreeslots * 4;
+		live += (size_t)m->capent * sizeof(struct ment);
 		hist += MODEL_FREED_KEEP * sizeof(struct model_block); /* fixed */
 	}
 	*live_bytes = live;

@@ -21,7 +21,53 @@ enum {
 	VF_REPLACED = 2, /* ended by an in-place realloc: not a free */
 	VF_GONE = 4,     /* ended by exec: not a free */
 	VF_CHUNK = 8,    /* a teach-mode free chunk */
+
+	VF_HDR = 16,     /* the header address is known (hdr = addr - hdr_off) */
 };
+
+/* An entity as stored: struct model_block packed into 48 bytes (the
+ * model's per-live-block cost).  usable = size + slack - 1 (slack 0:
+ * unknown); callers see struct model_block through ment_get(). */
+struct ment {
+	uint64_t addr;
+	uint64_t size;
+	uint32_t hdr_off;    /* addr - header address, when VF_HDR */
+	uint32_t slack;
+	uint32_t id, alloc_ev, free_ev, alloc_site, free_site;
+	uint8_t state, mmapped;
+	uint16_t vflags;
+};
+_Static_assert(sizeof(struct ment) == 48, "an entity is 48 bytes");
+
+static inline struct model_block ment_get(const struct ment *e)
+{
+	struct model_block b = {
+		.addr = e->addr, .size = e->size,
+		.usable = e->slack ? e->size + e->slack - 1 : 0,
+		.hdr = (e->vflags & VF_HDR) ? e->addr - e->hdr_off : 0,
+		.id = e->id, .alloc_ev = e->alloc_ev, .free_ev = e->free_ev,
+		.alloc_site = e->alloc_site, .free_site = e->free_site,
+		.state = e->state, .mmapped = e->mmapped,
+		.vflags = (uint16_t)(e->vflags & ~VF_HDR),
+	};
+	return b;
+}
+
+static inline struct ment ment_put(const struct model_block *b)
+{
+	struct ment e = {
+		.addr = b->addr, .size = b->size, .id = b->id, .alloc_ev = b->alloc_ev,
+		.free_ev = b->free_ev, .alloc_site = b->alloc_site, .free_site = b->free_site,
+		.state = b->state, .mmapped = b->mmapped, .vflags = b->vflags,
+	};
+	if (b->usable >= b->size && b->usable - b->size < UINT32_MAX - 1)
+		e.slack = (uint32_t)(b->usable - b->size) + 1;
+	if (b->hdr && b->hdr <= b->addr && b->addr - b->hdr <= UINT32_MAX) {
+		e.hdr_off = (uint32_t)(b->addr - b->hdr);
+		e.vflags |= VF_HDR;
+	}
+	return e;
+}
 
 /* A change: slot << 1 | 1 when born, slot << 1 when it dies. */
 #define CHG(slot, born) ((uint32_t)(slot) << 1 | ((born) ? 1u : 0u))
@@ -70,13 +116,13 @@ struct model {
 	struct model_event last, exit_copy, signal_copy;
 
 	/* entities */
-	struct model_block *ent;
+	struct ment *ent;
 	uint32_t nent, capent;
 	uint32_t *pos;               /* history: slot -> index in live */
 	uint32_t *idslot;            /* history: id - 1 -> first slot */
 	size_t capid;
-	uint32_t *freeslots;         /* no history: recycled slots */
-	uint32_t nfreeslots, capfreeslots;
+	uint32_t freehead;           /* no history: 1 + first recycled slot (the
+	                                chain runs through the dead slots' id) */
 	uint32_t *vnext_ht, vnext_hcap, vnext_n; /* pairs old slot+1, new slot */
 	uint32_t next_id;
 

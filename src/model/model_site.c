@@ -25,7 +25,7 @@ const char *model_ev_name(enum model_ev_type t)
 enum model_ev_type model_ev_parse(const char *name)
 {
 	for (int t = 1; t < MEV_TYPE_MAX; t++)
-		if (strcmp(ev_names[t], name) == 0)
+		if (ev_names[t][0] == name[0] && strcmp(ev_names[t], name) == 0)
 			return (enum model_ev_type)t;
 	return 0;
 }

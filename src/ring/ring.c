@@ -13,6 +13,7 @@ struct ring {
 	struct ring_header *h;
 	size_t len;
 	int fd;
+	uint64_t next;  /* the consumer's position, exact even inside a drain */
 };
 
 static size_t round_pow2(size_t n)
@@ -98,7 +99,7 @@ int ring_attach_check(const void *map, size_t len, struct err *e)
 		return err_set(e, ERR_INPUT, "event ring: records of %u bytes, expected %zu",
 			       h->record_size, sizeof(struct ring_record));
 	if (h->capacity < 2 || (h->capacity & (h->capacity - 1)) ||
-	    h->capacity > (len - RING_HEADER_SIZE) / sizeof(struct ring_slot))
+	    h->capacity > (len - RING_HEADER_SIZE) / sizeof(struct ring_record))
 		return err_set(e, ERR_INPUT, "event ring: capacity %llu does not fit %zu bytes",
 			       (unsigned long long)h->capacity, len);
 	return 0;
@@ -124,6 +125,7 @@ struct ring *ring_open_fd(int fd, struct err *e)
 		close(nfd);
 		return NULL;
 	}
+	r->next = atomic_load(&r->h->tail);
 	if (ring_attach_check(r->h, r->len, e) != 0) {
 		munmap(r->h, r->len);
 		close(nfd);
@@ -186,7 +188,7 @@ uint64_t ring_pending(const struct ring *r)
 
 uint64_t ring_next_seq(const struct ring *r)
 {
-	return atomic_load_explicit(&r->h->tail, memory_order_relaxed);
+	return r->next;
 }
 
 size_t ring_drain(struct ring *r, size_t max, ring_cb cb, void *arg)
@@ -196,22 +198,26 @@ size_t ring_drain(struct ring *r, size_t max, ring_cb cb, void *arg)
 	size_t n = 0;
 
 	while (!max || n < max) {
-		struct ring_slot *s = ring_slot_at(h, t);
+		struct ring_record *s = ring_slot_at(h, t);
 		struct ring_record rec;
 		int stop;
 
-		if (atomic_load_explicit(&s->ready, memory_order_acquire) != t + 1)
+		if (!ring_slot_ready(s, t))
 			break;
-		rec = s->rec;
-		atomic_store_explicit(&s->ready, 0, memory_order_relaxed);
+		rec = *s;
+		rec.ready = 0;
 		t++;
-		/* Release: the producer of seq t-1+capacity may now write. */
-		atomic_store_explicit(&h->tail, t, memory_order_release);
 		n++;
+		r->next = t;
+		/* Release, in batches: the producers of the next lap may write
+		 * these slots once they see the new tail. */
+		if ((n & 63) == 0)
+			atomic_store_explicit(&h->tail, t, memory_order_release);
 		stop = cb(&rec, arg);
 		if (stop)
 			break;
 	}
+	atomic_store_explicit(&h->tail, t, memory_order_release);
 	return n;
 }
 

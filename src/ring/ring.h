@@ -78,7 +78,8 @@ size_t ring_drain(struct ring *r, size_t max, ring_cb cb, void *arg);
 /* Same, copying up to `max` records into buf. */
 size_t ring_read(struct ring *r, struct ring_record *buf, size_t max);
 
-/* Sequence number of the next record ring_drain will hand out. */
+/* Sequence number of the next record ring_drain will hand out (inside a
+ * ring_drain callback: the record being handed out + 1). */
 uint64_t ring_next_seq(const struct ring *r);
 
 /* Tells shims that the reader is gone (they stop writing and never wait),

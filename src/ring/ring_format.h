@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #define RING_MAGIC   UINT64_C(0x474e52534e454c4d) /* "MLENSRNG" little-endian */
-#define RING_VERSION 1
+#define RING_VERSION 2  /* 2: slots are the 128-byte records themselves */
 
 /* Environment the tracer hands the target (the shim reads, then may drop). */
 #define RING_ENV_FD    "MEMLENS_RING_FD"    /* decimal fd of the memfd */
@@ -33,7 +33,11 @@ enum ring_kind {
 };
 
 /* For RING_ERROR records: what went wrong (in `error`), with the call that
- * did it in `args[0]` (its enum ring_kind) and the pointer in `args[1]`. */
+ * did it in `args[0]` (its enum ring_kind) and the pointer in `args[1]`;
+ * for RING_ERR_CORRUPT_HEADER `block` is the damaged header.  A misused
+ * free/realloc is ignored and has only its RING_ERROR record; when damage
+ * is found during a call that still happens (a malloc meeting overwritten
+ * free-list links), the RING_ERROR record comes just before the call's. */
 enum ring_error {
 	RING_ERR_NONE = 0,
 	RING_ERR_DOUBLE_FREE,     /* free of a block already free */
@@ -62,7 +66,7 @@ struct ring_record {
 	/* Arguments as the call received them:
 	 *   malloc(size)               args[0]=size
 	 *   calloc(n, size)            args[0]=n args[1]=size
-	 *   realloc(p, size)           args[0]=p args[1]=size
+	 *   realloc(p, size)           args[0]=p args[1]=size (size 0: p freed, result 0)
 	 *   reallocarray(p, n, size)   args[0]=p args[1]=n args[2]=size
 	 *   free(p)                    args[0]=p
 	 *   posix_memalign(&p, a, s)   args[0]=a args[1]=s (result = p or 0)
@@ -79,7 +83,8 @@ struct ring_record {
 	uint64_t old_block;  /* realloc/free: the block given back, else 0 */
 	uint32_t error;      /* enum ring_error for RING_ERROR, else 0 */
 	int32_t err_no;      /* errno the call left (ENOMEM), else 0 */
-	uint64_t reserved[3];
+	uint64_t reserved[2];
+	uint64_t ready;      /* ring bookkeeping: seq + 1 once published (atomic) */
 };
 
 _Static_assert(sizeof(struct ring_record) == 128, "ring record is 128 bytes");
@@ -91,15 +96,18 @@ enum ring_mode {
 };
 
 /* The memfd begins with this header (one 4 KiB page), then `capacity`
- * slots of struct ring_slot.  Producers (target threads) reserve a
+ * slots, each one struct ring_record (two cache lines, so neighbouring
+ * slots never share a line).  Producers (target threads) reserve a
  * sequence number by fetch-adding `head`, wait until the consumer has
  * consumed seq - capacity (that is, until seq - tail < capacity: ring full,
  * the shim waits, nothing is dropped), write the record into slot
- * seq % capacity, then publish by storing seq+1 into the slot's `ready`
+ * seq % capacity, then publish by storing seq+1 into its `ready` field
  * with release order.  The consumer (tracer) reads slot tail % capacity
- * once its `ready == tail + 1`, copies the record, stores 0 into `ready`
- * and advances `tail` with release order.  ring_produce_* below is the
- * producer side, shared by the shim and the tests. */
+ * once its `ready == tail + 1` (a slot's previous lap left seq+1-capacity
+ * there, so no reset is needed), copies the record and advances `tail`
+ * with release order (it may batch that store).  ring_produce_* below is
+ * the producer side, shared by the shim and the tests; a producer may cache
+ * the tail it last read, since the tail only grows. */
 struct ring_header {
 	uint64_t magic;          /* RING_MAGIC */
 	uint32_t version;        /* RING_VERSION */
@@ -115,21 +123,28 @@ struct ring_header {
 	_Alignas(64) _Atomic uint64_t tail; /* next sequence number to consume */
 };
 
-struct ring_slot {
-	_Atomic uint64_t ready;  /* seq + 1 once the record is complete, 0 when free */
-	uint64_t pad;
-	struct ring_record rec;
-};
-
 #define RING_HEADER_SIZE 4096u
 _Static_assert(sizeof(struct ring_header) <= RING_HEADER_SIZE, "ring header fits a page");
 
 /* Bytes of a ring with `capacity` slots. */
-#define RING_BYTES(capacity) ((uint64_t)RING_HEADER_SIZE + (uint64_t)(capacity) * sizeof(struct ring_slot))
+#define RING_BYTES(capacity) ((uint64_t)RING_HEADER_SIZE + (uint64_t)(capacity) * sizeof(struct ring_record))
 
-static inline struct ring_slot *ring_slot_at(struct ring_header *h, uint64_t seq)
+static inline struct ring_record *ring_slot_at(struct ring_header *h, uint64_t seq)
 {
-	return (struct ring_slot *)((char *)h + RING_HEADER_SIZE) + (seq & (h->capacity - 1));
+	return (struct ring_record *)((char *)h + RING_HEADER_SIZE) + (seq & (h->capacity - 1));
+}
+
+/* Consumer: nonzero once slot seq holds its record (acquire). */
+static inline int ring_slot_ready(const struct ring_record *s, uint64_t seq)
+{
+	return __atomic_load_n(&s->ready, __ATOMIC_ACQUIRE) == seq + 1;
+}
+
+/* Producer: publishes slot seq, filled in place (release). */
+static inline void ring_slot_publish(struct ring_record *s, uint64_t seq)
+{
+	s->seq = seq;
+	__atomic_store_n(&s->ready, seq + 1, __ATOMIC_RELEASE);
 }
 
 /* Producer, step 1: take the next sequence number (the true global order;
@@ -150,11 +165,11 @@ static inline int ring_produce_room(struct ring_header *h, uint64_t seq)
 static inline void ring_produce_commit(struct ring_header *h, uint64_t seq,
 				       const struct ring_record *rec)
 {
-	struct ring_slot *s = ring_slot_at(h, seq);
+	struct ring_record *s = ring_slot_at(h, seq);
 
-	s->rec = *rec;
-	s->rec.seq = seq;
-	atomic_store_explicit(&s->ready, seq + 1, memory_order_release);
+	/* Everything but `ready`, which keeps the old lap's value until now. */
+	__builtin_memcpy(s, rec, __builtin_offsetof(struct ring_record, ready));
+	ring_slot_publish(s, seq);
 }
 
 #endif

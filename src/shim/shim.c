@@ -1,27 +1,17 @@
 /* shim: the malloc family of libmemlens-shim.so, preloaded into the target.
  * Each call is served by the teach allocator (teach.c) or by glibc
  * (__libc_malloc & co) and becomes one record in the tracer's ring
- * (ring_format.h).  With no ring, or in any process but the traced one, it
- * allocates correctly and stays silent.  Links only libc; no dlsym. */
+ * (shim_ring.c).  With no ring, or in any process but the traced one, it
+ * allocates correctly and stays silent. */
 #include <errno.h>
-#include <pthread.h>
-#include <sched.h>
-#include <stdatomic.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
-#include <time.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include "ring/ring_format.h"
-#include "shim/teach.h"
+#include "shim/shim_int.h"
 
 #define API __attribute__((visibility("default")))
-#define NO_SEQ UINT64_MAX
-#define EARLY_MAX 2048
 
-extern char **environ;
 void *__libc_malloc(size_t);
 void *__libc_calloc(size_t, size_t);
 void *__libc_realloc(void *, size_t);
@@ -29,280 +19,6 @@ void __libc_free(void *);
 void *__libc_memalign(size_t, size_t);
 void *__libc_valloc(size_t);
 void *__libc_pvalloc(size_t);
-
-/* The trap site: the tracer recognises a SIGTRAP at rip - 1 == this. */
-void memlens_shim_trap(void);
-__asm__(".text\n"
-	".globl memlens_shim_trap\n"
-	".hidden memlens_shim_trap\n"
-	".type memlens_shim_trap, @function\n"
-	"memlens_shim_trap:\n"
-	".cfi_startproc\n"
-	"\tint3\n"
-	"\tret\n"
-	".cfi_endproc\n"
-	".size memlens_shim_trap, .-memlens_shim_trap\n");
-
-enum { ST_NONE, ST_INIT, ST_ACTIVE, ST_SILENT };
-static _Atomic int state;
-static struct ring_header *_Atomic ring;
-static int use_libc;
-static atomic_int early_lock;
-static struct ring_record early[EARLY_MAX];
-static unsigned nearly;
-
-/* libc mode: one lock orders each call with its sequence number, so a
- * freed address reused by another thread never shows out of order. */
-static atomic_int order_word;
-static __thread int fork_holder __attribute__((tls_model("initial-exec")));
-
-static void spin_lock(atomic_int *w)
-{
-	for (unsigned i = 0;; i++) {
-		if (!atomic_load_explicit(w, memory_order_relaxed) &&
-		    !atomic_exchange_explicit(w, 1, memory_order_acquire))
-			return;
-		if (i > 100)
-			sched_yield();
-	}
-}
-static void spin_unlock(atomic_int *w) { atomic_store_explicit(w, 0, memory_order_release); }
-
-static void order_lock(void)
-{
-	if (!fork_holder)
-		spin_lock(&order_word);
-}
-static void order_unlock(void)
-{
-	if (!fork_holder)
-		spin_unlock(&order_word);
-}
-
-static uint64_t reserve(void)
-{
-	struct ring_header *r = atomic_load_explicit(&ring, memory_order_acquire);
-
-	if (r)
-		return ring_produce_reserve(r);
-	return NO_SEQ;
-}
-
-static void wait_room(struct ring_header *r, uint64_t seq)
-{
-	for (unsigned i = 0; !ring_produce_room(r, seq); i++) {
-		if (atomic_load_explicit(&r->mode, memory_order_relaxed) & RING_MODE_OFF)
-			return;
-		if (i < 64)
-			__builtin_ia32_pause();
-		else if (i < 1000)
-			sched_yield();
-		else
-			nanosleep(&(struct timespec){ 0, 50000 }, NULL);
-	}
-}
-
-/* Writes rec with number seq, or keeps it for the flush while the ring is
- * not mapped yet.  Then traps if the tracer asked for step mode. */
-static void emit(struct ring_record *rec, uint64_t seq)
-{
-	struct ring_header *r = atomic_load_explicit(&ring, memory_order_acquire);
-
-	if (seq == NO_SEQ) {
-		if (atomic_load(&state) == ST_SILENT)
-			return;
-		spin_lock(&early_lock);
-		if (!atomic_load(&ring) && nearly < EARLY_MAX) {
-			early[nearly] = *rec;
-			early[nearly++].flags |= RING_F_EARLY;
-		}
-		spin_unlock(&early_lock);
-		return;
-	}
-	if (!r || (atomic_load_explicit(&r->mode, memory_order_relaxed) & RING_MODE_OFF))
-		return;
-	wait_room(r, seq);
-	if (atomic_load_explicit(&r->mode, memory_order_relaxed) & RING_MODE_OFF)
-		return;
-	ring_produce_commit(r, seq, rec);
-	if (atomic_load_explicit(&r->mode, memory_order_relaxed) & RING_MODE_STEP)
-		memlens_shim_trap();
-}
-
-static void fork_prepare(void)
-{
-	if (use_libc) {
-		spin_lock(&order_word);
-		fork_holder = 1;
-	} else {
-		teach_atfork_prepare();
-	}
-}
-static void fork_parent(void)
-{
-	if (use_libc) {
-		fork_holder = 0;
-		spin_unlock(&order_word);
-	} else {
-		teach_atfork_parent();
-	}
-}
-static void fork_child(void)
-{
-	/* A child is never traced through this ring: silent from now on. */
-	atomic_store(&state, ST_SILENT);
-	atomic_store(&ring, NULL);
-	if (use_libc) {
-		fork_holder = 0;
-		atomic_store(&order_word, 0);
-	} else {
-		teach_atfork_child();
-	}
-}
-
-static int parse_fd(const char *s)
-{
-	int fd = 0;
-
-	if (!s || !*s)
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || fd > 100000)
-			return -1;
-		fd = fd * 10 + (*s - '0');
-	}
-	return fd;
-}
-
-/* Maps the ring named by the environment if it belongs to this process. */
-static struct ring_header *attach(void)
-{
-	int fd = parse_fd(getenv(RING_ENV_FD));
-	struct ring_header *h;
-	uint64_t len;
-
-	if (fd < 0)
-		return NULL;
-	h = mmap(NULL, RING_HEADER_SIZE, PROT_READ, MAP_SHARED, fd, 0);
-	if (h == MAP_FAILED)
-		return NULL;
-	int ok = h->magic == RING_MAGIC && h->version == RING_VERSION &&
-		 h->record_size == sizeof(struct ring_record) && h->capacity >= 2 &&
-		 !(h->capacity & (h->capacity - 1)) && h->pid == (int32_t)syscall(SYS_getpid);
-	len = RING_BYTES(h->capacity);
-	munmap(h, RING_HEADER_SIZE);
-	if (!ok)
-		return NULL;
-	h = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
-	return h == MAP_FAILED ? NULL : h;
-}
-
-/* Lazy, idempotent; safe from every entry point, even re-entered (the
- * calls made while it runs go to the early buffer). */
-static void shim_init(void)
-{
-	struct ring_header *h;
-	int expect = ST_NONE;
-
-	if (atomic_load_explicit(&state, memory_order_acquire) != ST_NONE)
-		return;
-	if (!environ)
-		return; /* too early to read the environment: try again later */
-	if (!atomic_compare_exchange_strong(&state, &expect, ST_INIT))
-		return;
-	const char *a = getenv(RING_ENV_ALLOC);
-	use_libc = a && strcmp(a, "libc") == 0;
-	teach_set_order_hook(reserve);
-	pthread_atfork(fork_prepare, fork_parent, fork_child);
-	h = attach();
-	if (!h) {
-		atomic_store(&state, ST_SILENT);
-		return;
-	}
-	h->alloc = (uint32_t)use_libc;
-	atomic_store(&h->trap_addr, (uint64_t)(uintptr_t)memlens_shim_trap);
-	spin_lock(&early_lock);
-	for (unsigned i = 0; i < nearly; i++) {
-		uint64_t seq = ring_produce_reserve(h);
-		wait_room(h, seq);
-		ring_produce_commit(h, seq, &early[i]);
-	}
-	nearly = 0;
-	atomic_store(&ring, h);
-	spin_unlock(&early_lock);
-	atomic_store(&h->attached, 1);
-	atomic_store(&state, ST_ACTIVE);
-}
-
-/* ---- building records ---------------------------------------------------- */
-
-struct call {
-	uint16_t kind;
-	uint64_t a0, a1, a2;
-	uint64_t caller, sp;
-};
-
-#define CALL(k, x0, x1, x2) \
-	((struct call){ (k), (uint64_t)(x0), (uint64_t)(x1), (uint64_t)(x2), \
-			(uint64_t)(uintptr_t)__builtin_return_address(0), \
-			(uint64_t)(uintptr_t)__builtin_dwarf_cfa() })
-
-static void fill(struct ring_record *r, const struct call *c, void *result, int err_no)
-{
-	memset(r, 0, sizeof(*r));
-	r->kind = c->kind;
-	r->tid = (int32_t)syscall(SYS_gettid);
-	r->args[0] = c->a0;
-	r->args[1] = c->a1;
-	r->args[2] = c->a2;
-	r->result = (uint64_t)(uintptr_t)result;
-	r->caller = c->caller;
-	r->sp = c->sp;
-	r->err_no = result || c->kind == RING_FREE ? 0 : err_no;
-}
-
-static void report_teach(const struct call *c, void *result, const struct teach_info *ti)
-{
-	struct ring_record r;
-	int e = errno;
-
-	if (ti->seq == NO_SEQ && atomic_load(&state) == ST_SILENT)
-		return;
-	if (ti->error) {
-		fill(&r, c, NULL, 0);
-		r.kind = RING_ERROR;
-		r.args[0] = c->kind;
-		r.args[1] = c->kind == RING_REALLOC || c->kind == RING_REALLOCARRAY || c->kind == RING_FREE ? c->a0 : 0;
-		r.args[2] = 0;
-		r.error = ti->error;
-		r.block = ti->block;
-		r.flags = RING_F_TEACH;
-		r.brk = ti->brk;
-		emit(&r, ti->ignored ? ti->seq : ti->err_seq);
-		if (ti->ignored) {
-			errno = e;
-			return;
-		}
-	}
-	fill(&r, c, result, e);
-	r.flags = (uint16_t)(ti->flags | RING_F_TEACH);
-	r.block = ti->block;
-	r.block_size = ti->block_size;
-	r.brk = ti->brk;
-	r.old_block = ti->old_block;
-	emit(&r, ti->seq);
-	errno = e;
-}
-
-static void report_libc(const struct call *c, void *result, uint64_t seq)
-{
-	struct ring_record r;
-	int e = errno;
-
-	fill(&r, c, result, e);
-	emit(&r, seq);
-	errno = e;
-}
 
 static int pow2(size_t a) { return a && !(a & (a - 1)); }
 
@@ -314,16 +30,16 @@ static void *do_malloc(struct call c, size_t n)
 	void *p;
 
 	shim_init();
-	if (use_libc) {
-		order_lock();
+	if (shim_use_libc) {
+		int held = shim_order_lock();
 		p = __libc_malloc(n);
-		uint64_t seq = reserve();
-		order_unlock();
-		report_libc(&c, p, seq);
+		uint64_t seq = shim_reserve();
+		shim_order_unlock(held);
+		shim_report_libc(&c, p, seq);
 		return p;
 	}
 	p = teach_malloc(n, &ti);
-	report_teach(&c, p, &ti);
+	shim_report_teach(&c, p, &ti);
 	return p;
 }
 
@@ -334,17 +50,17 @@ static void *do_memalign(struct call c, size_t align, size_t size, int valloc_ki
 	void *p;
 
 	shim_init();
-	if (use_libc) {
-		order_lock();
+	if (shim_use_libc) {
+		int held = shim_order_lock();
 		p = valloc_kind == RING_VALLOC ? __libc_valloc(size) :
 		    valloc_kind == RING_PVALLOC ? __libc_pvalloc(size) : __libc_memalign(align, size);
-		uint64_t seq = reserve();
-		order_unlock();
-		report_libc(&c, p, seq);
+		uint64_t seq = shim_reserve();
+		shim_order_unlock(held);
+		shim_report_libc(&c, p, seq);
 		return p;
 	}
 	p = teach_memalign(align, size, &ti);
-	report_teach(&c, p, &ti);
+	shim_report_teach(&c, p, &ti);
 	return p;
 }
 
@@ -360,16 +76,16 @@ API void *calloc(size_t n, size_t size)
 	void *p;
 
 	shim_init();
-	if (use_libc) {
-		order_lock();
+	if (shim_use_libc) {
+		int held = shim_order_lock();
 		p = __libc_calloc(n, size);
-		uint64_t seq = reserve();
-		order_unlock();
-		report_libc(&c, p, seq);
+		uint64_t seq = shim_reserve();
+		shim_order_unlock(held);
+		shim_report_libc(&c, p, seq);
 		return p;
 	}
 	p = teach_calloc(n, size, &ti);
-	report_teach(&c, p, &ti);
+	shim_report_teach(&c, p, &ti);
 	return p;
 }
 
@@ -379,21 +95,21 @@ static void *do_realloc(struct call c, void *old, size_t n)
 	void *p;
 
 	shim_init();
-	if (use_libc) {
-		order_lock();
+	if (shim_use_libc && !teach_owns(old)) {
+		int held = shim_order_lock();
 		p = __libc_realloc(old, n);
-		uint64_t seq = reserve();
-		order_unlock();
-		report_libc(&c, p, seq);
+		uint64_t seq = shim_reserve();
+		shim_order_unlock(held);
+		shim_report_libc(&c, p, seq);
 		return p;
 	}
 	if (old && n == 0) { /* glibc: frees the block and returns NULL */
 		teach_free(old, &ti);
-		report_teach(&c, NULL, &ti);
+		shim_report_teach(&c, NULL, &ti);
 		return NULL;
 	}
 	p = teach_realloc(old, n, &ti);
-	report_teach(&c, p, &ti);
+	shim_report_teach(&c, p, &ti);
 	return p;
 }
 
@@ -411,16 +127,16 @@ API void *reallocarray(void *old, size_t n, size_t size)
 		shim_init();
 		errno = ENOMEM;
 		struct teach_info ti = { .seq = 0 };
-		if (use_libc) {
-			order_lock();
-			ti.seq = reserve();
-			order_unlock();
-			report_libc(&c, NULL, ti.seq);
+		if (shim_use_libc) {
+			int held = shim_order_lock();
+			ti.seq = shim_reserve();
+			shim_order_unlock(held);
+			shim_report_libc(&c, NULL, ti.seq);
 		} else {
-			order_lock();
-			ti.seq = reserve();
-			order_unlock();
-			report_teach(&c, NULL, &ti);
+			int held = shim_order_lock();
+			ti.seq = shim_reserve();
+			shim_order_unlock(held);
+			shim_report_teach(&c, NULL, &ti);
 		}
 		return NULL;
 	}
@@ -433,16 +149,18 @@ API void free(void *p)
 	struct teach_info ti;
 
 	shim_init();
-	if (use_libc) {
-		order_lock();
-		uint64_t seq = reserve(); /* before the real free: see the order lock */
+	/* A block made by teach before the shim could read MEMLENS_ALLOC goes
+	 * back to teach. */
+	if (shim_use_libc && !teach_owns(p)) {
+		int held = shim_order_lock();
+		uint64_t seq = shim_reserve(); /* before the real free: see the order lock */
 		__libc_free(p);
-		order_unlock();
-		report_libc(&c, NULL, seq);
+		shim_order_unlock(held);
+		shim_report_libc(&c, NULL, seq);
 		return;
 	}
 	teach_free(p, &ti);
-	report_teach(&c, NULL, &ti);
+	shim_report_teach(&c, NULL, &ti);
 }
 
 API int posix_memalign(void **out, size_t align, size_t size)
@@ -513,7 +231,7 @@ API void *pvalloc(size_t size)
 API size_t malloc_usable_size(void *p)
 {
 	shim_init();
-	if (use_libc) {
+	if (shim_use_libc && !teach_owns(p)) {
 		/* glibc's chunk size word sits just before the block; bit 1 marks
 		 * an mmap'd chunk, which has no neighbour to borrow 8 bytes from. */
 		size_t sz;

@@ -40,6 +40,9 @@ void *teach_realloc(void *p, size_t n, struct teach_info *ti);
 void teach_free(void *p, struct teach_info *ti);
 /* align: a power of two (any, >= 16 used); returns NULL + EINVAL otherwise. */
 void *teach_memalign(size_t align, size_t n, struct teach_info *ti);
+/* Nonzero if p lies in memory this allocator handed out (cheap; no lock:
+ * for the shim's libc mode, which may meet blocks made before it knew). */
+int teach_owns(const void *p);
 /* Usable bytes of a live block; 0 for NULL or a pointer not ours. */
 size_t teach_usable_size(void *p);
 

@@ -6,8 +6,14 @@
  *             "malloc 1234 = ADDR" so the test can match the records
  *   misuse    a double free, a stack free, a realloc of a freed block
  *   many N    N pairs of malloc(777)/free
- *   fork      allocates, forks a child that allocates 1000 times, waits */
+ *   fork      allocates, forks a child that allocates 1000 times, waits
+ *   exec      malloc(4242), then execs itself with "many 10"
+ *   forks     3 threads allocate while the main thread forks 300 children
+ *             that allocate and exit; prints how many exited cleanly
+ *   threads   200 short-lived threads, 8 at a time, each malloc(333)/free x50 */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -97,6 +103,68 @@ static void api(void)
 	free(z);
 }
 
+static atomic_int stop;
+
+static void *churn(void *arg)
+{
+	unsigned x = (unsigned)(uintptr_t)arg;
+
+	while (!atomic_load(&stop)) {
+		x = x * 1103515245u + 12345u;
+		void *volatile p = malloc(x % 5000);
+		free(p);
+	}
+	return NULL;
+}
+
+static void forks(void)
+{
+	pthread_t t[3];
+	int ok = 0;
+
+	for (uintptr_t i = 0; i < 3; i++)
+		pthread_create(&t[i], NULL, churn, (void *)(i + 1));
+	for (int i = 0; i < 300; i++) {
+		pid_t c = fork();
+		if (c == 0) {
+			for (int k = 0; k < 100; k++) {
+				void *volatile p = malloc((size_t)k * 10);
+				free(p);
+			}
+			_exit(0);
+		}
+		int st = 0;
+		if (c > 0 && waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+			ok++;
+	}
+	atomic_store(&stop, 1);
+	for (int i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	printf("forks %d ok\n", ok);
+}
+
+static void *short_lived(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 50; i++) {
+		void *volatile p = malloc(333);
+		free(p);
+	}
+	return NULL;
+}
+
+static void threads(void)
+{
+	for (int round = 0; round < 25; round++) {
+		pthread_t t[8];
+		for (int i = 0; i < 8; i++)
+			pthread_create(&t[i], NULL, short_lived, NULL);
+		for (int i = 0; i < 8; i++)
+			pthread_join(t[i], NULL);
+	}
+	printf("threads 200 done\n");
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "api";
@@ -138,6 +206,15 @@ int main(int argc, char **argv)
 			free(p);
 		}
 		printf("done %ld\n", n);
+	} else if (!strcmp(mode, "threads")) {
+		threads();
+	} else if (!strcmp(mode, "forks")) {
+		forks();
+	} else if (!strcmp(mode, "exec")) {
+		void *volatile p = malloc(4242);
+		(void)p;
+		execl("/proc/self/exe", argv[0], "many", "10", (char *)NULL);
+		return 2;
 	} else if (!strcmp(mode, "fork")) {
 		void *volatile p = malloc(100);
 		pid_t c = fork();

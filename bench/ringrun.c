@@ -1,0 +1,84 @@
+/* ringrun: runs a command with libmemlens-shim.so preloaded and a live
+ * event ring that this process drains, as memlens does in run mode:
+ * the command on CPU 0, the reader on CPU 1 (when there are two).
+ * Usage: ringrun SHIM_PATH CMD [ARGS...]; prints the record count to
+ * stderr; exits with the command's status. */
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ring/ring.h"
+
+static int count(const struct ring_record *rec, void *arg)
+{
+	(void)rec;
+	++*(unsigned long *)arg;
+	return 0;
+}
+
+static void pin(pid_t pid, int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(pid, sizeof(set), &set);
+}
+
+int main(int argc, char **argv)
+{
+	struct err e = { 0 };
+	struct ring *r;
+	unsigned long n = 0;
+	char env[64];
+	int sync[2], st = 0, two = sysconf(_SC_NPROCESSORS_ONLN) > 1;
+	pid_t pid;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: ringrun SHIM CMD [ARGS...]\n");
+		return 2;
+	}
+	r = ring_create(getenv("RINGRUN_SLOTS") ? strtoul(getenv("RINGRUN_SLOTS"), NULL, 0) : 0, &e);
+	if (!r || pipe(sync) != 0) {
+		fprintf(stderr, "ringrun: %s\n", e.msg);
+		return 2;
+	}
+	pid = fork();
+	if (pid == 0) {
+		char c;
+		close(sync[1]);
+		if (read(sync[0], &c, 1) != 1)
+			_exit(126);
+		putenv(ring_env(r, env, sizeof(env)));
+		setenv("LD_PRELOAD", argv[1], 1);
+		execvp(argv[2], argv + 2);
+		_exit(127);
+	}
+	ring_set_pid(r, pid);
+	if (two && getenv("RINGRUN_PIN")) {
+		pin(pid, 0);
+		pin(0, 1);
+	}
+	close(sync[0]);
+	if (write(sync[1], "g", 1) != 1)
+		return 2;
+	close(sync[1]);
+	/* Drain in batches and sleep in between: reading slots right behind
+	 * the writer bounces cache lines between the CPUs, and spinning takes
+	 * CPU the program could use.  16,384 slots last over a millisecond. */
+	for (;;) {
+		if (ring_pending(r) >= 1024) {
+			ring_drain(r, 0, count, &n);
+			continue;
+		}
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			break;
+		usleep(200);
+	}
+	ring_drain(r, 0, count, &n);
+	fprintf(stderr, "records %lu\n", n);
+	ring_free(r);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}

@@ -1,0 +1,110 @@
+/* cmd_trace: `memlens trace [--json] [-q] [-o FILE] [--alloc=teach|libc]
+ * [--aslr] [--] PROGRAM [ARGS...]`: runs the program to its end under the
+ * tracer in run mode and prints the event log and the summary (text on
+ * stderr or FILE, or JSON Lines).  Exit status: the program's own, or
+ * 128+signal. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/trace_print.h"
+#include "model/model.h"
+#include "trace/trace.h"
+
+int cmd_trace(int argc, char **argv, struct err *e)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "alloc", required_argument, NULL, 'a' },
+		{ "aslr", no_argument, NULL, 'A' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct trace_opts to = { 0 };
+	struct trace_print pr = { 0 };
+	struct model_opts mo = { 0 };
+	struct model *m = NULL;
+	struct trace *t = NULL;
+	const char *out = NULL;
+	FILE *f = stderr;
+	int c, rc = -1;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+qo:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': pr.json = true; break;
+		case 'q': pr.quiet = true; break;
+		case 'o': out = optarg; break;
+		case 'A': to.aslr = true; break;
+		case 'a':
+			if (strcmp(optarg, "teach") == 0)
+				to.alloc = TRACE_ALLOC_TEACH;
+			else if (strcmp(optarg, "libc") == 0)
+				to.alloc = TRACE_ALLOC_LIBC;
+			else
+				return cli_usage_error("trace: --alloc must be 'teach' or 'libc', not '%s'",
+						       optarg);
+			break;
+		case 'h':
+			cli_usage(stdout);
+			return 0;
+		default:
+			if (optopt)
+				return cli_usage_error("trace: option '-%c' needs an argument or is unknown",
+						       optopt);
+			return cli_usage_error("trace: unrecognized option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error("trace: expected a PROGRAM to run");
+	if (out) {
+		f = fopen(out, "we");
+		if (!f)
+			return err_errno(e, ERR_INPUT, errno, "%s", out);
+	}
+	mo.keep_history = false; /* a trace prints as it goes: no stepping back */
+	mo.teach = to.alloc == TRACE_ALLOC_TEACH;
+	m = model_new(&mo);
+	if (!m) {
+		err_errno(e, ERR_INTERNAL, ENOMEM, "model");
+		goto out;
+	}
+	to.argv = argv + optind;
+	pr.f = f;
+	pr.alloc = to.alloc;
+	pr.aslr = to.aslr;
+	pr.argv = argv + optind;
+	to.on_event = trace_print_event;
+	to.ctx = &pr;
+	trace_install_signal_handlers();
+	t = trace_start(&to, m, e);
+	if (!t)
+		goto out;
+	pr.trace = t;
+	trace_print_start(&pr, m);
+	if (trace_run(t, e) != 0)
+		goto out;
+	trace_print_summary(&pr, m);
+	if (trace_interrupted()) {
+		fflush(f);
+		fprintf(stderr, "memlens: interrupted by SIG%s: the program was killed\n",
+			sigabbrev_np(trace_interrupted()) ? sigabbrev_np(trace_interrupted()) : "?");
+		rc = 128 + trace_interrupted();
+	} else {
+		rc = trace_exit_status(t);
+	}
+out:
+	trace_free(t);
+	model_free(m);
+	if (f && f != stderr && fclose(f) != 0 && rc >= 0)
+		rc = err_errno(e, ERR_INTERNAL, errno, "%s", out);
+	return rc;
+}

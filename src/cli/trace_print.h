@@ -1,0 +1,28 @@
+/* trace_print: what `memlens trace` writes: the start record, one line per
+ * event and the summary, as text or JSON Lines, from the model.  The glue
+ * between the tracer's on_event callback and the output format. */
+#ifndef MEMLENS_CLI_TRACE_PRINT_H
+#define MEMLENS_CLI_TRACE_PRINT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "model/model.h"
+#include "trace/trace.h"
+
+struct trace_print {
+	FILE *f;
+	bool json, quiet, aslr;
+	enum trace_alloc alloc;
+	char *const *argv;
+	struct trace *trace;
+};
+
+/* The first record: the program, the options, the layout (JSON only). */
+void trace_print_start(struct trace_print *p, struct model *m);
+/* A trace_event_fn: one line per event (nothing with quiet). */
+void trace_print_event(void *ctx, struct model *m, const struct model_event *ev);
+/* Notes, then the summary. */
+void trace_print_summary(struct trace_print *p, struct model *m);
+
+#endif

@@ -1,0 +1,98 @@
+/* out: what memlens prints about a run, read from the model: the text event
+ * log and summary, the JSON Lines trace file, and the reader that turns a
+ * trace file back into model events (so replay prints what trace printed).
+ * No ptrace, no libelf, no curses: the layout object is written by a
+ * callback the caller supplies, and read back as raw JSON text. */
+#ifndef MEMLENS_OUT_OUT_H
+#define MEMLENS_OUT_OUT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "model/model.h"
+#include "util/err.h"
+#include "util/json.h"
+
+#define OUT_TRACE_VERSION 1
+
+/* ---- text ------------------------------------------------------------ */
+
+/* One line for event `ev` (index `idx`, printed as #idx+1), read with the
+ * model's state after it:
+ * "#12  malloc(40) = 0x5555555592a0  in push (list.c:17)  heap 4.1 KiB in
+ * use, break +8 KiB, stack 312 B". */
+void out_text_event(FILE *f, const struct model *m, const struct model_event *ev, size_t idx);
+/* The summary at the model's cursor: calls, allocations, frees, peak heap,
+ * the allocator's view (break, mmap), leaks by site, errors, deepest
+ * stack, exit status or signal. */
+void out_text_summary(FILE *f, const struct model *m);
+
+/* ---- JSON Lines -------------------------------------------------------- */
+
+/* What the first line ({"type":"start"}) says. */
+struct out_start {
+	const char *program;        /* path of the traced program */
+	char *const *argv;          /* its arguments, argv[0] first */
+	int argc;
+	/* options: `options_raw` (a JSON object's text, re-emitted as is) when
+	 * not NULL, else {"alloc":alloc,"aslr":aslr,"mode":mode} */
+	const char *options_raw;
+	const char *alloc;          /* "teach" or "libc" */
+	bool aslr;
+	const char *mode;           /* "run" or "step" */
+	/* layout: `layout_raw` (JSON text) when not NULL, else the callback
+	 * writes one JSON value (elfmap_write_json), else null */
+	const char *layout_raw;
+	void (*layout)(struct json *j, const void *arg);
+	const void *layout_arg;
+};
+
+void out_json_start(FILE *f, const struct out_start *s);
+/* One line for event `ev`, just applied to `m` (sites, the region list
+ * and the fault explanation are read from the model). */
+void out_json_event(FILE *f, const struct model *m, const struct model_event *ev);
+/* The last line: {"type":"summary", "calls":{...}, "free_null":N, ...}. */
+void out_json_summary(FILE *f, const struct model *m);
+
+/* ---- reading a trace file ---------------------------------------------- */
+
+/* The start line as read (strings owned by the reader; valid during the
+ * callbacks only). */
+struct out_trace_start {
+	int version;
+	const char *program;
+	char **argv;
+	int argc;
+	const char *options_raw;    /* JSON text of "options", or NULL */
+	const char *layout_raw;     /* JSON text of "layout", or NULL */
+};
+
+struct out_reader_cb {
+	/* called once, before any event (may be NULL) */
+	int (*start)(void *arg, const struct out_trace_start *s, struct err *e);
+	/* called after each event was applied to the model (may be NULL) */
+	int (*event)(void *arg, const struct model *m, const struct model_event *ev,
+		     size_t idx, struct err *e);
+	void *arg;
+};
+
+/* Reads a JSON Lines trace from `f` into `m` (events applied in order).
+ * `name` is used in messages: "NAME:LINE: what is wrong".  Never crashes
+ * on malformed input; returns 0, or -1 with `e` filled (ERR_INPUT). */
+int out_trace_read(FILE *f, const char *name, struct model *m,
+		   const struct out_reader_cb *cb, struct err *e);
+
+/* ---- names ------------------------------------------------------------ */
+
+/* "SIGSEGV" for 11; "SIG37" when unnamed.  Returns buf (>= 16 bytes). */
+const char *out_signame(int signo, char *buf);
+/* Inverse of out_signame; 0 when unknown. */
+int out_sigparse(const char *name);
+/* ring_error names: "double_free", "invalid_free", "realloc_freed",
+ * "corrupt_header", "oom"; out_error_parse gives 0 when unknown. */
+const char *out_error_name(unsigned kind);
+unsigned out_error_parse(const char *name);
+/* Words for the text log: "double free", ... */
+const char *out_error_words(unsigned kind);
+
+#endif

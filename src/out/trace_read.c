@@ -1,0 +1,372 @@
+/* trace_read: reads a JSON Lines trace file back into model events, the
+ * inverse of json_write.c.  Every field is checked for its type and range;
+ * the first problem ends the read with "FILE:LINE: what is wrong". */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "out/jparse.h"
+#include "out/out.h"
+
+#define MAX_LINE (64u << 20)
+
+struct rd {
+	struct jdoc d;
+	const char *name;
+	size_t line;
+	struct err *e;
+	struct model *m;
+	uint32_t obj;        /* the line's object */
+};
+
+static int bad(struct rd *r, const char *fmt, const char *what)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), fmt, what);
+	return err_set(r->e, ERR_INPUT, "%s:%zu: %s", r->name, r->line, msg);
+}
+
+/* Reads member `key` of `obj` as an integer in [lo, hi] (signed when lo <
+ * 0).  Absent: *out = 0 and an error only when `required`. */
+static int get_int(struct rd *r, uint32_t obj, const char *key, bool required,
+		   int64_t lo, uint64_t hi, uint64_t *out)
+{
+	uint32_t v = jobj_get(&r->d, obj, key);
+	const struct jval *x;
+
+	*out = 0;
+	if (v == JNONE || r->d.v[v].type == JT_NULL)
+		return required ? bad(r, "missing \"%s\"", key) : 0;
+	x = &r->d.v[v];
+	if (x->type != JT_INT)
+		return bad(r, "\"%s\" must be an integer", key);
+	if (x->neg && x->u) {
+		if (lo >= 0 || x->u > (uint64_t)-(lo + 1) + 1)
+			return bad(r, "\"%s\" is out of range", key);
+		*out = (uint64_t)0 - x->u; /* two's complement: the caller casts */
+		return 0;
+	}
+	if (x->u > hi)
+		return bad(r, "\"%s\" is out of range", key);
+	*out = x->u;
+	return 0;
+}
+
+static int get_u64(struct rd *r, uint32_t obj, const char *key, bool req, uint64_t *out)
+{
+	return get_int(r, obj, key, req, 0, UINT64_MAX, out);
+}
+
+/* Member `key` as a string, or NULL (error when present but not one). */
+static int get_str(struct rd *r, uint32_t obj, const char *key, bool required, const char **out)
+{
+	uint32_t v = jobj_get(&r->d, obj, key);
+
+	*out = NULL;
+	if (v == JNONE || r->d.v[v].type == JT_NULL)
+		return required ? bad(r, "missing \"%s\"", key) : 0;
+	if (r->d.v[v].type != JT_STR)
+		return bad(r, "\"%s\" must be a string", key);
+	*out = jstr(&r->d, v);
+	return 0;
+}
+
+static int read_site(struct rd *r, struct model_event *ev)
+{
+	uint32_t o = jobj_get(&r->d, r->obj, "site");
+	struct model_site s = { 0 };
+	uint64_t line;
+
+	if (o == JNONE)
+		return 0;
+	if (r->d.v[o].type != JT_OBJ)
+		return bad(r, "\"%s\" must be an object", "site");
+	if (get_u64(r, o, "addr", false, &s.addr) < 0 || get_u64(r, o, "func_off", false, &s.func_off) < 0 ||
+	    get_int(r, o, "line", false, 0, INT32_MAX, &line) < 0 || get_str(r, o, "func", false, &s.func) < 0 ||
+	    get_str(r, o, "file", false, &s.file) < 0 || get_str(r, o, "object", false, &s.object) < 0)
+		return -1;
+	s.line = (int)line;
+	ev->site = model_site_intern(r->m, &s);
+	return 0;
+}
+
+static int read_regions(struct rd *r, struct model_event *ev)
+{
+	uint32_t a = jobj_get(&r->d, r->obj, "regions");
+	struct model_region *reg;
+	size_t n = 0;
+
+	if (a == JNONE || r->d.v[a].type != JT_ARR)
+		return bad(r, "a regions event needs a \"%s\" array", "regions");
+	reg = calloc(r->d.v[a].u ? r->d.v[a].u : 1, sizeof(*reg));
+	if (!reg)
+		return err_set(r->e, ERR_INTERNAL, "out of memory");
+	for (uint32_t c = r->d.v[a].first; c != JNONE; c = r->d.v[c].next, n++) {
+		const char *kind, *perms, *name;
+		if (r->d.v[c].type != JT_OBJ ||
+		    get_u64(r, c, "start", true, &reg[n].start) < 0 || get_u64(r, c, "end", true, &reg[n].end) < 0 ||
+		    get_str(r, c, "kind", true, &kind) < 0 || get_str(r, c, "perms", false, &perms) < 0 ||
+		    get_str(r, c, "name", false, &name) < 0) {
+			free(reg);
+			return r->e->msg[0] ? -1 : bad(r, "a region must be an %s", "object");
+		}
+		reg[n].kind = MR_OTHER;
+		for (int k = 1; k < MR_KIND_MAX; k++)
+			if (strcmp(kind, model_region_kind_name(k)) == 0)
+				reg[n].kind = (uint8_t)k;
+		snprintf(reg[n].perms, sizeof(reg[n].perms), "%s", perms ? perms : "");
+		snprintf(reg[n].name, sizeof(reg[n].name), "%s", name ? name : "");
+	}
+	ev->aux = model_regions_add(r->m, reg, n);
+	free(reg);
+	return 0;
+}
+
+static int read_args(struct rd *r, struct model_event *ev)
+{
+	uint32_t o = r->obj;
+	uint64_t *a = ev->args;
+	bool res = true;
+
+	switch (ev->type) {
+	case MEV_MALLOC: case MEV_VALLOC: case MEV_PVALLOC:
+		return get_u64(r, o, "size", true, &a[0]) < 0 || get_u64(r, o, "result", true, &ev->result) < 0 ? -1 : 0;
+	case MEV_CALLOC:
+		if (get_u64(r, o, "nmemb", true, &a[0]) < 0 || get_u64(r, o, "size", true, &a[1]) < 0)
+			return -1;
+		break;
+	case MEV_REALLOC:
+		if (get_u64(r, o, "ptr", true, &a[0]) < 0 || get_u64(r, o, "size", true, &a[1]) < 0)
+			return -1;
+		break;
+	case MEV_REALLOCARRAY:
+		if (get_u64(r, o, "ptr", true, &a[0]) < 0 || get_u64(r, o, "nmemb", true, &a[1]) < 0 ||
+		    get_u64(r, o, "size", true, &a[2]) < 0)
+			return -1;
+		break;
+	case MEV_FREE:
+		return get_u64(r, o, "ptr", true, &a[0]);
+	case MEV_POSIX_MEMALIGN: case MEV_ALIGNED_ALLOC: case MEV_MEMALIGN:
+		if (get_u64(r, o, "alignment", true, &a[0]) < 0 || get_u64(r, o, "size", true, &a[1]) < 0)
+			return -1;
+		break;
+	default: {
+		uint32_t v = jobj_get(&r->d, o, "args"), i = 0;
+		res = false;
+		if (v == JNONE)
+			break;
+		if (r->d.v[v].type != JT_ARR || r->d.v[v].u > 3)
+			return bad(r, "\"%s\" must be an array of at most 3 integers", "args");
+		for (uint32_t c = r->d.v[v].first; c != JNONE; c = r->d.v[c].next) {
+			if (r->d.v[c].type != JT_INT || r->d.v[c].neg)
+				return bad(r, "\"%s\" must be an array of at most 3 integers", "args");
+			a[i++] = r->d.v[c].u;
+		}
+	}
+	}
+	return get_u64(r, o, "result", res, &ev->result);
+}
+
+static int read_kind(struct rd *r, struct model_event *ev)
+{
+	const char *s;
+	uint64_t v;
+
+	switch (ev->type) {
+	case MEV_ERROR:
+		if (get_str(r, r->obj, "kind", true, &s) < 0)
+			return -1;
+		if (!(ev->error = out_error_parse(s)) && strcmp(s, "unknown") != 0)
+			return bad(r, "unknown error kind \"%s\"", s);
+		if (get_str(r, r->obj, "call", false, &s) < 0 || get_u64(r, r->obj, "ptr", false, &ev->args[1]) < 0)
+			return -1;
+		ev->args[0] = s ? (uint64_t)model_ev_parse(s) : 0;
+		return 0;
+	case MEV_REGIONS:
+		return read_regions(r, ev);
+	case MEV_SIGNAL: case MEV_EXIT:
+		if (get_int(r, r->obj, "signo", false, 0, 64, &v) < 0 || get_str(r, r->obj, "signal", false, &s) < 0)
+			return -1;
+		if (!v && s && !(v = (uint64_t)out_sigparse(s)))
+			return bad(r, "unknown signal \"%s\"", s);
+		ev->error = (uint32_t)v;
+		if (ev->type == MEV_SIGNAL) {
+			if (!v)
+				return bad(r, "a signal event needs \"%s\"", "signo");
+			return get_u64(r, r->obj, "addr", false, &ev->aux);
+		}
+		if (v) {
+			ev->code = 1;
+			return 0;
+		}
+		return get_int(r, r->obj, "status", true, 0, 255, &ev->result);
+	default:
+		return 0;
+	}
+}
+
+static int read_event(struct rd *r, enum model_ev_type t)
+{
+	struct model_event ev = { .type = (uint16_t)t };
+	uint64_t tid, flags, errn, code, aux = 0;
+
+	if (get_u64(r, r->obj, "seq", true, &ev.seq) < 0 ||
+	    get_int(r, r->obj, "tid", false, INT32_MIN, INT32_MAX, &tid) < 0 ||
+	    read_args(r, &ev) < 0 || read_kind(r, &ev) < 0 || read_site(r, &ev) < 0 ||
+	    get_int(r, r->obj, "flags", false, 0, UINT16_MAX, &flags) < 0 ||
+	    get_u64(r, r->obj, "sp", false, &ev.sp) < 0 ||
+	    get_u64(r, r->obj, "stack_depth", false, &ev.stack_depth) < 0 ||
+	    get_u64(r, r->obj, "brk", false, &ev.brk) < 0 || get_u64(r, r->obj, "block", false, &ev.block) < 0 ||
+	    get_u64(r, r->obj, "block_size", false, &ev.block_size) < 0 ||
+	    get_u64(r, r->obj, "old_block", false, &ev.old_block) < 0 ||
+	    get_int(r, r->obj, "errno", false, INT32_MIN, INT32_MAX, &errn) < 0 ||
+	    get_int(r, r->obj, "code", false, INT32_MIN, INT32_MAX, &code) < 0 ||
+	    (t != MEV_SIGNAL && t != MEV_REGIONS && get_u64(r, r->obj, "aux", false, &aux) < 0))
+		return -1;
+	ev.tid = (int32_t)tid;
+	ev.flags = (uint16_t)flags;
+	ev.err_no = (int32_t)errn;
+	if (t != MEV_EXIT)
+		ev.code = (int32_t)code;
+	if (t != MEV_SIGNAL && t != MEV_REGIONS)
+		ev.aux = aux;
+	return model_apply(r->m, &ev, r->e);
+}
+
+static char *dup_span(const struct jdoc *d, uint32_t v)
+{
+	if (v == JNONE)
+		return NULL;
+	return strndup(d->text + d->v[v].off, d->v[v].len);
+}
+
+static int read_start(struct rd *r, const struct out_reader_cb *cb)
+{
+	struct out_trace_start s = { 0 };
+	uint32_t args = jobj_get(&r->d, r->obj, "args");
+	char *opts = NULL, *layout = NULL;
+	uint64_t ver;
+	int rc = -1, n = 0;
+
+	if (get_int(r, r->obj, "version", true, 0, INT32_MAX, &ver) < 0 ||
+	    get_str(r, r->obj, "program", false, &s.program) < 0)
+		return -1;
+	if (ver != OUT_TRACE_VERSION)
+		return err_set(r->e, ERR_INPUT, "%s:%zu: trace format version %" PRIu64 " (this memlens reads %d)",
+			       r->name, r->line, ver, OUT_TRACE_VERSION);
+	s.version = (int)ver;
+	if (args != JNONE && r->d.v[args].type != JT_ARR)
+		return bad(r, "\"%s\" must be an array of strings", "args");
+	s.argv = calloc(args == JNONE ? 1 : r->d.v[args].u + 1, sizeof(char *));
+	if (!s.argv)
+		return err_set(r->e, ERR_INTERNAL, "out of memory");
+	for (uint32_t c = args == JNONE ? JNONE : r->d.v[args].first; c != JNONE; c = r->d.v[c].next) {
+		if (r->d.v[c].type != JT_STR) {
+			bad(r, "\"%s\" must be an array of strings", "args");
+			goto out;
+		}
+		s.argv[n++] = (char *)jstr(&r->d, c);
+	}
+	s.argc = n;
+	uint32_t o = jobj_get(&r->d, r->obj, "options"), l = jobj_get(&r->d, r->obj, "layout");
+	if (o != JNONE && r->d.v[o].type != JT_OBJ && r->d.v[o].type != JT_NULL) {
+		bad(r, "\"%s\" must be an object", "options");
+		goto out;
+	}
+	if ((o != JNONE && r->d.v[o].type == JT_OBJ && !(opts = dup_span(&r->d, o))) ||
+	    (l != JNONE && !(layout = dup_span(&r->d, l)))) {
+		err_set(r->e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	s.options_raw = opts;
+	s.layout_raw = layout;
+	rc = cb && cb->start ? cb->start(cb->arg, &s, r->e) : 0;
+out:
+	free(s.argv);
+	free(opts);
+	free(layout);
+	return rc;
+}
+
+int out_trace_read(FILE *f, const char *name, struct model *m,
+		   const struct out_reader_cb *cb, struct err *e)
+{
+	struct rd r = { .name = name, .e = e, .m = m };
+	char *buf = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	bool started = false, ended = false;
+	int rc = -1;
+
+	while ((len = getline(&buf, &cap, f)) >= 0) {
+		const char *type;
+		enum model_ev_type t;
+
+		r.line++;
+		if (len > 0 && buf[len - 1] == '\n')
+			buf[--len] = '\0';
+		if (strspn(buf, " \t\r") == (size_t)len)
+			continue; /* blank line */
+		if ((size_t)len > MAX_LINE) {
+			bad(&r, "line longer than %s", "64 MiB");
+			goto out;
+		}
+		if (memchr(buf, '\0', (size_t)len)) {
+			bad(&r, "a %s byte in the line", "NUL");
+			goto out;
+		}
+		if (ended) {
+			bad(&r, "text after the %s line", "summary");
+			goto out;
+		}
+		if ((r.obj = jdoc_parse(&r.d, buf, (size_t)len)) == JNONE) {
+			err_set(e, ERR_INPUT, "%s:%zu: malformed JSON at byte %zu: %s", name, r.line,
+				r.d.errpos + 1, r.d.err);
+			goto out;
+		}
+		if (r.d.v[r.obj].type != JT_OBJ) {
+			bad(&r, "each line must be a JSON %s", "object");
+			goto out;
+		}
+		if (get_str(&r, r.obj, "type", true, &type) < 0)
+			goto out;
+		if (!started) {
+			if (strcmp(type, "start") != 0) {
+				bad(&r, "not a memlens trace: the first line must be {\"type\":\"start\",...}, not \"%s\"", type);
+				goto out;
+			}
+			if (read_start(&r, cb) < 0)
+				goto out;
+			started = true;
+			continue;
+		}
+		if (strcmp(type, "summary") == 0) {
+			ended = true;
+			continue;
+		}
+		if (!(t = model_ev_parse(type))) {
+			bad(&r, "unknown event type \"%s\"", type);
+			goto out;
+		}
+		if (read_event(&r, t) < 0)
+			goto out;
+		if (cb && cb->event &&
+		    cb->event(cb->arg, m, model_event(m, model_event_count(m) - 1), model_event_count(m) - 1, e) < 0)
+			goto out;
+	}
+	if (ferror(f)) {
+		err_errno(e, ERR_INPUT, errno, "%s", name);
+		goto out;
+	}
+	if (!started) {
+		err_set(e, ERR_INPUT, "%s: empty file: not a memlens trace", name);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(buf);
+	jdoc_free(&r.d);
+	return rc;
+}

@@ -1,0 +1,40 @@
+/* shim_int: what the preloaded family (shim.c) and the ring writer
+ * (shim_ring.c) share inside libmemlens-shim.so. */
+#ifndef MEMLENS_SHIM_SHIM_INT_H
+#define MEMLENS_SHIM_SHIM_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shim/teach.h"
+
+#define SHIM_NO_SEQ UINT64_MAX /* no ring (yet): the record is kept early or dropped */
+
+/* One call as the program made it. */
+struct call {
+	uint16_t kind;
+	uint64_t a0, a1, a2;
+	uint64_t caller, sp;
+};
+
+#define CALL(k, x0, x1, x2) \
+	((struct call){ (k), (uint64_t)(x0), (uint64_t)(x1), (uint64_t)(x2), \
+			(uint64_t)(uintptr_t)__builtin_return_address(0), \
+			(uint64_t)(uintptr_t)__builtin_dwarf_cfa() })
+
+/* 1 once MEMLENS_ALLOC=libc was read: glibc serves the calls. */
+extern int shim_use_libc;
+
+/* Lazy, idempotent: reads the environment and maps the ring. */
+void shim_init(void);
+/* libc mode: orders a glibc call with its sequence number; returns
+ * whether it locked (silent processes do not). */
+int shim_order_lock(void);
+void shim_order_unlock(int held);
+/* The next sequence number, or SHIM_NO_SEQ with no ring. */
+uint64_t shim_reserve(void);
+/* Write the record(s) of a call: teach mode (from teach_info), libc mode. */
+void shim_report_teach(const struct call *c, void *result, const struct teach_info *ti);
+void shim_report_libc(const struct call *c, void *result, uint64_t seq);
+
+#endif

@@ -1,0 +1,143 @@
+/* trace_int: the inside of struct trace, shared by the files of trace/
+ * (spawn, the stop loop, breakpoints, regions, sites).  Not for callers. */
+#ifndef MEMLENS_TRACE_TRACE_INT_H
+#define MEMLENS_TRACE_TRACE_INT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "model/model.h"
+#include "ring/ring.h"
+#include "trace/trace.h"
+
+struct dbg;
+
+/* One thread of the program, as ptrace sees it. */
+struct trace_thread {
+	pid_t tid;
+	bool held;          /* stopped by us, waiting for trace_resume_held */
+	int resume_sig;     /* signal to deliver when resumed */
+	bool new_thread;    /* its first stop is the initial one: swallow it */
+	bool listening;     /* in a group-stop (PTRACE_LISTEN) */
+	unsigned untrapped; /* step mode: its records drained, their traps not yet seen */
+	/* static binaries: an allocator call in progress (one level deep) */
+	bool in_call;
+	uint16_t call_kind;
+	uint64_t call_args[3];
+	uint64_t call_ret;  /* return address (the return breakpoint) */
+	uint64_t call_sp;   /* stack pointer expected after the return */
+	uint64_t call_caller_sp;
+};
+
+struct trace_bp {
+	uint64_t addr;
+	uint8_t orig;
+	uint16_t kind;      /* enum ring_kind at a function entry, 0 for a return */
+	int refs;           /* return breakpoints: threads waiting on it */
+};
+
+struct trace {
+	struct trace_opts o;
+	char **argv;            /* owned copy */
+	struct model *m;
+	pid_t pid;
+	struct ring *ring;      /* NULL when the shim is not preloaded */
+	struct elfmap *elf;
+	char path[PATH_MAX];    /* the program file, resolved through PATH */
+	char exe[PATH_MAX];     /* /proc/PID/exe of the current image */
+	uint64_t bias;
+	uint64_t stack_top;     /* stack pointer at exec */
+	uint64_t stack_sampled_max;
+	bool started;           /* the first exec happened */
+	bool ended;
+	int status;             /* shell-style exit status */
+	bool exit_emitted;
+	bool is_static;
+	bool shim_wanted;
+	bool shim_noted;
+
+	struct trace_thread *thr;
+	size_t nthr, capthr;
+
+	struct trace_bp *bp;
+	size_t nbp, capbp;
+	uint64_t static_seq;
+
+	/* events produced and not yet applied (step mode; run mode applies
+	 * them at once when `direct`) */
+	bool direct;
+	struct model_event *q;
+	size_t qhead, qlen, qcap;
+
+	/* regions: dirty when they may have changed */
+	bool regions_dirty;
+	uint64_t last_brk;
+	uint64_t start_brk;      /* the break at exec */
+	struct model_region *regs;  /* the last snapshot, for cheap checks */
+	uint64_t *big;              /* live blocks of 128 KiB or more (mmap'd) */
+	size_t nbig, capbig;
+	size_t nregs;
+
+	/* call-site cache: caller address -> site index */
+	uint64_t *site_key;
+	uint32_t *site_val;
+	size_t site_cap, site_n;
+	struct dbg *dbg;        /* debug info of the current image, or NULL */
+	bool dbg_failed;        /* opening it failed: do not retry this image */
+	unsigned regions_gen;   /* bumped on every new region snapshot */
+	unsigned dbg_gen;       /* regions_gen the dbg modules were read at */
+
+	/* libraries seen at call sites: their symbols name the function */
+	struct trace_lib {
+		char *path;
+		uint64_t base;      /* where its offset-0 mapping starts */
+		struct elfmap *elf; /* NULL when it cannot be read */
+	} libs[32];
+	size_t nlibs;
+
+	char *notes[16];
+	size_t nnotes;
+	int memfd;              /* /proc/PID/mem, for breakpoints */
+};
+
+/* trace.c */
+void trace_note(struct trace *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int trace_emit(struct trace *t, const struct model_event *ev, struct err *e);
+struct trace_thread *trace_thread_get(struct trace *t, pid_t tid, bool add);
+void trace_thread_del(struct trace *t, pid_t tid);
+uint64_t trace_stack_depth(const struct trace *t, pid_t tid, uint64_t sp);
+/* True when `a` lies in a region of the last snapshot. */
+bool trace_addr_known(const struct trace *t, uint64_t a);
+
+/* proc.c: the one door into the target's memory and /proc */
+int trace_mem_read(struct trace *t, uint64_t addr, void *buf, size_t n);
+int trace_mem_write(struct trace *t, uint64_t addr, const void *buf, size_t n);
+uint64_t trace_auxv_entry(pid_t pid);
+uint64_t trace_start_brk(pid_t pid);
+int trace_regions_read(struct trace *t, struct err *e);
+uint64_t trace_stack_lowest_touched(struct trace *t);
+void trace_explain_refusal(pid_t child, int errnum, struct err *e);
+
+/* site.c */
+uint32_t trace_site_of(struct trace *t, uint64_t addr);
+void trace_sites_reset(struct trace *t);
+/* Closes the libraries' symbol tables (at exec and at the end). */
+void trace_libs_reset(struct trace *t);
+/* Closes the debug info of the image (at exec and at the end). */
+void trace_dbg_close(struct trace *t);
+
+/* bkpt.c: static binaries */
+int trace_bp_insert_all(struct trace *t, struct err *e);
+/* Handles a SIGTRAP at rip-1 == a breakpoint of ours: 1 handled, 0 not
+ * ours, -1 error. */
+int trace_bp_hit(struct trace *t, pid_t tid, struct err *e);
+/* Removes the breakpoints from a forked child's copy of the text. */
+void trace_bp_clean_child(struct trace *t, pid_t child, bool shared);
+void trace_bp_reset(struct trace *t);
+
+/* loop.c */
+int trace_handle_exec(struct trace *t, pid_t tid, struct err *e);
+
+#endif
