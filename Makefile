@@ -140,8 +140,10 @@ demo: deps
 bench: deps all
 	@sh bench/run.sh
 
+# The ELF loader's fuzzer, then the trace-file reader's (FUZZ_SECONDS each).
 fuzz: deps
 	@sh tests/fuzz/run.sh
+	@sh tests/fuzz/run_trace.sh
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MANDIR)
