@@ -48,7 +48,8 @@ int trace_find_program(const char *name, char *out, size_t len)
 }
 
 /* libmemlens-shim.so: $MEMLENS_SHIM, else beside the memlens binary (or
- * one folder up, for build trees), else the installed MEMLENS_LIBDIR. */
+ * one folder up, for build trees), else in ../lib/memlens/ relative to the
+ * binary's folder (an installed tree), else the configured MEMLENS_LIBDIR. */
 int trace_find_shim(char *out, size_t len)
 {
 	const char *env = getenv("MEMLENS_SHIM");
@@ -76,6 +77,12 @@ int trace_find_shim(char *out, size_t len)
 				break;
 			*slash = '\0';
 			if (snprintf(out, len, "%s/libmemlens-shim.so", self) < (int)len &&
+			    access(out, R_OK) == 0)
+				return 0;
+			/* PREFIX/bin/memlens finds PREFIX/lib/memlens/, wherever
+			 * the tree was installed or copied (DESTDIR staging). */
+			if (up == 1 &&
+			    snprintf(out, len, "%s/lib/memlens/libmemlens-shim.so", self) < (int)len &&
 			    access(out, R_OK) == 0)
 				return 0;
 		}
