@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "elf/elfmap.h"
@@ -152,6 +153,23 @@ struct trace *trace_start(const struct trace_opts *o, struct model *m, struct er
 	if (argc == 0 || trace_find_program(o->argv[0], t->path, sizeof(t->path)) != 0) {
 		err_set(e, ERR_INPUT, "%s: no such program", argc ? o->argv[0] : "(none)");
 		goto fail;
+	}
+	{
+		/* A directory or a FIFO would only fail later, inside exec, with
+		 * a less helpful word ("Permission denied"). */
+		struct stat st;
+		if (stat(t->path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			err_set(e, ERR_INPUT, "%s: is a directory, not a program", o->argv[0]);
+			goto fail;
+		}
+		if (stat(t->path, &st) == 0 && !S_ISREG(st.st_mode)) {
+			err_set(e, ERR_INPUT, "%s: not a regular file", o->argv[0]);
+			goto fail;
+		}
+		if (access(t->path, X_OK) != 0) {
+			err_set(e, ERR_INPUT, "%s: not executable (chmod +x?)", o->argv[0]);
+			goto fail;
+		}
 	}
 	trace_plan(t);
 	if (t->shim_wanted) {
