@@ -151,8 +151,8 @@ void out_text_summary(FILE *f, const struct model *m)
 	fprintf(f, "peak heap:    %s (requested bytes live at once)\n", fmt_size(a, st->heap_peak));
 	fprintf(f, "allocator:    break moved +%s, mmap'd blocks %s at most\n",
 		fmt_size(a, st->brk_start ? st->brk_max - st->brk_start : 0), fmt_size(b, st->mmap_peak));
-	fprintf(f, "leaks %s %" PRIu64 " blocks, %s\n", ex ? "at exit:" : "at end: ", st->live_blocks,
-		fmt_size(a, st->heap_in_use));
+	fprintf(f, "leaks %s %" PRIu64 " block%s, %s\n", ex ? "at exit:" : "at end: ", st->live_blocks,
+		st->live_blocks == 1 ? "" : "s", fmt_size(a, st->heap_in_use));
 	for (size_t i = 0; i < nl; i++) {
 		if (lk[i].site)
 			model_site_format(m, lk[i].site, site, sizeof(site));
@@ -164,8 +164,16 @@ void out_text_summary(FILE *f, const struct model *m)
 	fprintf(f, "deepest stack: %s\n", fmt_size(a, st->stack_max));
 	if (!ex)
 		fprintf(f, "exit:         unknown (the trace ends before the program did)\n");
-	else if (ex->code)
+	else if (ex->code) {
+		const struct model_event *sg = model_signal_event(m);
 		fprintf(f, "exit:         killed by %s (signal %u)\n", out_signame((int)ex->error, sig), ex->error);
+		/* -q prints no event lines, so the crash's explanation goes here. */
+		if (sg && sg->error == ex->error) {
+			char what[640];
+			out_describe_call(m, sg, what, sizeof(what));
+			fprintf(f, "crash:        %s\n", what);
+		}
+	}
 	else
 		fprintf(f, "exit:         status %" PRIu64 "\n", ex->result);
 }
