@@ -329,9 +329,9 @@ void explain_sentence(const struct model *m, const struct model_event *ev,
 				 sig_name((int)ev->error));
 		else
 			snprintf(buf, len, "The program ended with status %" PRIu64 "; %" PRIu64
-				 " block%s (%s) never freed: the system takes them back at exit.",
-				 ev->result, st->live_blocks, st->live_blocks == 1 ? " was" : "s were",
-				 fmt_size(sz, st->heap_in_use));
+				 " block%s (%s) %s never freed: the system takes them back at exit.",
+				 ev->result, st->live_blocks, st->live_blocks == 1 ? "" : "s",
+				 fmt_size(sz, st->heap_in_use), st->live_blocks == 1 ? "was" : "were");
 		return;
 	case MEV_REGIONS:
 		regions_sentence(m, ev, buf, len);
