@@ -64,6 +64,11 @@ const char *model_ev_name(enum model_ev_type t);
 enum model_ev_type model_ev_parse(const char *name);
 /* True for the allocator calls (MEV_MALLOC .. MEV_PVALLOC). */
 bool model_ev_is_alloc_call(enum model_ev_type t);
+/* True for the signals that mean the program crashed (SIGSEGV, SIGBUS,
+ * SIGFPE, SIGILL, SIGABRT); SIGCHLD, SIGALRM, ... are ordinary deliveries. */
+bool model_signal_is_crash(uint32_t signo);
+/* True for the crashes that carry a faulting address (not SIGABRT). */
+bool model_signal_has_addr(uint32_t signo);
 
 struct model_event;
 /* The size an allocator call asked for (calloc: nmemb*size, saturating). */

@@ -1,5 +1,6 @@
 /* model_site: the model's tables that only grow: event and region names,
  * interned call sites (with their strings) and region snapshots. */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,16 @@ enum model_ev_type model_ev_parse(const char *name)
 bool model_ev_is_alloc_call(enum model_ev_type t)
 {
 	return t >= MEV_MALLOC && t <= MEV_PVALLOC;
+}
+
+bool model_signal_has_addr(uint32_t signo)
+{
+	return signo == SIGSEGV || signo == SIGBUS || signo == SIGFPE || signo == SIGILL;
+}
+
+bool model_signal_is_crash(uint32_t signo)
+{
+	return model_signal_has_addr(signo) || signo == SIGABRT;
 }
 
 static const char *const kind_names[MR_KIND_MAX] = {

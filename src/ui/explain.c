@@ -78,7 +78,10 @@ void explain_event(const struct model_event *ev, char *buf, size_t len)
 		snprintf(buf, len, "error: %s at %#" PRIx64, error_name(ev->error), ev->aux);
 		break;
 	case MEV_SIGNAL:
-		snprintf(buf, len, "%s at %#" PRIx64, sig_name((int)ev->error), ev->aux);
+		if (model_signal_has_addr(ev->error))
+			snprintf(buf, len, "%s at %#" PRIx64, sig_name((int)ev->error), ev->aux);
+		else
+			snprintf(buf, len, "%s", sig_name((int)ev->error));
 		break;
 	case MEV_EXIT:
 		if (ev->code == 1)
@@ -313,6 +316,17 @@ void explain_sentence(const struct model *m, const struct model_event *ev,
 			 error_name(ev->error), ev->aux);
 		return;
 	case MEV_SIGNAL:
+		if (!model_signal_is_crash(ev->error)) {
+			snprintf(buf, len, "The program received %s (signal %u), a notice and not a "
+				 "crash; memlens passes it on unchanged.", sig_name((int)ev->error), ev->error);
+			return;
+		}
+		if (!model_signal_has_addr(ev->error)) {
+			snprintf(buf, len, "The program aborted with %s: it called abort(), often after a "
+				 "failed assert() or a heap check in the C library. Step back to see why.",
+				 sig_name((int)ev->error));
+			return;
+		}
 		if (fault)
 			fault(fault_ctx, m, ev->aux, ev->sp, where, sizeof(where));
 		else

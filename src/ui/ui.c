@@ -96,7 +96,8 @@ static int fetch(struct loop *l, struct err *e)
 		return -1;
 	view_stepped(&u->v, u->m);
 	/* a continue stops at a crash, as a debugger would, to explain it */
-	if (r == 1 && u->v.cur && model_event(u->m, u->v.cur - 1)->type == MEV_SIGNAL) {
+	if (r == 1 && u->v.cur && model_event(u->m, u->v.cur - 1)->type == MEV_SIGNAL &&
+	    model_signal_is_crash(model_event(u->m, u->v.cur - 1)->error)) {
 		u->v.running = false;
 		l->queued = 0;
 	}
