@@ -87,11 +87,20 @@ tests/targets/%: tests/targets/%.c
 tests/targets/%: tests/targets/%.cpp
 	$(CXX) -O0 -g -fno-omit-frame-pointer -o $@ $< -lpthread
 # Static tracer targets (breakpoints instead of the shim): NAME_static.c
-# is linked -static; NAME_stripped.c also loses its symbol table.
+# is linked -static; NAME_stripped.c also loses its symbol table;
+# NAME_staticpie.c is a static PIE (loaded at a bias, no PT_INTERP).
 tests/targets/%_static: tests/targets/%_static.c
 	$(CC) -O0 -g -static -D_GNU_SOURCE -o $@ $<
 tests/targets/%_stripped: tests/targets/%_stripped.c
 	$(CC) -O0 -static -s -D_GNU_SOURCE -o $@ $<
+tests/targets/%_staticpie: tests/targets/%_staticpie.c
+	$(CC) -O0 -g -static-pie -D_GNU_SOURCE -o $@ $<
+# --step targets: NAME_O2.c optimised with debug info, NAME_nodebug.c
+# optimised and stripped (dynamic).
+tests/targets/%_O2: tests/targets/%_O2.c
+	$(CC) -O2 -g -o $@ $<
+tests/targets/%_nodebug: tests/targets/%_nodebug.c
+	$(CC) -O2 -s -o $@ $<
 
 $(BUILD)/tests/%: tests/%.c $(LIB)
 	@mkdir -p $(dir $@)

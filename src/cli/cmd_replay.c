@@ -19,6 +19,8 @@ struct replay {
 	enum replay_mode mode;
 	bool quiet;
 	FILE *out;
+	const char *frames;  /* the event's "frames" JSON (trace --frames), or NULL */
+	size_t nframes;
 };
 
 /* The interactive replay: the screen steps through the trace in a model
@@ -61,13 +63,31 @@ static int on_start(void *arg, const struct out_trace_start *s, struct err *e)
 	return 0;
 }
 
+static void on_frames(void *arg, const char *json, size_t len)
+{
+	struct replay *r = arg;
+
+	r->frames = json;
+	r->nframes = len;
+}
+
+static void frames_raw(struct json *j, void *arg)
+{
+	struct replay *r = arg;
+
+	json_key(j, "frames");
+	json_raw(j, r->frames, r->nframes);
+}
+
 static int on_event(void *arg, const struct model *m, const struct model_event *ev, size_t idx,
 		    struct err *e)
 {
 	struct replay *r = arg;
 
 	(void)e;
-	if (r->mode == REPLAY_JSON)
+	if (r->mode == REPLAY_JSON && r->frames)
+		out_json_event_extra(r->out, m, ev, frames_raw, r); /* verbatim */
+	else if (r->mode == REPLAY_JSON)
 		out_json_event(r->out, m, ev);
 	else if (!r->quiet)
 		out_text_event(r->out, m, ev, idx);
@@ -124,7 +144,7 @@ int cmd_replay(int argc, char **argv, struct err *e)
 		err_set(e, ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	if (out_trace_read(f, path, m, &cb, e) < 0)
+	if (out_trace_read_frames(f, path, m, &cb, on_frames, e) < 0)
 		goto out;
 	if (r.mode == REPLAY_JSON)
 		out_json_summary(r.out, m);

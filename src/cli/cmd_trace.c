@@ -1,7 +1,8 @@
 /* cmd_trace: `memlens trace [--json] [-q] [-o FILE] [--alloc=teach|libc]
- * [--aslr] [--] PROGRAM [ARGS...]`: runs the program to its end under the
- * tracer in run mode and prints the event log and the summary (text on
- * stderr or FILE, or JSON Lines).  Exit status: the program's own, or
+ * [--aslr] [--step=alloc|call|line] [--frames] [--] PROGRAM [ARGS...]`:
+ * runs the program to its end under the tracer (run mode; step mode when
+ * it stops at calls, lines or for frames) and prints the event log and
+ * the summary (text on stderr or FILE, or JSON Lines).  Exit status: the program's own, or
  * 128+signal. */
 #include <errno.h>
 #include <getopt.h>
@@ -15,6 +16,7 @@
 #include "cli/trace_print.h"
 #include "model/model.h"
 #include "trace/trace.h"
+#include "trace/trace_step.h"
 
 int cmd_trace(int argc, char **argv, struct err *e)
 {
@@ -24,6 +26,8 @@ int cmd_trace(int argc, char **argv, struct err *e)
 		{ "output", required_argument, NULL, 'o' },
 		{ "alloc", required_argument, NULL, 'a' },
 		{ "aslr", no_argument, NULL, 'A' },
+		{ "step", required_argument, NULL, 'S' },
+		{ "frames", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -34,7 +38,7 @@ int cmd_trace(int argc, char **argv, struct err *e)
 	struct trace *t = NULL;
 	const char *out = NULL;
 	FILE *f = stderr;
-	int c, rc = -1;
+	int c, rc = -1, gran = TRACE_GRAN_ALLOC;
 
 	optind = 1;
 	opterr = 0;
@@ -44,6 +48,12 @@ int cmd_trace(int argc, char **argv, struct err *e)
 		case 'q': pr.quiet = true; break;
 		case 'o': out = optarg; break;
 		case 'A': to.aslr = true; break;
+		case 'F': pr.frames = true; break;
+		case 'S':
+			if ((gran = trace_gran_parse(optarg)) < 0)
+				return cli_usage_error("trace: --step must be 'alloc', 'call' or 'line', not '%s'",
+						       optarg);
+			break;
 		case 'a':
 			if (strcmp(optarg, "teach") == 0)
 				to.alloc = TRACE_ALLOC_TEACH;
@@ -82,6 +92,9 @@ int cmd_trace(int argc, char **argv, struct err *e)
 	pr.alloc = to.alloc;
 	pr.aslr = to.aslr;
 	pr.argv = argv + optind;
+	/* stops at calls, lines or frames: the program waits at each stop */
+	to.step = gran != TRACE_GRAN_ALLOC || pr.frames;
+	pr.stepping = to.step;
 	to.on_event = trace_print_event;
 	to.ctx = &pr;
 	trace_install_signal_handlers();
@@ -89,9 +102,19 @@ int cmd_trace(int argc, char **argv, struct err *e)
 	if (!t)
 		goto out;
 	pr.trace = t;
-	trace_print_start(&pr, m);
-	if (trace_run(t, e) != 0)
+	if (trace_set_gran(t, (enum trace_gran)gran, e) != 0)
 		goto out;
+	trace_print_start(&pr, m);
+	if (to.step) {
+		struct model_event ev;
+		int r;
+		while ((r = trace_step(t, &ev, e)) == 1)
+			;
+		if (r < 0)
+			goto out;
+	} else if (trace_run(t, e) != 0) {
+		goto out;
+	}
 	trace_print_summary(&pr, m);
 	if (trace_interrupted()) {
 		fflush(f);

@@ -6,7 +6,10 @@
 #include <stdlib.h>
 
 #include "elf/elfmap.h"
+#include "dbg/dbg.h"
+#include "dbg/label.h"
 #include "out/out.h"
+#include "trace/trace_step.h"
 
 static void layout_cb(struct json *j, const void *arg)
 {
@@ -28,7 +31,7 @@ void trace_print_start(struct trace_print *p, struct model *m)
 	s.argc = argc;
 	s.alloc = p->alloc == TRACE_ALLOC_LIBC ? "libc" : "teach";
 	s.aslr = p->aslr;
-	s.mode = "run";
+	s.mode = p->stepping ? "step" : "run";
 	if (trace_elf(p->trace)) {
 		s.layout = layout_cb;
 		s.layout_arg = trace_elf(p->trace);
@@ -36,16 +39,66 @@ void trace_print_start(struct trace_print *p, struct model *m)
 	out_json_start(p->f, &s);
 }
 
+/* The stack of the event's thread, when the program waits at the event
+ * (n = 0 otherwise: the process ended, or another thread's event). */
+static void event_stack(struct trace_print *p, const struct model_event *ev, struct dbg_stack *st)
+{
+	struct err e = { 0 };
+
+	if (ev->type == MEV_EXIT || trace_ended(p->trace) ||
+	    trace_frames(p->trace, ev->tid, DBG_LOCALS, 0, st, &e) != 0)
+		st->n = 0;
+}
+
+static void frames_cb(struct json *j, void *arg)
+{
+	dbg_json_frames(j, arg);
+}
+
+/* Text: one line per frame, then its locals, pointers with their label. */
+static void frames_text(FILE *f, const struct dbg_stack *st)
+{
+	char lab[128];
+
+	for (size_t i = 0; i < st->n; i++) {
+		const struct dbg_frame *fr = &st->frames[i];
+		fprintf(f, "      frame #%zu %s", i, fr->func ? fr->func : "??");
+		if (fr->file)
+			fprintf(f, " (%s:%d)", fr->file, fr->line);
+		else if (fr->object)
+			fprintf(f, " (%s)", fr->object);
+		fprintf(f, ", %llu bytes%s%s\n", (unsigned long long)fr->size,
+			fr->note ? ": " : "", fr->note ? fr->note : "");
+		for (size_t k = 0; k < fr->nlocals; k++) {
+			const struct dbg_local *l = &fr->locals[k];
+			fprintf(f, "        %s %s = %s", l->type ? l->type : "?", l->name, l->value);
+			if (l->is_ptr && l->label.kind) {
+				dbg_label_str(&l->label, lab, sizeof(lab));
+				fprintf(f, "  -> %s", lab);
+			}
+			fputc('\n', f);
+		}
+	}
+}
+
 void trace_print_event(void *ctx, struct model *m, const struct model_event *ev)
 {
 	struct trace_print *p = ctx;
+	struct dbg_stack st = { 0 };
 
 	if (p->quiet)
 		return;
-	if (p->json)
+	if (p->frames)
+		event_stack(p, ev, &st);
+	if (p->json && p->frames)
+		out_json_event_extra(p->f, m, ev, frames_cb, &st);
+	else if (p->json)
 		out_json_event(p->f, m, ev);
 	else
 		out_text_event(p->f, m, ev, model_event_count(m) - 1);
+	if (!p->json && p->frames)
+		frames_text(p->f, &st);
+	dbg_stack_free(&st);
 }
 
 void trace_print_summary(struct trace_print *p, struct model *m)

@@ -13,6 +13,8 @@
 struct trace_print {
 	FILE *f;
 	bool json, quiet, aslr;
+	bool frames;            /* --frames: each event's stack (trace_frames) */
+	bool stepping;          /* step mode: the program waits at each event */
 	enum trace_alloc alloc;
 	char *const *argv;
 	struct trace *trace;

@@ -134,7 +134,18 @@ static void call_args(struct jw *j, const struct model_event *ev)
 	jw_kuint(j, "result", ev->result);
 }
 
+static bool is_step(uint16_t t)
+{
+	return t == MEV_CALL || t == MEV_RETURN || t == MEV_LINE;
+}
+
 void out_json_event(FILE *f, const struct model *m, const struct model_event *ev)
+{
+	out_json_event_extra(f, m, ev, NULL, NULL);
+}
+
+void out_json_event_extra(FILE *f, const struct model *m, const struct model_event *ev,
+			  out_extra_fn extra, void *arg)
 {
 	struct jw j;
 	char sig[16], why[512];
@@ -163,6 +174,13 @@ void out_json_event(FILE *f, const struct model *m, const struct model_event *ev
 		if (out_signal_has_addr((int)ev->error))
 			jw_kstr(&j, "explanation", model_explain_addr(m, ev->aux, why, sizeof(why)));
 		break;
+	case MEV_CALL: case MEV_RETURN: case MEV_LINE:
+		/* --step stops (trace/trace_step.h) */
+		kopt(&j, "depth", ev->args[0]);
+		jw_kuint(&j, "pc", ev->args[1]);
+		if (ev->type == MEV_RETURN)
+			jw_kuint(&j, "value", ev->result);
+		break;
 	case MEV_EXIT:
 		if (ev->code) {
 			jw_kstr(&j, "signal", out_signame((int)ev->error, sig));
@@ -175,7 +193,7 @@ void out_json_event(FILE *f, const struct model *m, const struct model_event *ev
 	default:
 		break;
 	}
-	if (!model_ev_is_alloc_call(ev->type) && ev->type != MEV_ERROR) {
+	if (!model_ev_is_alloc_call(ev->type) && ev->type != MEV_ERROR && !is_step(ev->type)) {
 		if (ev->args[0] || ev->args[1] || ev->args[2]) {
 			jw_key(&j, "args");
 			jw_open(&j, '[');
@@ -203,6 +221,16 @@ void out_json_event(FILE *f, const struct model *m, const struct model_event *ev
 		jw_kint(&j, "errno", ev->err_no);
 	if (ev->code && ev->type != MEV_EXIT)
 		jw_kint(&j, "code", ev->code);
+	if (extra) {
+		/* members the caller adds (trace --frames), through util/json on
+		 * the same stream, inside this object */
+		struct json js;
+		jw_flush(&j);
+		json_init(&js, f);
+		js.depth = 1;
+		js.first[1] = false;
+		extra(&js, arg);
+	}
 	jw_close(&j, '}');
 	jw_end_line(&j);
 }

@@ -51,6 +51,11 @@ void out_json_start(FILE *f, const struct out_start *s);
 /* One line for event `ev`, just applied to `m` (sites, the region list
  * and the fault explanation are read from the model). */
 void out_json_event(FILE *f, const struct model *m, const struct model_event *ev);
+/* Same, and `extra` writes more members (key and value, e.g. "frames")
+ * into the event's object before it is closed. */
+typedef void (*out_extra_fn)(struct json *j, void *arg);
+void out_json_event_extra(FILE *f, const struct model *m, const struct model_event *ev,
+			  out_extra_fn extra, void *arg);
 /* The last line: {"type":"summary", "calls":{...}, "free_null":N, ...}. */
 void out_json_summary(FILE *f, const struct model *m);
 
@@ -81,6 +86,12 @@ struct out_reader_cb {
  * on malformed input; returns 0, or -1 with `e` filled (ERR_INPUT). */
 int out_trace_read(FILE *f, const char *name, struct model *m,
 		   const struct out_reader_cb *cb, struct err *e);
+/* Same, and `frames` (when not NULL) is called before each event callback
+ * with the JSON text of the line's "frames" member (trace --frames), to be
+ * kept verbatim; NULL, 0 when the line has none.  cb->arg is passed. */
+typedef void (*out_frames_fn)(void *arg, const char *json, size_t len);
+int out_trace_read_frames(FILE *f, const char *name, struct model *m,
+			  const struct out_reader_cb *cb, out_frames_fn frames, struct err *e);
 
 /* ---- names ------------------------------------------------------------ */
 

@@ -67,6 +67,23 @@ void out_describe_call(const struct model *m, const struct model_event *ev, char
 	case MEV_EXEC:
 		snprintf(buf, n, "exec: a new program image");
 		return;
+	case MEV_CALL: case MEV_RETURN: case MEV_LINE: {
+		/* --step stops: args[0] = depth, args[1] = pc, result = rax */
+		const struct model_site *s = model_site(m, ev->site);
+		const char *fn = s && s->func ? s->func : "?";
+		char d[32] = "";
+		if (a[0])
+			snprintf(d, sizeof(d), ", depth %" PRIu64, a[0]);
+		if (ev->type == MEV_CALL)
+			snprintf(buf, n, "call %s()%s", fn, d);
+		else if (ev->type == MEV_RETURN)
+			snprintf(buf, n, "return from %s() = %" PRId64 "%s", fn, (int64_t)ev->result, d);
+		else if (s && s->file)
+			snprintf(buf, n, "line %d of %s%s", s->line, s->file, d);
+		else
+			snprintf(buf, n, "line at 0x%" PRIx64 "%s", a[1], d);
+		return;
+	}
 	case MEV_EXIT:
 		if (ev->code)
 			snprintf(buf, n, "exit: killed by %s", out_signame((int)ev->error, sig));

@@ -186,6 +186,12 @@ static int read_kind(struct rd *r, struct model_event *ev)
 		return 0;
 	case MEV_REGIONS:
 		return read_regions(r, ev);
+	case MEV_CALL: case MEV_RETURN: case MEV_LINE:
+		/* --step stops: "frames", when there, is not the model's */
+		if (get_u64(r, r->obj, "depth", false, &ev->args[0]) < 0 ||
+		    get_u64(r, r->obj, "pc", true, &ev->args[1]) < 0)
+			return -1;
+		return ev->type == MEV_RETURN ? get_u64(r, r->obj, "value", true, &ev->result) : 0;
 	case MEV_SIGNAL: case MEV_EXIT:
 		if (get_int(r, r->obj, "signo", false, 0, 64, &v) < 0 || get_str(r, r->obj, "signal", false, &s) < 0)
 			return -1;
@@ -293,6 +299,12 @@ out:
 int out_trace_read(FILE *f, const char *name, struct model *m,
 		   const struct out_reader_cb *cb, struct err *e)
 {
+	return out_trace_read_frames(f, name, m, cb, NULL, e);
+}
+
+int out_trace_read_frames(FILE *f, const char *name, struct model *m,
+			  const struct out_reader_cb *cb, out_frames_fn frames, struct err *e)
+{
 	struct rd r = { .name = name, .e = e, .m = m };
 	char *buf = NULL;
 	size_t cap = 0;
@@ -352,6 +364,13 @@ int out_trace_read(FILE *f, const char *name, struct model *m,
 		}
 		if (read_event(&r, t) < 0)
 			goto out;
+		if (frames) {
+			uint32_t fr = jobj_get(&r.d, r.obj, "frames");
+			if (fr != JNONE && r.d.v[fr].type == JT_ARR)
+				frames(cb ? cb->arg : NULL, buf + r.d.v[fr].off, r.d.v[fr].len);
+			else
+				frames(cb ? cb->arg : NULL, NULL, 0);
+		}
 		if (cb && cb->event &&
 		    cb->event(cb->arg, m, model_event(m, model_event_count(m) - 1), model_event_count(m) - 1, e) < 0)
 			goto out;

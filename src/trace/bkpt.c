@@ -174,6 +174,7 @@ int trace_bp_hit(struct trace *t, pid_t tid, struct err *e)
 	struct trace_thread *th = trace_thread_get(t, tid, true);
 	struct trace_bp *b;
 	uint64_t a, ret = 0;
+	bool emitted = false;
 	int sig;
 
 	if (!th || ptrace(PTRACE_GETREGS, tid, 0, &regs) != 0)
@@ -182,6 +183,14 @@ int trace_bp_hit(struct trace *t, pid_t tid, struct err *e)
 	b = bp_at(t, a);
 	if (!b)
 		return 0;
+	if (b->step || b->sret) {
+		/* a --step breakpoint (maybe also an allocator one): stepbp.c */
+		int r = trace_stepbp_hit(t, tid, &regs, &emitted, e);
+		if (r != 0)
+			return r;
+		if (!(b = bp_at(t, a)))
+			return 1;
+	}
 
 	if (b->kind == TRACE_BP_ENTRY) {
 		/* at the entry point: what the loader touched is the baseline */
@@ -204,7 +213,7 @@ int trace_bp_hit(struct trace *t, pid_t tid, struct err *e)
 		if (emit_call(t, tid, th, result, e) != 0)
 			return -1;
 		uint8_t orig = b->orig;
-		bool still = b->kind != 0 || --b->refs > 0;
+		bool still = b->kind != 0 || --b->refs > 0 || b->step || b->sret;
 		if (!still)
 			bp_del(t, b);
 		sig = step_over(t, tid, &regs, a, orig, still);
@@ -249,7 +258,7 @@ int trace_bp_hit(struct trace *t, pid_t tid, struct err *e)
 		if (r)
 			r->refs++;
 		sig = step_over(t, tid, &regs, a, orig, true);
-		if (sig)
+		if (sig || emitted)
 			hold_thread(t, tid, sig);
 		else
 			ptrace(PTRACE_CONT, tid, 0, 0);
@@ -257,7 +266,7 @@ int trace_bp_hit(struct trace *t, pid_t tid, struct err *e)
 	}
 	/* nested inside the allocator, or another frame's return: pass over */
 	sig = step_over(t, tid, &regs, a, b->orig, true);
-	if (sig)
+	if (sig || emitted)
 		hold_thread(t, tid, sig);
 	else
 		ptrace(PTRACE_CONT, tid, 0, 0);
@@ -281,4 +290,27 @@ void trace_bp_clean_child(struct trace *t, pid_t child, bool shared)
 			close(fd);
 	}
 	ptrace(PTRACE_DETACH, child, 0, 0);
+}
+
+/* ---- for stepbp.c ---------------------------------------------------- */
+
+struct trace_bp *trace_bp_at(struct trace *t, uint64_t a)
+{
+	return bp_at(t, a);
+}
+
+struct trace_bp *trace_bp_add(struct trace *t, uint64_t a, uint16_t kind)
+{
+	return bp_add(t, a, kind);
+}
+
+void trace_bp_del(struct trace *t, struct trace_bp *b)
+{
+	bp_del(t, b);
+}
+
+int trace_bp_step_over(struct trace *t, pid_t tid, struct user_regs_struct *regs,
+		       uint64_t a, uint8_t orig, bool keep)
+{
+	return step_over(t, tid, regs, a, orig, keep);
 }

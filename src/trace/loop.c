@@ -43,129 +43,13 @@ static enum stop_type classify(int st)
 	case PTRACE_EVENT_EXEC: return STOP_EXEC;
 	case PTRACE_EVENT_CLONE: return STOP_CLONE;
 	case PTRACE_EVENT_FORK:
-	case PTRACE_EVENT_VFORK: return STOP_FORK;
+	case PTRACE_EVENT_VFORK:
+	case PTRACE_EVENT_VFORK_DONE: return STOP_FORK;
 	case PTRACE_EVENT_EXIT: return STOP_EXIT;
 	case PTRACE_EVENT_STOP: return STOP_GROUP;
 	default: break;
 	}
 	return WSTOPSIG(st) == SIGTRAP ? STOP_TRAP : STOP_SIGNAL;
-}
-
-/* ---- ring records into events ---------------------------------------- */
-
-bool trace_addr_known(const struct trace *t, uint64_t a)
-{
-	size_t lo = 0, hi = t->nregs;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (a < t->regs[mid].start)
-			hi = mid;
-		else if (a >= t->regs[mid].end)
-			lo = mid + 1;
-		else
-			return true;
-	}
-	return false;
-}
-
-/* glibc serves requests of 128 KiB and more with mmap and unmaps them on
- * free: the regions change then.  The tracer keeps those few blocks. */
-#define BIG_BLOCK (128 * 1024)
-
-static uint64_t alloc_size(const struct ring_record *r)
-{
-	switch (r->kind) {
-	case RING_MALLOC: case RING_VALLOC: case RING_PVALLOC: return r->args[0];
-	case RING_CALLOC: return r->args[0] * r->args[1];
-	case RING_REALLOCARRAY: return r->args[1] * r->args[2];
-	default: return r->args[1];
-	}
-}
-
-static void big_note(struct trace *t, uint64_t a)
-{
-	if (t->nbig == t->capbig) {
-		size_t nc = t->capbig ? t->capbig * 2 : 16;
-		uint64_t *n = realloc(t->big, nc * sizeof(*n));
-		if (!n)
-			return;
-		t->big = n;
-		t->capbig = nc;
-	}
-	t->big[t->nbig++] = a;
-}
-
-static void big_forget(struct trace *t, uint64_t a)
-{
-	for (size_t i = t->nbig; i > 0; i--)
-		if (t->big[i - 1] == a) {
-			t->big[i - 1] = t->big[--t->nbig];
-			t->regions_dirty = true;
-			return;
-		}
-}
-
-static int on_record(const struct ring_record *r, void *arg)
-{
-	struct trace *t = arg;
-	struct model_event ev;
-	struct err e = { 0 };
-
-	memset(&ev, 0, sizeof(ev));
-	ev.type = r->kind;
-	ev.flags = r->flags;
-	ev.tid = r->tid;
-	ev.seq = r->seq;
-	memcpy(ev.args, r->args, sizeof(ev.args));
-	ev.result = r->result;
-	ev.site = trace_site_of(t, r->caller);
-	ev.error = r->error;
-	ev.sp = r->sp;
-	ev.block = r->block;
-	ev.block_size = r->block_size;
-	ev.brk = r->brk;
-	ev.old_block = r->old_block;
-	ev.err_no = r->err_no;
-	if (r->kind == RING_ERROR)
-		ev.aux = r->args[1];
-	ev.stack_depth = trace_stack_depth(t, r->tid, r->sp);
-	if (ev.stack_depth > t->stack_sampled_max)
-		t->stack_sampled_max = ev.stack_depth;
-	/* may a region have changed?  the break moved, an mmap'd block, or a
-	 * pointer outside every region we know */
-	if (r->brk && r->brk != t->last_brk) {
-		t->last_brk = r->brk;
-		t->regions_dirty = true;
-	}
-	if (r->flags & RING_F_MMAP)
-		t->regions_dirty = true;
-	else if (r->result && !trace_addr_known(t, r->result))
-		t->regions_dirty = true;
-	if (t->o.step && !(r->flags & RING_F_EARLY)) {
-		/* the shim traps once after each record it publishes */
-		struct trace_thread *th = trace_thread_get(t, r->tid, false);
-		if (th)
-			th->untrapped++;
-	}
-	if (t->nbig && (r->kind == RING_FREE || r->kind == RING_REALLOC) && r->args[0])
-		big_forget(t, r->args[0]);
-	if (r->result && r->kind != RING_FREE && alloc_size(r) >= BIG_BLOCK)
-		big_note(t, r->result);
-	trace_emit(t, &ev, &e);
-	return 0;
-}
-
-static size_t drain(struct trace *t)
-{
-	size_t n;
-
-	if (!t->ring)
-		return 0;
-	n = ring_drain(t->ring, 0, on_record, t);
-	if (!t->shim_noted && ring_attached(t->ring, NULL))
-		t->shim_noted = true;
-	return n;
 }
 
 /* Applies the queued events to the model, oldest first. */
@@ -211,118 +95,6 @@ static void resume_held(struct trace *t)
 		}
 }
 
-int trace_handle_exec(struct trace *t, pid_t tid, struct err *e)
-{
-	struct user_regs_struct regs;
-	struct err ee = { 0 };
-	char p[64];
-	ssize_t n;
-
-	(void)tid;
-	/* the thread that exec'd is now the leader; all others are gone */
-	t->nthr = 0;
-	trace_thread_get(t, t->pid, true);
-	snprintf(p, sizeof(p), "/proc/%d/exe", (int)t->pid);
-	n = readlink(p, t->exe, sizeof(t->exe) - 1);
-	t->exe[n > 0 ? n : 0] = '\0';
-	if (t->started) {
-		struct model_event ev = { 0 };
-		drain(t);
-		ev.type = MEV_EXEC;
-		ev.tid = t->pid;
-		ev.seq = t->ring ? ring_next_seq(t->ring) : t->static_seq;
-		if (trace_emit(t, &ev, e) != 0)
-			return -1;
-		trace_note(t, "the program exec'd %s: memlens followed it into the new image",
-			   t->exe);
-	}
-	t->started = true;
-	elfmap_close(t->elf);
-	t->elf = elfmap_open(t->exe, &ee);
-	t->bias = 0;
-	if (t->elf) {
-		uint64_t entry = trace_auxv_entry(t->pid);
-		if (entry)
-			t->bias = entry - elfmap_facts(t->elf)->entry;
-	}
-	if (ptrace(PTRACE_GETREGS, t->pid, 0, &regs) == 0)
-		t->stack_top = regs.rsp;
-	t->start_brk = trace_start_brk(t->pid);
-	t->last_brk = 0;
-	free(t->regs);
-	t->regs = NULL;
-	t->nregs = 0;
-	t->stack_sampled_max = 0;
-	t->stack_baseline = 0;
-	if (t->memfd >= 0) {
-		close(t->memfd); /* a new address space */
-		t->memfd = -1;
-	}
-	trace_sites_reset(t);
-	trace_libs_reset(t);
-	trace_dbg_close(t);
-	trace_bp_reset(t);
-	t->entry_pending = false;
-	{
-		uint64_t entry = trace_auxv_entry(t->pid);
-		if (entry)
-			trace_bp_insert_entry(t, entry); /* best effort */
-	}
-	if (t->elf && !elfmap_facts(t->elf)->interp &&
-	    !elfmap_facts(t->elf)->stripped && elfmap_facts(t->elf)->elfclass == 64) {
-		t->is_static = true;
-		if (trace_bp_insert_all(t, e) != 0)
-			return -1;
-	}
-	return trace_regions_read(t, e);
-}
-
-void trace_stack_baseline(struct trace *t)
-{
-	t->stack_baseline = trace_stack_lowest_touched(t);
-	if (!t->stack_baseline)
-		t->stack_baseline = 1; /* unknown: do not look again */
-}
-
-/* The program is about to end (its leader's PTRACE_EVENT_EXIT): its memory
- * is still there, so take the last regions and the deepest stack page. */
-static int at_exit_stop(struct trace *t, struct err *e)
-{
-	uint64_t low;
-
-	drain(t);
-	if (trace_regions_read(t, e) != 0)
-		return -1;
-	low = trace_stack_lowest_touched(t);
-	/* pages below those the loader touched before the first event, and
-	 * below the deepest sampled page: the program went deeper than any
-	 * event saw (recursion that allocates nothing) */
-	if (low && t->stack_top > low && (!t->stack_baseline || low < t->stack_baseline)) {
-		uint64_t bound = t->stack_top - low;
-		if (bound > ((t->stack_sampled_max + 4095) & ~UINT64_C(4095)))
-			t->stack_sampled_max = bound;
-	}
-	return 0;
-}
-
-static int at_end(struct trace *t, int st, struct err *e)
-{
-	struct model_event ev = { 0 };
-
-	drain(t);
-	t->ended = true;
-	t->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	ev.type = MEV_EXIT;
-	ev.tid = t->pid;
-	ev.seq = t->ring ? ring_next_seq(t->ring) : t->static_seq;
-	ev.result = WIFEXITED(st) ? (uint64_t)WEXITSTATUS(st) : (uint64_t)WTERMSIG(st);
-	ev.code = WIFSIGNALED(st) ? 1 : 0;
-	ev.error = WIFSIGNALED(st) ? (uint32_t)WTERMSIG(st) : 0;
-	ev.stack_depth = t->stack_sampled_max;
-	t->exit_emitted = true;
-	return trace_emit(t, &ev, e);
-}
-
 static int on_signal(struct trace *t, pid_t tid, int sig, struct err *e)
 {
 	struct model_event ev = { 0 };
@@ -332,7 +104,7 @@ static int on_signal(struct trace *t, pid_t tid, int sig, struct err *e)
 	memset(&si, 0, sizeof(si));
 	if (ptrace(PTRACE_GETSIGINFO, tid, 0, &si) != 0)
 		si.si_code = 0;
-	drain(t);
+	trace_drain(t);
 	ev.type = MEV_SIGNAL;
 	ev.tid = tid;
 	ev.seq = t->ring ? ring_next_seq(t->ring) : t->static_seq;
@@ -347,6 +119,8 @@ static int on_signal(struct trace *t, pid_t tid, int sig, struct err *e)
 	if (ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0) {
 		ev.sp = regs.rsp;
 		ev.stack_depth = trace_stack_depth(t, tid, regs.rsp);
+		if (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL)
+			trace_crash_note(t, tid, &regs, &ev);
 	}
 	if (trace_emit(t, &ev, e) != 0)
 		return -1;
@@ -364,7 +138,7 @@ static int on_trap(struct trace *t, pid_t tid, struct err *e)
 		/* fast path: a record of this thread just arrived, so this is the
 		 * shim's trap after it (no registers to read) */
 		struct trace_thread *th;
-		drain(t);
+		trace_drain(t);
 		th = trace_thread_get(t, tid, false);
 		if (th && th->untrapped) {
 			th->untrapped--;
@@ -372,12 +146,15 @@ static int on_trap(struct trace *t, pid_t tid, struct err *e)
 			return 0;
 		}
 	}
+	if (t->stp && ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0 && regs.rip > 1 &&
+	    (r = trace_stepbp_fast(t, tid, &regs, e)) != 0)
+		return r < 0 ? -1 : 0; /* a --step breakpoint (stepbp.c) */
 	memset(&si, 0, sizeof(si));
 	if (ptrace(PTRACE_GETSIGINFO, tid, 0, &si) == 0 && si.si_code == SI_KERNEL &&
 	    ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0) {
 		if (t->ring && regs.rip - 1 == ring_trap_addr(t->ring) && regs.rip > 1) {
 			struct trace_thread *th;
-			drain(t); /* the shim's trap: the event is in the ring */
+			trace_drain(t); /* the shim's trap: the event is in the ring */
 			th = trace_thread_get(t, tid, false);
 			if (th && th->untrapped)
 				th->untrapped--;
@@ -402,7 +179,7 @@ static int handle(struct trace *t, pid_t tid, int st, struct err *e)
 	switch (classify(st)) {
 	case STOP_EXITED:
 		if (tid == t->pid)
-			return at_end(t, st, e);
+			return trace_at_end(t, st, e);
 		trace_thread_del(t, tid);
 		return 0;
 	case STOP_EXEC:
@@ -422,13 +199,22 @@ static int handle(struct trace *t, pid_t tid, int st, struct err *e)
 		ptrace(PTRACE_CONT, tid, 0, 0);
 		return 0;
 	case STOP_FORK:
-		/* static binaries only: the child must not inherit our int3s */
+		/* static binaries (and --step): the child must not inherit our
+		 * int3s; a vfork child shares the text, so --step's are lifted
+		 * until the parent resumes (stepbp.c) */
+		if ((st >> 16) == PTRACE_EVENT_VFORK_DONE) {
+			trace_stepbp_vfork(t, true);
+			ptrace(PTRACE_CONT, tid, 0, 0);
+			return 0;
+		}
+		if ((st >> 16) == PTRACE_EVENT_VFORK)
+			trace_stepbp_vfork(t, false);
 		if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg) == 0)
 			trace_bp_clean_child(t, (pid_t)msg, (st >> 16) == PTRACE_EVENT_VFORK);
 		ptrace(PTRACE_CONT, tid, 0, 0);
 		return 0;
 	case STOP_EXIT:
-		if (tid == t->pid && at_exit_stop(t, e) != 0)
+		if (tid == t->pid && trace_at_exit_stop(t, e) != 0)
 			return -1;
 		ptrace(PTRACE_CONT, tid, 0, 0);
 		return 0;
@@ -488,7 +274,7 @@ static void kill_all(struct trace *t)
 		}
 		if (w == t->pid && (WIFEXITED(st) || WIFSIGNALED(st)) && !t->ended) {
 			struct err e = { 0 };
-			at_end(t, st, &e);
+			trace_at_end(t, st, &e);
 		}
 	}
 	t->ended = true;
@@ -502,7 +288,9 @@ static void backoff(unsigned idle)
 		sched_yield();
 		return;
 	}
-	ts.tv_nsec = idle < 256 ? 20000 : 200000;
+	/* a program waiting for input costs a wake-up per millisecond at most;
+	 * SIGCHLD ends any sleep when a stop comes */
+	ts.tv_nsec = idle < 256 ? 20000 : idle < 4096 ? 200000 : 1000000;
 	nanosleep(&ts, NULL);
 }
 
@@ -539,7 +327,7 @@ int trace_run(struct trace *t, struct err *e)
 			kill_all(t);
 			break;
 		}
-		n = drain(t);
+		n = trace_drain(t);
 		if (g_chld || ++since_wait >= 256) {
 			pid_t w;
 			g_chld = 0;
@@ -572,7 +360,7 @@ int trace_run(struct trace *t, struct err *e)
 	}
 out:
 	/* the ring's last records, and anything else still queued */
-	drain(t);
+	trace_drain(t);
 	if (flush(t, 0, NULL, rc ? NULL : e) != 0)
 		rc = -1;
 	sigaction(SIGCHLD, &old, NULL);

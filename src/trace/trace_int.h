@@ -40,6 +40,9 @@ struct trace_bp {
 	uint16_t kind;      /* enum ring_kind at a function entry, 0 for a return,
 	                       TRACE_BP_ENTRY at the program's entry point */
 	int refs;           /* return breakpoints: threads waiting on it */
+	uint8_t step;       /* --step roles (trace_step.h): TRACE_BP_CALL, TRACE_BP_LINE */
+	int sret;           /* --step return role: frames waiting on it */
+	uint8_t emu;        /* --step: the instruction under it, when known (stepbp.c) */
 };
 
 struct trace {
@@ -107,6 +110,7 @@ struct trace {
 	char *notes[16];
 	size_t nnotes;
 	int memfd;              /* /proc/PID/mem, for breakpoints */
+	struct trace_stepper *stp; /* --step=call|line state (stepbp.c), or NULL */
 };
 
 /* trace.c */
@@ -119,6 +123,16 @@ uint64_t trace_stack_depth(const struct trace *t, pid_t tid, uint64_t sp);
 bool trace_addr_known(const struct trace *t, uint64_t a);
 /* Notes the stack pages the loader touched, at the first event. */
 void trace_stack_baseline(struct trace *t);
+
+/* spawn.c */
+int trace_find_program(const char *name, char *out, size_t len);
+int trace_find_shim(char *out, size_t len);
+/* Decides from the file what can be seen: shim, breakpoints, notes. */
+void trace_plan(struct trace *t);
+/* Forks, seizes and runs the program to its first exec (stopped there). */
+int trace_start_child(struct trace *t, const char *shim, struct err *e);
+/* SIGKILL, then reap everything (continuing the PTRACE_EVENT_EXIT stop). */
+void trace_kill_and_reap(pid_t pid);
 
 /* proc.c: the one door into the target's memory and /proc */
 int trace_mem_read(struct trace *t, uint64_t addr, void *buf, size_t n);
@@ -148,8 +162,49 @@ int trace_bp_hit(struct trace *t, pid_t tid, struct err *e);
 /* Removes the breakpoints from a forked child's copy of the text. */
 void trace_bp_clean_child(struct trace *t, pid_t child, bool shared);
 void trace_bp_reset(struct trace *t);
+/* The breakpoint table, for stepbp.c: find, add (writes the int3), delete
+ * (restores the byte), and execute the original instruction at `a` for a
+ * thread stopped on it (returns a signal that arrived meanwhile, or 0). */
+struct trace_bp *trace_bp_at(struct trace *t, uint64_t a);
+struct trace_bp *trace_bp_add(struct trace *t, uint64_t a, uint16_t kind);
+void trace_bp_del(struct trace *t, struct trace_bp *b);
+int trace_bp_step_over(struct trace *t, pid_t tid, struct user_regs_struct *regs,
+		       uint64_t a, uint8_t orig, bool keep);
 
-/* loop.c */
+/* stepbp.c: --step=call|line breakpoints (see trace_step.h).  _hit handles
+ * a stop at a breakpoint with step roles: 1 when done (the thread was
+ * moved past it and held or resumed), 0 when the breakpoint also has
+ * allocator roles (bkpt.c goes on; *emitted says whether the thread must be
+ * held), -1 on error.  _exec re-arms for a new image, _free releases. */
+int trace_stepbp_hit(struct trace *t, pid_t tid, struct user_regs_struct *regs,
+		     bool *emitted, struct err *e);
+int trace_stepbp_exec(struct trace *t, struct err *e);
+/* The fast path for a SIGTRAP when --step is on: 1 when rip - 1 is a
+ * breakpoint with step roles only (handled, no siginfo needed: the int3
+ * there is ours), 0 when not, -1 on error. */
+int trace_stepbp_fast(struct trace *t, pid_t tid, struct user_regs_struct *regs,
+		      struct err *e);
+void trace_stepbp_free(struct trace *t);
+/* A vfork child runs in the parent's memory: lift the --step int3s while
+ * it runs (done = false), put them back when the parent resumes. */
+void trace_stepbp_vfork(struct trace *t, bool done);
+/* True when --step=call saw every own call and the lowest touched stack
+ * page `low` is within a page of the deepest call: the sampled depth is
+ * then exact to a frame and the page bound (up to 4 KiB over) is not. */
+bool trace_stepbp_depth_exact(const struct trace *t, uint64_t low);
+/* frames.c: a crash (SIGSEGV...) of thread tid: names the function, and for
+ * a stack overflow the depth, in a note; sets ev->site to the faulting pc. */
+void trace_crash_note(struct trace *t, pid_t tid, const struct user_regs_struct *regs,
+		      struct model_event *ev);
+
+/* records.c: drains the ring into events; returns the records taken */
+size_t trace_drain(struct trace *t);
+
+/* image.c */
 int trace_handle_exec(struct trace *t, pid_t tid, struct err *e);
+/* The leader's PTRACE_EVENT_EXIT stop: the last regions, the deepest stack. */
+int trace_at_exit_stop(struct trace *t, struct err *e);
+/* The program is gone (wait status `st`): the exit event. */
+int trace_at_end(struct trace *t, int st, struct err *e);
 
 #endif

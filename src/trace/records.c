@@ -1,0 +1,126 @@
+/* records: the ring's records turned into model events (call sites,
+ * stack depth), and the few facts that say the regions may have changed
+ * (the break moved, an mmap'd block, an unknown address, a big free). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace/trace_int.h"
+
+/* ---- ring records into events ---------------------------------------- */
+
+bool trace_addr_known(const struct trace *t, uint64_t a)
+{
+	size_t lo = 0, hi = t->nregs;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (a < t->regs[mid].start)
+			hi = mid;
+		else if (a >= t->regs[mid].end)
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}
+
+/* glibc serves requests of 128 KiB and more with mmap and unmaps them on
+ * free: the regions change then.  The tracer keeps those few blocks. */
+#define BIG_BLOCK (128 * 1024)
+
+static uint64_t alloc_size(const struct ring_record *r)
+{
+	switch (r->kind) {
+	case RING_MALLOC: case RING_VALLOC: case RING_PVALLOC: return r->args[0];
+	case RING_CALLOC: return r->args[0] * r->args[1];
+	case RING_REALLOCARRAY: return r->args[1] * r->args[2];
+	default: return r->args[1];
+	}
+}
+
+static void big_note(struct trace *t, uint64_t a)
+{
+	if (t->nbig == t->capbig) {
+		size_t nc = t->capbig ? t->capbig * 2 : 16;
+		uint64_t *n = realloc(t->big, nc * sizeof(*n));
+		if (!n)
+			return;
+		t->big = n;
+		t->capbig = nc;
+	}
+	t->big[t->nbig++] = a;
+}
+
+static void big_forget(struct trace *t, uint64_t a)
+{
+	for (size_t i = t->nbig; i > 0; i--)
+		if (t->big[i - 1] == a) {
+			t->big[i - 1] = t->big[--t->nbig];
+			t->regions_dirty = true;
+			return;
+		}
+}
+
+static int on_record(const struct ring_record *r, void *arg)
+{
+	struct trace *t = arg;
+	struct model_event ev;
+	struct err e; /* filled only on failure: no 512-byte clear per record */
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = r->kind;
+	ev.flags = r->flags;
+	ev.tid = r->tid;
+	ev.seq = r->seq;
+	memcpy(ev.args, r->args, sizeof(ev.args));
+	ev.result = r->result;
+	ev.site = trace_site_of(t, r->caller);
+	ev.error = r->error;
+	ev.sp = r->sp;
+	ev.block = r->block;
+	ev.block_size = r->block_size;
+	ev.brk = r->brk;
+	ev.old_block = r->old_block;
+	ev.err_no = r->err_no;
+	if (r->kind == RING_ERROR)
+		ev.aux = r->args[1];
+	ev.stack_depth = trace_stack_depth(t, r->tid, r->sp);
+	if (ev.stack_depth > t->stack_sampled_max)
+		t->stack_sampled_max = ev.stack_depth;
+	/* may a region have changed?  the break moved, an mmap'd block, or a
+	 * pointer outside every region we know */
+	if (r->brk && r->brk != t->last_brk) {
+		t->last_brk = r->brk;
+		t->regions_dirty = true;
+	}
+	if (r->flags & RING_F_MMAP)
+		t->regions_dirty = true;
+	else if (r->result && !trace_addr_known(t, r->result))
+		t->regions_dirty = true;
+	if (t->o.step && !(r->flags & RING_F_EARLY)) {
+		/* the shim traps once after each record it publishes */
+		struct trace_thread *th = trace_thread_get(t, r->tid, false);
+		if (th)
+			th->untrapped++;
+	}
+	if (t->nbig && (r->kind == RING_FREE || r->kind == RING_REALLOC) && r->args[0])
+		big_forget(t, r->args[0]);
+	if (r->result && r->kind != RING_FREE && alloc_size(r) >= BIG_BLOCK)
+		big_note(t, r->result);
+	e.status = 0;
+	e.msg[0] = '\0';
+	trace_emit(t, &ev, &e);
+	return 0;
+}
+
+size_t trace_drain(struct trace *t)
+{
+	size_t n;
+
+	if (!t->ring)
+		return 0;
+	n = ring_drain(t->ring, 0, on_record, t);
+	if (!t->shim_noted && ring_attached(t->ring, NULL))
+		t->shim_noted = true;
+	return n;
+}
