@@ -72,7 +72,7 @@ static void draw_line(struct ui *u, const struct stack_line *sl, int y, int x, i
 		if (!l)
 			break;
 		stackview_label(l, arrow, b, sizeof(b));
-		draw_textf(y, x, w, label_attr(u, l), "      %s", b);
+		draw_textf(y, x, w, label_attr(u, l), "    %s", b);
 		break;
 	}
 }
@@ -201,15 +201,28 @@ void draw_source(struct ui *u, struct view_rect r)
 			draw_text(r.y + 1, x, w, draw_attr(u, DR_DIM), why, false);
 		return;
 	}
-	snprintf(title, sizeof(title), "Source: %s:%d%s%s", base_name(path), line,
-		 func ? " in " : "", func ? func : "");
+	snprintf(title, sizeof(title), "Source: %s:%d in %s", base_name(path), line, func ? func : "??");
+	if ((int)strlen(title) + 4 > r.w)
+		snprintf(title, sizeof(title), "Source: %s:%d", base_name(path), line);
 	draw_box(u, r, title, u->v.focus == VP_SOURCE);
 	if (rows <= 0)
 		return;
 	if (srcfile_load(&u->srcf, path) < 0) {
-		draw_textf(r.y + 1, x, w, draw_attr(u, DR_WARN), "source file not found: %s", path);
-		if (rows > 1 && u->srcf.err != ENOENT)
-			draw_textf(r.y + 2, x, w, draw_attr(u, DR_DIM), "(%s)", strerror(u->srcf.err));
+		int y = r.y + 1;
+		/* the path on a line of its own when the pane is narrow */
+		if ((int)(strlen("source file not found: ") + strlen(path)) <= w) {
+			draw_textf(y++, x, w, draw_attr(u, DR_WARN), "source file not found: %s", path);
+		} else {
+			draw_text(y++, x, w, draw_attr(u, DR_WARN), "source file not found:", false);
+			size_t pl = strlen(path);
+			/* a long path keeps its end: the file's name */
+			if (y < r.y + r.h - 1 && (int)pl > w && w > 4)
+				draw_textf(y++, x, w, draw_attr(u, DR_WARN), "...%s", path + pl - (size_t)(w - 3));
+			else if (y < r.y + r.h - 1)
+				draw_text(y++, x, w, draw_attr(u, DR_WARN), path, false);
+		}
+		if (y < r.y + r.h - 1 && u->srcf.err != ENOENT)
+			draw_textf(y, x, w, draw_attr(u, DR_DIM), "(%s)", strerror(u->srcf.err));
 		return;
 	}
 	/* the current line a third of the way down, plus the scroll */
