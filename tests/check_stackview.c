@@ -95,6 +95,11 @@ START_TEST(up_down_in_the_stack_pane_select_a_local_and_its_target)
 	ck_assert_int_eq(v.sel_local, 0);
 	view_key(&v, m, &lay, VK_UP);
 	ck_assert_int_eq(v.sel_local, 0);
+	/* a step back (or forward) shows that event: the selection gives way */
+	ck_assert_int_eq(view_key(&v, m, &lay, 'b'), VA_SEEK);
+	ck_assert_int_eq(model_seek(m, v.cur, &(struct err){ 0 }), 0);
+	view_stepped(&v, m);
+	ck_assert_int_eq(v.sel_local, -1);
 }
 END_TEST
 

@@ -181,8 +181,6 @@ static bool source_place(struct ui *u, const char **path, int *line, const char 
 	}
 	if (!ev)
 		snprintf(why, len, "no source yet: nothing has happened");
-	else if (u->nfr > 0 && u->fr[0].detail[0])
-		snprintf(why, len, "no source: built without -g (%s)", u->fr[0].detail);
 	else
 		snprintf(why, len, "no source: built without -g");
 	return false;

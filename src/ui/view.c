@@ -162,6 +162,10 @@ void view_stepped(struct view *v, const struct model *m)
 	int nr;
 
 	v->scroll[VP_EVENTS] = 0;
+	/* a step shows the new event: the selected local (its frame may be
+	 * gone) gives way, as the heap selection follows the touched block */
+	if (v->sel_follows)
+		v->sel_local = -1;
 	/* the touched block in use, by binary search in the address-ordered
 	 * blocks (a freed one is never selected) */
 	b = NULL;
