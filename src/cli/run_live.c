@@ -118,13 +118,13 @@ static int finish_next(struct run_live *r, struct model *m, struct err *e)
 		r->finishing = false;
 		r->finish_done = false;
 		pthread_mutex_unlock(&r->qlock);
-		if (r->finish_rc < 0) {
-			*e = r->finish_err;
-			return -1;
-		}
+		/* a refused f (not in the program's own code, no debug info) is
+		 * a note for the status line, not an error of the run */
+		if (r->finish_rc < 0)
+			snprintf(r->finish_msg, sizeof(r->finish_msg), "%.159s", r->finish_err.msg);
 		if (r->finish_rc == 0)
 			r->ended = true;
-		return got || r->finish_rc == 1 ? 1 : 0;
+		return r->finish_rc == 0 && !got ? 0 : 1;
 	}
 	pthread_mutex_unlock(&r->qlock);
 	return got ? 1 : 2;
@@ -181,6 +181,7 @@ static int live_finish(void *ctx, char *msg, size_t len)
 	}
 	r->finishing = true;
 	r->finish_done = false;
+	r->finish_msg[0] = '\0';
 	if (write(r->cmd[1], "f", 1) != 1) {
 		r->finishing = false;
 		snprintf(msg, len, "the tracer thread is gone");
@@ -189,9 +190,15 @@ static int live_finish(void *ctx, char *msg, size_t len)
 	return 0;
 }
 
-static bool live_finishing(void *ctx)
+static bool live_finishing(void *ctx, char *msg, size_t len)
 {
-	return ((struct run_live *)ctx)->finishing;
+	struct run_live *r = ctx;
+
+	if (!r->finishing && r->finish_msg[0]) {
+		snprintf(msg, len, "%s", r->finish_msg);
+		r->finish_msg[0] = '\0';
+	}
+	return r->finishing;
 }
 
 /* Screen side: the stepping granularity, set on the idle worker (the

@@ -64,6 +64,7 @@ struct run_live {
 	bool finish_done;
 	int finish_rc;
 	struct err finish_err;
+	char finish_msg[160];      /* why the last f failed, "" when it did not */
 	/* s (granularity): '0'..'2' sent, the answer in gran_rc/gran_msg */
 	int gran_rc;
 	char gran_msg[160];

@@ -102,9 +102,14 @@ static int fetch(struct loop *l, struct err *e)
 		l->queued = 0;
 	}
 	/* an f stops at the return it ran to */
-	if (u->v.finishing && (r == 0 || !u->src->finishing || !u->src->finishing(u->src->ctx))) {
-		u->v.finishing = false;
-		u->v.running = false;
+	if (u->v.finishing) {
+		char msg[sizeof(u->v.message)] = "";
+		if (r == 0 || !u->src->finishing || !u->src->finishing(u->src->ctx, msg, sizeof(msg))) {
+			u->v.finishing = false;
+			u->v.running = false;
+			if (msg[0])
+				snprintf(u->v.message, sizeof(u->v.message), "%s", msg);
+		}
 	}
 	l->dirty = true;
 	if (l->queued > 0 && !u->v.running) {

@@ -100,9 +100,11 @@ struct ui_source {
 	int (*set_gran)(void *ctx, int gran, char *msg, size_t len);
 	/* Runs to the return of the current function: next() then hands out
 	 * the events on the way; finishing() is true until the return was
-	 * reached.  0, or -1 with `msg` saying why not. */
+	 * reached (or the finish failed: then `msg` says why, e.g. "not inside
+	 * a function of the program's own code").  0, or -1 with `msg` saying
+	 * why not. */
 	int (*finish)(void *ctx, char *msg, size_t len);
-	bool (*finishing)(void *ctx);
+	bool (*finishing)(void *ctx, char *msg, size_t len);
 	/* Kills the program (q, Ctrl-C, signals). */
 	void (*kill)(void *ctx);
 };

@@ -4,7 +4,8 @@
 # with their heap labels and the source line of the call; selecting a
 # local says where it points; s cycles the stepping granularity; on
 # recursion, stepping by call and f (run to the return) move through the
-# calls; a stripped -O2 program says "no debug info" and nothing breaks.
+# calls; a stripped -O2 program says "no debug info", s says why it
+# cannot step by call, f still runs to a return, and nothing breaks.
 # Every run ends with q, and no process is left.
 set -u
 : "${MEMLENS_BIN:=./memlens}"
@@ -80,6 +81,9 @@ step_to() {
 # ---- 1. linked_list at its second malloc: locals, labels, source ---------
 start 120 40 "$D/ll_target"
 wait_for "event 1 of 1+"; check $? "linked_list opens stopped"
+tm send-keys -t ml f   # before main: no function of the program to finish
+wait_for "finish: not inside a function of the program's own code" 5; check $? "f outside the program's code says why"
+screen | grep -qF "event 1 of 1+"; check $? "and the program stays where it was"
 step_to "malloc(16) took 32 bytes from the heap" 6; check $? "steps to the first malloc"
 wait_for "#0 main  linked_list.c:18"; check $? "the stack pane names main at the line of the malloc"
 wait_for "Source: linked_list.c:18"; check $? "the source pane follows the call's line"
@@ -138,6 +142,9 @@ screen | grep -qF "no source: built without -g"; check $? "the source pane says 
 tm send-keys -t ml s
 wait_for "no debug info" 5; check $? "s explains it cannot step by call"
 screen | grep -qF "stopped, step by alloc"; check $? "and stepping stays by allocation"
+tm send-keys -t ml f
+wait_for "A function returned" 10; check $? "f runs to a return without debug info too (from the symbols)"
+screen | grep -qF "stopped, step by alloc"; check $? "and stops there"
 quit "no debug info"
 
 echo "$pass passed, $fail failed, $skip skipped"
