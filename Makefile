@@ -95,6 +95,10 @@ tests/targets/%_stripped: tests/targets/%_stripped.c
 	$(CC) -O0 -static -s -D_GNU_SOURCE -o $@ $<
 tests/targets/%_staticpie: tests/targets/%_staticpie.c
 	$(CC) -O0 -g -static-pie -D_GNU_SOURCE -o $@ $<
+# A 32-bit target without libc; a compiler that cannot build it only
+# makes its test skip.
+tests/targets/%_m32: tests/targets/%_m32.c
+	-$(CC) -m32 -nostdlib -static -fno-pie -no-pie -o $@ $<
 # --step targets: NAME_O2.c optimised with debug info, NAME_nodebug.c
 # optimised and stripped (dynamic).
 tests/targets/%_O2: tests/targets/%_O2.c

@@ -316,6 +316,19 @@ START_TEST(fork_and_vfork_children_run_untraced)
 }
 END_TEST
 
+START_TEST(static_fork_child_loses_our_breakpoints)
+{
+	struct run r = TRACE(20, "-q --json " T "t_fork_static%s", "");
+	const char *s = summary_line(r.err);
+
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+	ck_assert_int_ge(jnum(s, "malloc"), 3);
+	ck_assert_int_lt(jnum(s, "malloc"), 50);
+	tu_run_free(&r);
+	assert_no_target_left();
+}
+END_TEST
+
 static void check_exec(const char *how)
 {
 	struct run r = TRACE(20, "--json " T "t_exec %s", how);
@@ -651,6 +664,19 @@ START_TEST(setuid_program_gets_a_note)
 }
 END_TEST
 
+START_TEST(thirty_two_bit_program_gets_a_note)
+{
+	if (access(T "t_exit3_m32", X_OK) != 0)
+		return; /* this compiler cannot build 32-bit code */
+	struct run r = TRACE(20, "-q " T "t_exit3_m32%s", "");
+
+	ck_assert_int_eq(r.status, 3);
+	ck_assert_ptr_nonnull(strstr(r.err, "is a 32-bit program"));
+	tu_run_free(&r);
+	assert_no_target_left();
+}
+END_TEST
+
 START_TEST(missing_program_is_an_input_error)
 {
 	struct run r = tu_sh(10, "%s trace /nonexistent/prog", tu_memlens());
@@ -825,6 +851,7 @@ static Suite *trace_suite(void)
 	tcase_add_test(a, stripped_static_binary_gets_a_note);
 	tcase_add_test(a, threads_every_event_with_its_tid);
 	tcase_add_test(a, fork_and_vfork_children_run_untraced);
+	tcase_add_test(a, static_fork_child_loses_our_breakpoints);
 	tcase_add_test(a, exec_is_followed);
 	tcase_add_test(a, exec_from_a_thread_is_followed);
 	tcase_add_test(a, program_closing_every_fd);
@@ -854,6 +881,7 @@ static Suite *trace_suite(void)
 	tcase_add_test(x, already_traced_is_explained);
 	tcase_add_test(x, trace_file_replays_to_the_same_log);
 	tcase_add_test(x, missing_program_is_an_input_error);
+	tcase_add_test(x, thirty_two_bit_program_gets_a_note);
 	suite_add_tcase(s, p);
 	suite_add_tcase(s, a);
 	suite_add_tcase(s, x);

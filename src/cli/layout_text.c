@@ -63,6 +63,7 @@ static void print_facts(FILE *f, const struct elfmap *m)
 	const struct elfmap_facts *fa = elfmap_facts(m);
 	const struct elfmap_symbol *at = elfmap_symbol_at(m, fa->entry);
 	char sz[FMT_SIZE_LEN];
+	size_t nsym;
 
 	fprintf(f, "%s: ELF %d-bit, %s-endian, %s\n", fa->path, fa->elfclass,
 		fa->big_endian ? "big" : "little", fa->machine_name);
@@ -76,8 +77,9 @@ static void print_facts(FILE *f, const struct elfmap *m)
 			at ? at->name : "", at ? ")" : "");
 	if (fa->type == ELFMAP_CORE)
 		return; /* a core file has neither symbols nor debug info of its own */
-	fprintf(f, "  symbols       %s\n", fa->stripped ? "stripped (only the dynamic symbols remain)" :
-		"present (not stripped)");
+	elfmap_symbols(m, &nsym);
+	fprintf(f, "  symbols       %s\n", !fa->stripped ? "present (not stripped)" :
+		nsym ? "stripped (only the dynamic symbols remain)" : "stripped (none left)");
 	fprintf(f, "  debug info    %s\n", fa->debug_info ? "yes (DWARF)" : "no");
 	if (fa->has_gnu_stack)
 		fprintf(f, "  stack         %s (PT_GNU_STACK)\n",

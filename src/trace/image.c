@@ -70,12 +70,13 @@ int trace_handle_exec(struct trace *t, pid_t tid, struct err *e)
 		if (entry)
 			trace_bp_insert_entry(t, entry); /* best effort */
 	}
-	if (t->elf && !elfmap_facts(t->elf)->interp &&
-	    !elfmap_facts(t->elf)->stripped && elfmap_facts(t->elf)->elfclass == 64) {
-		t->is_static = true;
-		if (trace_bp_insert_all(t, e) != 0)
-			return -1;
-	}
+	t->is_static = t->elf && !elfmap_facts(t->elf)->interp &&
+		       !elfmap_facts(t->elf)->stripped && elfmap_facts(t->elf)->elfclass == 64;
+	/* fork events only while the image carries allocator breakpoints */
+	ptrace(PTRACE_SETOPTIONS, t->pid, 0,
+	       TRACE_PTRACE_OPTS | (t->is_static ? TRACE_PTRACE_FORK_OPTS : 0));
+	if (t->is_static && trace_bp_insert_all(t, e) != 0)
+		return -1;
 	if (trace_regions_read(t, e) != 0)
 		return -1;
 	return trace_stepbp_exec(t, e); /* --step: the new image's breakpoints */

@@ -1,6 +1,6 @@
 /* loop: the typed stops of a traced program and what to do at each (the
- * shim's trap, a breakpoint, exec, clone, exit, a signal), the drain of
- * the ring into events, and the two drivers: run mode and step mode. */
+ * shim's trap, a breakpoint, exec, clone, exit, a signal), holding and
+ * resuming threads, and the two drivers: run mode and step mode. */
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
@@ -8,13 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
-#include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "elf/elfmap.h"
 #include "trace/trace_int.h"
 
 #ifndef __WALL
@@ -242,8 +240,10 @@ static int handle(struct trace *t, pid_t tid, int st, struct err *e)
 		return on_trap(t, tid, e);
 	case STOP_SIGNAL:
 		if (!th || th->new_thread) {
+			/* a thread we have not seen yet: its SIGSTOP is the attach */
+			bool first = !th || th->new_thread;
 			th = trace_thread_get(t, tid, true);
-			if (th && th->new_thread && WSTOPSIG(st) == SIGSTOP) {
+			if (th && first && WSTOPSIG(st) == SIGSTOP) {
 				th->new_thread = false;
 				ptrace(PTRACE_CONT, tid, 0, 0);
 				return 0;

@@ -90,17 +90,15 @@ int trace_find_shim(char *out, size_t len)
 
 /* ---- start ----------------------------------------------------------- */
 
-static void pin(pid_t pid, int cpu, bool all_but)
+/* Pins thread `pid` (0: the caller) to `cpu`; nothing on one CPU. */
+static void pin(pid_t pid, int cpu)
 {
 	cpu_set_t set;
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
-	if (ncpu < 2 || cpu < 0)
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 || cpu < 0 || cpu >= CPU_SETSIZE)
 		return;
 	CPU_ZERO(&set);
-	for (long c = 0; c < ncpu && c < CPU_SETSIZE; c++)
-		if (all_but ? c != cpu : c == cpu)
-			CPU_SET(c, &set);
+	CPU_SET(cpu, &set);
 	sched_setaffinity(pid, sizeof(set), &set);
 }
 
@@ -183,13 +181,12 @@ static void child(struct trace *t, const char *shim, int errfd)
 int trace_start_child(struct trace *t, const char *shim, struct err *e)
 {
 	int pfd[2], st, err = 0;
-	long opts = PTRACE_O_EXITKILL | PTRACE_O_TRACEEXEC | PTRACE_O_TRACECLONE |
-		    PTRACE_O_TRACEEXIT;
+	long opts = TRACE_PTRACE_OPTS;
 	pid_t pid;
 
 	/* static binaries carry our breakpoints into forked children */
 	if (t->is_static)
-		opts |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK;
+		opts |= TRACE_PTRACE_FORK_OPTS;
 	if (pipe2(pfd, O_CLOEXEC) != 0)
 		return err_errno(e, ERR_INTERNAL, errno, "pipe");
 	fflush(NULL);
@@ -225,8 +222,10 @@ int trace_start_child(struct trace *t, const char *shim, struct err *e)
 	 * processes on different CPUs and copes with a loaded machine better
 	 * than a fixed split (measured: 0.93 s against 1.25 s) */
 	if (t->o.step) {
-		pin(0, 0, false);
-		pin(pid, 0, false);
+		int cpu = sched_getcpu(); /* one memlens may run on */
+		t->pinned = sched_getaffinity(0, sizeof(t->affinity), &t->affinity) == 0;
+		pin(0, cpu);
+		pin(pid, cpu);
 	}
 	kill(pid, SIGCONT);
 	for (;;) {

@@ -2,6 +2,7 @@
  * between the stop handlers and the model, the thread table, notes, the
  * interruption flag, and the getters callers use. */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -225,6 +226,8 @@ void trace_free(struct trace *t)
 		trace_kill_and_reap(t->pid);
 	if (t->memfd >= 0)
 		close(t->memfd);
+	if (t->pinned) /* give the caller its CPUs back */
+		sched_setaffinity(0, sizeof(t->affinity), &t->affinity);
 	trace_stepbp_free(t);
 	trace_dbg_close(t);
 	trace_libs_reset(t);

@@ -1,12 +1,25 @@
 /* trace: runs a program under ptrace with the shim preloaded and turns what
  * it does into model events (allocator calls from the ring or from
  * breakpoints in static binaries, region changes, signals, exec, exit).
- * Every ptrace call and every /proc read of memlens lives in this module.
+ * Every ptrace call of memlens, and the tracer's reads of /proc, live in
+ * this module.
  *
  * Two modes.  Run mode (trace_run): the program runs on and the tracer
- * drains the ring concurrently, on another CPU.  Step mode (trace_step):
- * the shim traps after every event, so the program is stopped while the
- * caller looks at the event; tracer and program share one CPU. */
+ * drains the ring concurrently (the scheduler puts them on different
+ * CPUs).  Step mode (trace_step): the shim traps after every event, so the
+ * program is stopped while the caller looks at the event; tracer and
+ * program are pinned to one CPU.
+ *
+ * Typical use by the screen (step mode):
+ *   m = model_new(&(struct model_opts){ .keep_history = true, .teach = ... });
+ *   trace_install_signal_handlers();
+ *   t = trace_start(&(struct trace_opts){ .argv = argv, .step = true }, m, &e);
+ *   while ((rc = trace_step(t, &ev, &e)) == 1) {
+ *       draw the model (its cursor is after ev); trace_regs + trace_dbg
+ *       give the stopped thread's frames (dbg_stack);
+ *       on "run to the end": trace_set_step(t, false); trace_run(t, &e);
+ *   }
+ *   trace_exit_status(t); trace_notes(t, &n); trace_free(t); */
 #ifndef MEMLENS_TRACE_TRACE_H
 #define MEMLENS_TRACE_TRACE_H
 

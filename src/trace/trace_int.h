@@ -4,8 +4,10 @@
 #define MEMLENS_TRACE_TRACE_INT_H
 
 #include <limits.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/ptrace.h>
 #include <sys/types.h>
 
 #include "model/model.h"
@@ -13,6 +15,12 @@
 #include "trace/trace.h"
 
 struct dbg;
+
+/* The ptrace options of every trace; static images add fork and vfork
+ * events, to take our int3s out of a child's copy of the text. */
+#define TRACE_PTRACE_OPTS (PTRACE_O_EXITKILL | PTRACE_O_TRACEEXEC | \
+			   PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXIT)
+#define TRACE_PTRACE_FORK_OPTS (PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK)
 
 /* One thread of the program, as ptrace sees it. */
 struct trace_thread {
@@ -110,6 +118,8 @@ struct trace {
 	char *notes[16];
 	size_t nnotes;
 	int memfd;              /* /proc/PID/mem, for breakpoints */
+	bool pinned;            /* step mode pinned this thread: `affinity` was its own */
+	cpu_set_t affinity;
 	struct trace_stepper *stp; /* --step=call|line state (stepbp.c), or NULL */
 };
 

@@ -21,9 +21,10 @@ make -s samples
 for s in samples/*; do
   [ -x "$s" ] && [ -f "$s" ] && cp "$s" "$FUZZ_OUT/corpus/seed-$(basename "$s")"
 done
-# object files too, 64- and 32-bit (compiling needs no 32-bit libc)
+# an object file, and a 32-bit program that needs no 32-bit libc
 cc -O0 -g -c -o "$FUZZ_OUT/corpus/seed-segments.o" samples/segments.c
-cc -m32 -O0 -g -c -o "$FUZZ_OUT/corpus/seed-segments32.o" samples/segments.c 2>/dev/null || true
+printf 'int g = 1; int b; const int c = 3;\nint main(void) { static int n; return ++n + g + b + c; }\n' |
+  cc -m32 -O0 -g -nostdlib -static -no-pie -Wl,-e,main -x c -o "$FUZZ_OUT/corpus/seed-32" - 2>/dev/null || true
 cp tests/fuzz/regress/* "$FUZZ_OUT/corpus/" 2>/dev/null || true
 echo "fuzz: running $bin for ${FUZZ_SECONDS}s, corpus $FUZZ_OUT/corpus"
 jobs=""
