@@ -81,7 +81,7 @@ static void draw_line(struct ui *u, const struct stack_line *sl, int y, int x, i
  * the last row says how many lines are left below. */
 static void draw_frames(struct ui *u, int y, int x, int w, int bottom)
 {
-	static struct stack_line lines[MAX_LINES];
+	struct stack_line lines[MAX_LINES];
 	int n = stackview_lines(u->fr, u->nfr, w, lines, MAX_LINES);
 	int rows = bottom - y, top = u->v.scroll[VP_STACK], sel = -1;
 
