@@ -139,7 +139,11 @@ START_TEST(tab_and_digits_move_the_focus)
 	key(VK_BTAB);
 	ck_assert_int_eq(v.focus, VP_MAP);
 	key(VK_BTAB);
+	ck_assert_int_eq(v.focus, VP_SOURCE); /* the last pane, after the output */
+	key(VK_BTAB);
 	ck_assert_int_eq(v.focus, VP_OUTPUT);
+	key('6');
+	ck_assert_int_eq(v.focus, VP_SOURCE);
 	key('4');
 	ck_assert_int_eq(v.focus, VP_EVENTS);
 }

@@ -89,10 +89,54 @@ static int run_next(struct run_live *r, struct model *m, struct err *e)
 	return 2;
 }
 
+/* Screen side during an f: applies what the worker queued; ends when
+ * the worker says trace_finish returned and the queue is empty. */
+static int finish_next(struct run_live *r, struct model *m, struct err *e)
+{
+	struct result res;
+	int got = 0;
+	bool done;
+	char c;
+
+	while (read(r->done[0], &c, 1) == 1)
+		; /* wake-ups only */
+	pthread_mutex_lock(&r->qlock);
+	done = r->finish_done; /* read first: every event is queued by then */
+	while (r->qcount && got < 4096) {
+		res = r->q[r->qhead];
+		r->qhead = (r->qhead + 1) % QMAX;
+		r->qcount--;
+		pthread_cond_signal(&r->qroom);
+		pthread_mutex_unlock(&r->qlock);
+		res.rc = 1;
+		if (take_res(r, &res, m, e) < 0)
+			return -1;
+		got++;
+		pthread_mutex_lock(&r->qlock);
+	}
+	if (done && r->qcount == 0) {
+		r->finishing = false;
+		r->finish_done = false;
+		pthread_mutex_unlock(&r->qlock);
+		/* a refused f (not in the program's own code, no debug info) is
+		 * a note for the status line, not an error of the run */
+		if (r->finish_rc < 0)
+			snprintf(r->finish_msg, sizeof(r->finish_msg), "%.159s", r->finish_err.msg);
+		if (r->finish_rc == 0)
+			r->ended = true;
+		return r->finish_rc == 0 && !got ? 0 : 1;
+	}
+	pthread_mutex_unlock(&r->qlock);
+	return got ? 1 : 2;
+}
+
 static int live_next(void *ctx, struct model *m, struct err *e)
 {
 	struct run_live *r = ctx;
 	char c;
+
+	if (r->finishing)
+		return finish_next(r, m, e);
 
 	if (r->run_mode && !r->pending)
 		return r->ended ? 0 : run_next(r, m, e);
@@ -118,11 +162,69 @@ static void live_run(void *ctx)
 {
 	struct run_live *r = ctx;
 
-	if (r->ended || r->pending || r->run_mode)
+	if (r->ended || r->pending || r->run_mode || r->finishing)
 		return;
 	r->run_mode = true;
 	if (write(r->cmd[1], "C", 1) != 1)
 		r->run_mode = false;
+}
+
+/* Screen side: f runs to the return of the current function (only
+ * when no step is in progress). */
+static int live_finish(void *ctx, char *msg, size_t len)
+{
+	struct run_live *r = ctx;
+
+	if (r->ended || r->pending || r->run_mode || r->finishing) {
+		snprintf(msg, len, "the program is not stopped at an event");
+		return -1;
+	}
+	r->finishing = true;
+	r->finish_done = false;
+	r->finish_msg[0] = '\0';
+	if (write(r->cmd[1], "f", 1) != 1) {
+		r->finishing = false;
+		snprintf(msg, len, "the tracer thread is gone");
+		return -1;
+	}
+	return 0;
+}
+
+static bool live_finishing(void *ctx, char *msg, size_t len)
+{
+	struct run_live *r = ctx;
+
+	if (!r->finishing && r->finish_msg[0]) {
+		snprintf(msg, len, "%s", r->finish_msg);
+		r->finish_msg[0] = '\0';
+	}
+	return r->finishing;
+}
+
+/* Screen side: the stepping granularity, set on the idle worker (the
+ * answer within 2 s, as for frames). */
+static int live_set_gran(void *ctx, int g, char *msg, size_t len)
+{
+	struct run_live *r = ctx;
+	struct pollfd p = { .fd = r->done[0], .events = POLLIN };
+	char c = (char)('0' + g);
+
+	if (g < 0 || g > 2 || r->ended || r->pending || r->run_mode || r->finishing || r->swallow) {
+		snprintf(msg, len, "the program is not stopped at an event");
+		return -1;
+	}
+	if (write(r->cmd[1], &c, 1) != 1) {
+		snprintf(msg, len, "the tracer thread is gone");
+		return -1;
+	}
+	if (poll(&p, 1, 2000) != 1 || read(r->done[0], &c, 1) != 1) {
+		r->swallow++;
+		snprintf(msg, len, "the tracer did not answer");
+		return -1;
+	}
+	if (r->gran_msg[0])
+		snprintf(msg, len, "%s", r->gran_msg);
+	return r->gran_rc;
 }
 
 /* Blocked in read(0, ...): /proc/PID/syscall starts with "0 0x0 ". */
@@ -163,7 +265,7 @@ static int live_frames(void *ctx, struct ui_frame *f, int max, size_t event)
 	struct pollfd p = { .fd = -1, .events = POLLIN };
 	char c;
 
-	if (r->ended || r->pending || r->frames_broken || r->swallow || r->run_mode)
+	if (r->ended || r->pending || r->frames_broken || r->swallow || r->run_mode || r->finishing)
 		return 0;
 	if (r->frames_at != event + 1) {
 		r->nframes = 0;
@@ -290,6 +392,9 @@ struct run_live *run_live_start(const struct trace_opts *o, struct model *m,
 	src->read_mem = live_read_mem;
 	src->frames = live_frames;
 	src->run = live_run;
+	src->set_gran = live_set_gran;
+	src->finish = live_finish;
+	src->finishing = live_finishing;
 	src->kill = live_kill;
 	return r;
 fail:

@@ -58,11 +58,23 @@ struct run_live {
 	bool run_done, quitting;
 	int run_rc;
 	struct err run_err;
+	/* f (finish): the worker runs trace_finish with the queue on, as in
+	 * run mode; finish_done says it returned (under qlock) */
+	bool finishing;            /* set by the screen before 'f' is sent */
+	bool finish_done;
+	int finish_rc;
+	struct err finish_err;
+	char finish_msg[160];      /* why the last f failed, "" when it did not */
+	/* s (granularity): '0'..'2' sent, the answer in gran_rc/gran_msg */
+	int gran_rc;
+	char gran_msg[160];
 };
 
 
 /* The worker thread: starts the program, then obeys commands on cmd[0]:
- * 's' step, 'F' unwind the stack, 'C' run to the end, 'q' quit. */
+ * 's' step, 'F' unwind the stack, 'C' run to the end, 'f' run to the
+ * return of the current function, '0'..'2' set the stepping granularity
+ * (alloc, call, line), 'q' quit. */
 void *run_worker(void *arg);
 /* trace_opts.on_event: in run mode, queues a copy of each event (waits
  * while the queue is full). */

@@ -10,6 +10,7 @@
 
 #include "cli/run_live_int.h"
 #include "dbg/dbg.h"
+#include "trace/trace_step.h"
 
 static void copy_str(char *dst, size_t n, const char *src, const char **out)
 {
@@ -66,7 +67,7 @@ void run_on_event(void *ctx, struct model *m, const struct model_event *ev)
 	bool wake;
 
 	(void)m;
-	if (!r->run_mode)
+	if (!r->run_mode && !r->finishing)
 		return;
 	pthread_mutex_lock(&r->qlock);
 	while (r->qcount == QMAX && !r->quitting)
@@ -99,45 +100,121 @@ static void run_to_end(struct run_live *r)
 	run_notify(r);
 }
 
-/* Worker side: the stack of the stopped thread, from the debug-info
- * module, copied into r->frames (innermost first). */
+static enum ui_pt pt_kind(uint8_t k)
+{
+	switch (k) {
+	case DBG_PT_HEAP: return UI_PT_HEAP;
+	case DBG_PT_FREED: return UI_PT_FREED;
+	case DBG_PT_STACK: return UI_PT_STACK;
+	case DBG_PT_DATA: return UI_PT_DATA;
+	case DBG_PT_BSS: return UI_PT_BSS;
+	case DBG_PT_RODATA: return UI_PT_RODATA;
+	case DBG_PT_LITERAL: return UI_PT_LITERAL;
+	case DBG_PT_NULL: return UI_PT_NULL;
+	case DBG_PT_UNMAPPED: return UI_PT_UNMAPPED;
+	case DBG_PT_TEXT: return UI_PT_TEXT;
+	case DBG_PT_OTHER: return UI_PT_OTHER;
+	default: return UI_PT_NONE;
+	}
+}
+
+static void copy_local(struct ui_local *u, const struct dbg_local *l)
+{
+	memset(u, 0, sizeof(*u));
+	snprintf(u->name, sizeof(u->name), "%s", l->name ? l->name : "?");
+	snprintf(u->type, sizeof(u->type), "%s", l->type ? l->type : "");
+	snprintf(u->value, sizeof(u->value), "%s", l->value);
+	u->param = l->param;
+	u->is_ptr = l->is_ptr;
+	u->available = l->available;
+	u->ptr = l->ptr;
+	u->kind = (uint8_t)pt_kind(l->label.kind);
+	u->block = l->label.block;
+	u->offset = l->label.offset;
+	snprintf(u->sym, sizeof(u->sym), "%s", l->label.symbol);
+}
+
+/* Worker side: the stack of the stopped thread with its locals, pointers
+ * labelled against the worker's model (the same block numbers as the
+ * screen's), copied into r->frames (innermost first). */
 static void unwind(struct run_live *r)
 {
-	struct user_regs_struct regs;
 	struct dbg_stack st = { 0 };
 	struct err e = { 0 };
 	struct dbg *h = trace_dbg(r->t);
 
 	r->nframes = 0;
-	if (!h || trace_regs(r->t, r->last_tid, &regs) != 0 ||
-	    dbg_stack(h, r->last_tid, &regs, DBG_LOCALS, LIVE_FRAMES, &st, &e) != 0)
+	if (!h || trace_frames(r->t, r->last_tid, DBG_LOCALS, LIVE_FRAMES, &st, &e) != 0)
 		return;
 	for (size_t i = 0; i < st.n && r->nframes < LIVE_FRAMES; i++) {
 		const struct dbg_frame *f = &st.frames[i];
 		struct ui_frame *u;
-		size_t used = 0;
+		const char *path;
 		/* memlens's own allocator is not the program's stack */
 		if (f->object && strstr(f->object, "memlens-shim"))
 			continue;
 		u = &r->frames[r->nframes++];
+		memset(u, 0, sizeof(*u));
 		u->pc = f->pc;
 		u->cfa = f->cfa;
 		u->size = f->size;
+		u->own = f->own;
+		u->line = f->line;
 		snprintf(u->func, sizeof(u->func), "%s", f->func ? f->func : "??");
-		u->detail[0] = '\0';
-		for (size_t k = 0; k < f->nlocals && used + 8 < sizeof(u->detail); k++) {
-			const struct dbg_local *l = &f->locals[k];
-			int w = snprintf(u->detail + used, sizeof(u->detail) - used, "%s%s=%s",
-					 used ? " " : "", l->name ? l->name : "?",
-					 l->available ? l->value : "?");
-			if (w < 0)
-				break;
-			used += (size_t)w;
+		snprintf(u->detail, sizeof(u->detail), "%s", f->note ? f->note : "");
+		/* outer frames hold return addresses: the call is just before */
+		path = f->own ? dbg_source_path(h, f->pc) : NULL;
+		if (!path && f->own && f->pc)
+			path = dbg_source_path(h, f->pc - 1);
+		snprintf(u->path, sizeof(u->path), "%s", path ? path : f->own && f->file ? f->file : "");
+		for (size_t k = 0; k < f->nlocals; k++) {
+			if (u->nlocals == UI_LOCALS_MAX) {
+				u->more++;
+				continue;
+			}
+			copy_local(&u->locals[u->nlocals++], &f->locals[k]);
 		}
-		if (used >= sizeof(u->detail))
-			u->detail[sizeof(u->detail) - 1] = '\0';
 	}
 	dbg_stack_free(&st);
+}
+
+/* Worker side: f, run to the return of the current function; the events
+ * on the way are queued as in run mode. */
+static void finish(struct run_live *r)
+{
+	struct model_event ev;
+	struct err e = { 0 };
+	int rc = trace_finish(r->t, r->last_tid, &ev, &e);
+
+	pthread_mutex_lock(&r->qlock);
+	r->finish_rc = rc;
+	r->finish_err = e;
+	if (rc == 0)
+		r->status = trace_exit_status(r->t);
+	r->finish_done = true;
+	pthread_mutex_unlock(&r->qlock);
+	run_notify(r);
+}
+
+/* Worker side: s, the stepping granularity; says why when it stays. */
+static void set_gran(struct run_live *r, int g)
+{
+	struct err e = { 0 };
+	size_t nn = 0;
+	const char *const *notes;
+
+	r->gran_msg[0] = '\0';
+	r->gran_rc = trace_set_gran(r->t, (enum trace_gran)g, &e);
+	if (r->gran_rc < 0) {
+		snprintf(r->gran_msg, sizeof(r->gran_msg), "%.159s", e.msg);
+		return;
+	}
+	if ((int)trace_gran(r->t) != g) {
+		notes = trace_notes(r->t, &nn);
+		snprintf(r->gran_msg, sizeof(r->gran_msg), "%s",
+			 nn ? notes[nn - 1] : "no debug info: stepping stays by allocation");
+		r->gran_rc = -1;
+	}
 }
 
 void *run_worker(void *arg)
@@ -177,6 +254,15 @@ void *run_worker(void *arg)
 		}
 		if (c == 'C') {
 			run_to_end(r);
+			continue;
+		}
+		if (c == 'f') {
+			finish(r);
+			continue;
+		}
+		if (c >= '0' && c <= '2') {
+			set_gran(r, c - '0');
+			run_notify(r);
 			continue;
 		}
 		memset(&r->res.e, 0, sizeof(r->res.e));

@@ -35,8 +35,14 @@ int ui_init(struct ui *u, const struct ui_opts *o, struct model *m,
 	u->m = m;
 	u->src = src;
 	u->out = malloc(sizeof(*u->out));
-	if (!u->out)
+	u->fr = calloc(UI_FRAMES_MAX, sizeof(*u->fr));
+	if (!u->out || !u->fr) {
+		free(u->out);
+		free(u->fr);
+		u->out = NULL;
+		u->fr = NULL;
 		return err_set(e, ERR_INTERNAL, "out of memory");
+	}
 	outbuf_init(u->out);
 	view_init(&u->v, src && src->live);
 	u->ascii = o->ascii || !cs || strcmp(cs, "UTF-8") != 0;
@@ -52,6 +58,35 @@ void ui_fini(struct ui *u)
 {
 	free(u->out);
 	u->out = NULL;
+	free(u->fr);
+	u->fr = NULL;
+	srcfile_free(&u->srcf);
+}
+
+void ui_frames_refresh(struct ui *u)
+{
+	uint64_t ptr[VIEW_LOCALS_MAX];
+	bool is_ptr[VIEW_LOCALS_MAX];
+	int n = 0;
+
+	if (u->fr_at == u->v.cur + 1)
+		return;
+	u->nfr = 0;
+	/* live frames only at the newest event: older ones are history */
+	if (u->src && u->src->frames && u->v.cur && u->v.cur == model_event_count(u->m) &&
+	    !u->v.running) {
+		u->nfr = u->src->frames(u->src->ctx, u->fr, UI_FRAMES_MAX, u->v.cur - 1);
+		if (u->nfr < 0)
+			u->nfr = 0;
+	}
+	/* no frames (a step in progress, a continue) is asked again next time */
+	u->fr_at = u->nfr > 0 ? u->v.cur + 1 : 0;
+	for (int i = 0; i < u->nfr; i++)
+		for (int j = 0; j < u->fr[i].nlocals && n < VIEW_LOCALS_MAX; j++, n++) {
+			ptr[n] = u->fr[i].locals[j].ptr;
+			is_ptr[n] = u->fr[i].locals[j].is_ptr && u->fr[i].locals[j].available;
+		}
+	view_set_locals(&u->v, u->m, ptr, is_ptr, n);
 }
 
 static short pair_of[DR_ROLE_MAX];
@@ -183,12 +218,15 @@ void draw_header(struct ui *u)
 	struct view_rect r = u->lay.header;
 	char in[FMT_SIZE_LEN], pk[FMT_SIZE_LEN], d[FMT_SIZE_LEN], dm[FMT_SIZE_LEN];
 	const char *state;
+	char stopped[40];
 	size_t n = model_event_count(u->m);
 
 	if (u->v.running)
-		state = "running";
-	else if (u->v.live && !u->v.program_done)
-		state = "stopped";
+		state = u->v.finishing ? "running to the return" : "running";
+	else if (u->v.live && !u->v.program_done) {
+		snprintf(stopped, sizeof(stopped), "stopped, step by %s", view_gran_name(u->v.gran));
+		state = stopped;
+	}
 	else if (u->v.live)
 		state = "ended";
 	else
@@ -201,7 +239,7 @@ void draw_header(struct ui *u)
 		   fmt_size(in, st->heap_in_use), fmt_size(pk, st->heap_peak),
 		   fmt_size(d, st->stack_depth), fmt_size(dm, st->stack_max), state);
 	if (u->lay.tabs.h) {
-		static const char *const shortname[VP_COUNT] = { "Map", "Heap", "Stack", "Events", "Output" };
+		static const char *const shortname[VP_COUNT] = { "Map", "Heap", "Stack", "Events", "Output", "Source" };
 		int x = 0;
 		draw_text(u->lay.tabs.y, 0, u->lay.cols, A_NORMAL, "", true);
 		for (int p = 0; p < VP_COUNT; p++) {
@@ -212,7 +250,7 @@ void draw_header(struct ui *u)
 			x += (int)strlen(t) + 1;
 		}
 		draw_text(u->lay.tabs.y, x, u->lay.cols - x, draw_attr(u, DR_DIM),
-			  "Tab or 1-5: other panes", false);
+			  "Tab or 1-6: other panes", false);
 	}
 }
 
@@ -234,6 +272,7 @@ void ui_draw(struct ui *u)
 		draw_too_small(u);
 		return;
 	}
+	ui_frames_refresh(u);
 	erase();
 	draw_header(u);
 	if (u->lay.pane[VP_MAP].h)
@@ -246,6 +285,8 @@ void ui_draw(struct ui *u)
 		draw_events(u, u->lay.pane[VP_EVENTS]);
 	if (u->lay.pane[VP_OUTPUT].h)
 		draw_output(u, u->lay.pane[VP_OUTPUT]);
+	if (u->lay.pane[VP_SOURCE].h)
+		draw_source(u, u->lay.pane[VP_SOURCE]);
 	draw_bottom(u);
 	if (u->v.mode == VM_DETAILS)
 		draw_details(u);

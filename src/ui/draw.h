@@ -7,6 +7,7 @@
 #include <curses.h>
 
 #include "ui/outbuf.h"
+#include "ui/stackview.h"
 #include "ui/ui.h"
 #include "ui/view.h"
 
@@ -24,7 +25,19 @@ struct ui {
 	struct outbuf *out;        /* program output */
 	bool ascii, color;
 	char title[96];
+	/* the live stack at the newest event (ui_frames_refresh) */
+	struct ui_frame *fr;       /* UI_FRAMES_MAX, allocated by ui_init */
+	int nfr;
+	size_t fr_at;              /* 1 + v.cur they belong to; 0 none */
+	struct srcfile srcf;       /* the source pane's file */
 };
+
+#define UI_FRAMES_MAX 64
+
+/* Asks the source for the frames of the current stop when the view moved
+ * (live runs, at the newest event only: older stops are history) and
+ * tells the view their locals.  Painters then read u->fr. */
+void ui_frames_refresh(struct ui *u);
 
 /* Sets up a ui on a model (no terminal needed); frees with ui_fini. */
 int ui_init(struct ui *u, const struct ui_opts *o, struct model *m,
@@ -55,6 +68,7 @@ void draw_heap(struct ui *u, struct view_rect r);
 void draw_stack(struct ui *u, struct view_rect r);
 void draw_events(struct ui *u, struct view_rect r);
 void draw_output(struct ui *u, struct view_rect r);
+void draw_source(struct ui *u, struct view_rect r);
 void draw_details(struct ui *u);
 void draw_help(struct ui *u);
 void draw_bottom(struct ui *u);   /* explanation and status lines */

@@ -59,6 +59,10 @@ void draw_bottom(struct ui *u)
 			explain_region(r, s, sizeof(s));
 		else
 			s[0] = '\0';
+	} else if (v->focus == VP_STACK && v->sel_local >= 0 &&
+		   stackview_local_frame(u->fr, u->nfr, v->sel_local, NULL) >= 0) {
+		int j, f = stackview_local_frame(u->fr, u->nfr, v->sel_local, &j);
+		stackview_sentence(&u->fr[f].locals[j], u->fr[f].func, s, sizeof(s));
 	} else if (v->focus == VP_HEAP && !v->sel_follows &&
 		   (b = view_selected_block(v, u->m)) != NULL) {
 		block_sentence(u, b, s, sizeof(s));
@@ -96,9 +100,15 @@ void draw_bottom(struct ui *u)
 			snprintf(s, sizeof(s), " The program waits for input: press i to type a line for it | ? help  q quit");
 		else if (v->running)
 			snprintf(s, sizeof(s), " Running... any key stops");
+		else if (st.w >= 100 && v->live)
+			snprintf(s, sizeof(s), " space/n next (by %s)  b back  s step by  f finish  c continue  g go to  "
+				 "Enter block  Tab pane  / search  ? help  q quit", view_gran_name(v->gran));
 		else if (st.w >= 100)
 			snprintf(s, sizeof(s), " space/n next  b back  c continue  g go to  Enter block  "
 				 "Tab pane  / search  z zoom  ? help  q quit");
+		else if (v->live)
+			snprintf(s, sizeof(s), " spc next:%s b back s step f finish c cont Tab pane ? help q quit",
+				 view_gran_name(v->gran));
 		else
 			snprintf(s, sizeof(s), " spc next b back c cont g goto Enter block Tab pane / find ? help q quit");
 	}
@@ -204,8 +214,10 @@ void draw_help(struct ui *u)
 		"g                 go to an event number",
 		"/                 search events by function, call or 0xADDRESS",
 		"Enter             details of the selected heap block, with its bytes",
-		"Tab, 1-5          focus another pane (small screens: show it)",
-		"Up/Down           select a block (heap), a region (map), or scroll",
+		"Tab, 1-6          focus another pane (small screens: show it)",
+		"Up/Down           select a block (heap), a region (map), a local (stack)",
+		"s                 live: step by alloc, call or line (cycles)",
+		"f                 live: run to the end of the current function",
 		"PgUp/PgDn         a page at a time;  Home/End: first/last",
 		"z                 zoom the focused pane (Esc: back)",
 		"i                 type a line for the program's input",

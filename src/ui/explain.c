@@ -92,6 +92,12 @@ void explain_event(const struct model_event *ev, char *buf, size_t len)
 	case MEV_REGIONS:
 		snprintf(buf, len, "memory map changed");
 		break;
+	case MEV_CALL:
+		snprintf(buf, len, "call (depth %" PRIu64 ")", a[0]);
+		break;
+	case MEV_RETURN:
+		snprintf(buf, len, "return %" PRIu64 " (depth %" PRIu64 ")", ev->result, a[0]);
+		break;
 	default:
 		snprintf(buf, len, "%s", name ? name : "event");
 	}
@@ -353,12 +359,29 @@ void explain_sentence(const struct model *m, const struct model_event *ev,
 	case MEV_EXEC:
 		snprintf(buf, len, "The program replaced itself with a new program (exec): a fresh memory map.");
 		return;
-	case MEV_CALL:
-		snprintf(buf, len, "A function was called: a new frame was pushed on the stack.");
+	case MEV_CALL: {
+		const struct model_site *s = ev->site ? model_site(m, ev->site) : NULL;
+		snprintf(buf, len, "%s%s was called: a new frame was pushed on the stack for its "
+			 "parameters and locals (%" PRIu64 " of the program's frames now).",
+			 s && s->func ? s->func : "A function", s && s->func ? "()" : "", ev->args[0]);
 		return;
-	case MEV_RETURN:
-		snprintf(buf, len, "A function returned: its frame was popped; its locals are gone.");
+	}
+	case MEV_RETURN: {
+		const struct model_site *s = ev->site ? model_site(m, ev->site) : NULL;
+		snprintf(buf, len, "%s%s returned: its frame was popped; its locals are gone "
+			 "(a pointer to one of them now dangles).",
+			 s && s->func ? s->func : "A function", s && s->func ? "()" : "");
 		return;
+	}
+	case MEV_LINE: {
+		const struct model_site *s = ev->site ? model_site(m, ev->site) : NULL;
+		if (s && s->line > 0)
+			snprintf(buf, len, "The program is about to run line %d%s%s: the source pane marks it.",
+				 s->line, s->func ? " of " : "", s->func ? s->func : "");
+		else
+			snprintf(buf, len, "The program is about to run the next source line.");
+		return;
+	}
 	default:
 		snprintf(buf, len, "The program moved on.");
 	}

@@ -1,6 +1,7 @@
 /* layout: where the panes go for a terminal size (plain C).  Large screens
  * (100x30 and up) show every pane at once: map | heap | stack on top,
- * events | program output below.  Smaller screens get a tab bar and one
+ * events | source | program output below (at 120 columns the heap keeps
+ * room for its legend, the events for a call with its site).  Smaller screens get a tab bar and one
  * pane at a time, so no pane is ever cut off without a word. */
 #include "ui/view.h"
 
@@ -8,7 +9,7 @@
 
 static const char *const pane_names[VP_COUNT] = {
 	[VP_MAP] = "Memory map", [VP_HEAP] = "Heap", [VP_STACK] = "Stack",
-	[VP_EVENTS] = "Events", [VP_OUTPUT] = "Program output",
+	[VP_EVENTS] = "Events", [VP_OUTPUT] = "Program output", [VP_SOURCE] = "Source",
 };
 
 const char *view_pane_name(enum view_pane p)
@@ -22,7 +23,7 @@ const char *view_pane_name(enum view_pane p)
 void view_layout(const struct view *v, int rows, int cols, struct view_layout *out)
 {
 	struct view_rect body;
-	int toph, mapw, stackw, evw;
+	int toph, mapw, stackw, evw, srcw;
 
 	memset(out, 0, sizeof(*out));
 	out->rows = rows;
@@ -46,16 +47,20 @@ void view_layout(const struct view *v, int rows, int cols, struct view_layout *o
 		out->pane[v->focus] = body;
 		return;
 	}
-	/* map | heap | stack over events | output */
+	/* map | heap | stack over events | source | output; a narrow stack
+	 * pane writes a local's value before its type, and z zooms it */
 	toph = body.h * 2 / 3;
 	mapw = cols * 33 / 100;
 	stackw = cols * 24 / 100;
-	evw = cols * 58 / 100;
+	evw = cols * 51 / 100;
+	srcw = cols * 26 / 100;
 	out->pane[VP_MAP] = (struct view_rect){ body.y, 0, toph, mapw };
 	out->pane[VP_HEAP] = (struct view_rect){ body.y, mapw, toph, cols - mapw - stackw };
 	out->pane[VP_STACK] = (struct view_rect){ body.y, cols - stackw, toph, stackw };
 	out->pane[VP_EVENTS] = (struct view_rect){ body.y + toph, 0, body.h - toph, evw };
-	out->pane[VP_OUTPUT] = (struct view_rect){ body.y + toph, evw, body.h - toph, cols - evw };
+	out->pane[VP_SOURCE] = (struct view_rect){ body.y + toph, evw, body.h - toph, srcw };
+	out->pane[VP_OUTPUT] = (struct view_rect){ body.y + toph, evw + srcw, body.h - toph,
+						   cols - evw - srcw };
 }
 
 int view_pane_at(const struct view_layout *lay, int y, int x)

@@ -99,7 +99,18 @@ static int fetch(struct loop *l, struct err *e)
 	if (r == 1 && u->v.cur && model_event(u->m, u->v.cur - 1)->type == MEV_SIGNAL &&
 	    model_signal_is_crash(model_event(u->m, u->v.cur - 1)->error)) {
 		u->v.running = false;
+		u->v.finishing = false;
 		l->queued = 0;
+	}
+	/* an f stops at the return it ran to */
+	if (u->v.finishing) {
+		char msg[sizeof(u->v.message)] = "";
+		if (r == 0 || !u->src->finishing || !u->src->finishing(u->src->ctx, msg, sizeof(msg))) {
+			u->v.finishing = false;
+			u->v.running = false;
+			if (msg[0])
+				snprintf(u->v.message, sizeof(u->v.message), "%s", msg);
+		}
 	}
 	l->dirty = true;
 	if (l->queued > 0 && !u->v.running) {
@@ -171,6 +182,39 @@ static int act(struct loop *l, enum view_action a, struct err *e)
 	case VA_QUIT:
 		l->rc = 1;
 		return 0;
+	case VA_GRAN:
+		l->dirty = true;
+		if (!u->src || !u->src->set_gran) {
+			u->v.gran = VG_ALLOC;
+			snprintf(u->v.message, sizeof(u->v.message),
+				 "call/line stepping needs --step support in the tracer");
+		} else if (l->fetching) {
+			u->v.gran = (u->v.gran + VG_COUNT - 1) % VG_COUNT;
+			snprintf(u->v.message, sizeof(u->v.message),
+				 "the program is on its way to the next stop: change the step then");
+		} else {
+			char msg[sizeof(u->v.message)] = "";
+			if (u->src->set_gran(u->src->ctx, u->v.gran, msg, sizeof(msg)) < 0)
+				u->v.gran = VG_ALLOC;
+			if (msg[0])
+				snprintf(u->v.message, sizeof(u->v.message), "%s", msg);
+		}
+		return 0;
+	case VA_FINISH: {
+		char msg[sizeof(u->v.message)] = "";
+		l->dirty = true;
+		if (!u->src || !u->src->finish || l->fetching ||
+		    u->src->finish(u->src->ctx, msg, sizeof(msg)) < 0) {
+			u->v.running = false;
+			u->v.finishing = false;
+			snprintf(u->v.message, sizeof(u->v.message), "%s",
+				 msg[0] ? msg : !u->src || !u->src->finish
+				 ? "f needs --step support in the tracer"
+				 : "the program is on its way to the next stop: press f then");
+			return 0;
+		}
+		return fetch(l, e);
+	}
 	}
 	return 0;
 }

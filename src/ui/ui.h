@@ -29,12 +29,42 @@ struct ui_opts {
 	const char *title;     /* program or trace file name for the header */
 };
 
-/* One stack frame for the stack pane (live runs). `detail` is free text the
- * debug-info module may fill (locals), "" when none. */
+/* What a pointer local points to (the debug-info module's label, as the
+ * screen needs it: the ui module does not link libdw). */
+enum ui_pt {
+	UI_PT_NONE = 0, UI_PT_HEAP, UI_PT_FREED, UI_PT_STACK, UI_PT_DATA, UI_PT_BSS,
+	UI_PT_RODATA, UI_PT_LITERAL, UI_PT_NULL, UI_PT_UNMAPPED, UI_PT_TEXT, UI_PT_OTHER,
+};
+
+/* One parameter or local of a frame. */
+struct ui_local {
+	char name[32];
+	char type[40];         /* "int", "struct node *" */
+	char value[112];       /* short form: "42", "0x4052a0", "{1, 2, 3}" */
+	bool param, is_ptr, available;
+	uint8_t kind;          /* enum ui_pt, for pointers */
+	uint32_t block;        /* HEAP/FREED: block #N */
+	uint64_t ptr;          /* the pointer's value */
+	uint64_t offset;       /* from the block or the symbol */
+	char sym[64];          /* STACK: "x in main (frame #1)"; DATA/BSS/RODATA/
+	                          TEXT: the symbol; LITERAL: the text */
+};
+
+#define UI_LOCALS_MAX 16
+
+/* One stack frame for the stack pane (live runs). `detail` is free text
+ * (a note such as "no debug info: locals unavailable"), "" when none;
+ * `path` is the source file to show (empty: no line information). */
 struct ui_frame {
 	uint64_t pc, cfa, size;
 	char func[64];
 	char detail[96];
+	char path[192];
+	int line;
+	bool own;              /* the program's own code */
+	int nlocals;           /* shown; `more` were left out */
+	int more;
+	struct ui_local locals[UI_LOCALS_MAX];
 };
 
 /* Where the events come from.  Every callback may be NULL. */
@@ -64,6 +94,17 @@ struct ui_source {
 	/* Continue: lets the program run on at full speed; next() then hands
 	 * out the events it made, one per call (may be NULL: next() steps). */
 	void (*run)(void *ctx);
+	/* Stepping granularity (0 alloc, 1 call, 2 line): sets it for the next
+	 * steps; 0, or -1 with `msg` saying why not (no debug info, no
+	 * support).  `msg` may also carry a note on success. */
+	int (*set_gran)(void *ctx, int gran, char *msg, size_t len);
+	/* Runs to the return of the current function: next() then hands out
+	 * the events on the way; finishing() is true until the return was
+	 * reached (or the finish failed: then `msg` says why, e.g. "not inside
+	 * a function of the program's own code").  0, or -1 with `msg` saying
+	 * why not. */
+	int (*finish)(void *ctx, char *msg, size_t len);
+	bool (*finishing)(void *ctx, char *msg, size_t len);
 	/* Kills the program (q, Ctrl-C, signals). */
 	void (*kill)(void *ctx);
 };

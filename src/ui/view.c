@@ -13,6 +13,7 @@ void view_init(struct view *v, bool live)
 	memset(v, 0, sizeof(*v));
 	v->focus = VP_HEAP;
 	v->sel_region = -1;
+	v->sel_local = -1;
 	v->sel_follows = true;
 	v->live = live;
 }
@@ -161,6 +162,10 @@ void view_stepped(struct view *v, const struct model *m)
 	int nr;
 
 	v->scroll[VP_EVENTS] = 0;
+	/* a step shows the new event: the selected local (its frame may be
+	 * gone) gives way, as the heap selection follows the touched block */
+	if (v->sel_follows)
+		v->sel_local = -1;
 	/* the touched block in use, by binary search in the address-ordered
 	 * blocks (a freed one is never selected) */
 	b = NULL;
@@ -186,4 +191,56 @@ void view_stepped(struct view *v, const struct model *m)
 	view_region(m, 0, &nr);
 	if (v->sel_region >= nr)
 		v->sel_region = nr - 1;
+}
+
+const char *view_gran_name(int g)
+{
+	static const char *const names[VG_COUNT] = { "alloc", "call", "line" };
+	return g >= 0 && g < VG_COUNT ? names[g] : "?";
+}
+
+void view_select_local(struct view *v, const struct model *m, int i)
+{
+	const struct model_block *b;
+	int nr;
+
+	if (i < 0 || i >= v->nlocals) {
+		v->sel_local = -1;
+		return;
+	}
+	v->sel_local = i;
+	if (!v->local_is_ptr[i] || !v->local_ptr[i])
+		return;
+	b = model_block_at(m, v->local_ptr[i]);
+	if (b) {
+		v->sel_addr = b->addr;
+		v->sel_id = b->id;
+		v->sel_follows = false;
+	}
+	view_region(m, 0, &nr);
+	for (int k = 0; k < nr; k++) {
+		const struct model_region *r = view_region(m, k, &nr);
+		if (v->local_ptr[i] >= r->start && v->local_ptr[i] < r->end) {
+			v->sel_region = k;
+			break;
+		}
+	}
+}
+
+void view_set_locals(struct view *v, const struct model *m, const uint64_t *ptr,
+		     const bool *is_ptr, int n)
+{
+	if (n < 0)
+		n = 0;
+	if (n > VIEW_LOCALS_MAX)
+		n = VIEW_LOCALS_MAX;
+	for (int i = 0; i < n; i++) {
+		v->local_ptr[i] = ptr ? ptr[i] : 0;
+		v->local_is_ptr[i] = is_ptr ? is_ptr[i] : false;
+	}
+	v->nlocals = n;
+	if (v->sel_local >= n)
+		v->sel_local = -1;
+	if (v->sel_local >= 0)
+		view_select_local(v, m, v->sel_local);
 }

@@ -14,7 +14,7 @@
 
 #include "model/model.h"
 
-enum view_pane { VP_MAP, VP_HEAP, VP_STACK, VP_EVENTS, VP_OUTPUT, VP_COUNT };
+enum view_pane { VP_MAP, VP_HEAP, VP_STACK, VP_EVENTS, VP_OUTPUT, VP_SOURCE, VP_COUNT };
 
 /* Pane titles, as drawn and as named on the compact tab bar. */
 const char *view_pane_name(enum view_pane p);
@@ -44,7 +44,17 @@ enum view_action {
 	VA_SEND,     /* send v->input (v->input_len bytes, newline added) to
 	                the program's input, then clear it */
 	VA_QUIT,     /* leave the screen (and kill a running program) */
+	VA_GRAN,     /* live: set the stepping granularity to v->gran (if that
+	                fails, put v->gran back and say why) */
+	VA_FINISH,   /* live: run to the end of the current function (a
+	                continue that stops at its return) */
 };
+
+/* Stepping granularity: where `n` stops in a live run. */
+enum view_gran { VG_ALLOC, VG_CALL, VG_LINE, VG_COUNT };
+
+/* "alloc", "call", "line". */
+const char *view_gran_name(int g);
 
 /* A rectangle of cells; h == 0 means the pane is not shown. */
 struct view_rect {
@@ -64,6 +74,7 @@ struct view_layout {
 };
 
 #define VIEW_INPUT_MAX 128
+#define VIEW_LOCALS_MAX 256
 
 struct view {
 	size_t cur;            /* events applied: the state shown is after `cur`
@@ -88,6 +99,14 @@ struct view {
 	bool program_done;     /* the program ended: no more events to fetch */
 	bool running;          /* a continue is in progress */
 	bool wants_input;      /* the program waits for input on its pty */
+	bool finishing;        /* the running is an `f` (run to the return) */
+	int gran;              /* enum view_gran */
+	/* the locals of the stack pane, in drawing order (every frame's, from
+	 * the innermost); view_set_locals fills them at each step */
+	int nlocals;
+	int sel_local;         /* -1: none selected */
+	uint64_t local_ptr[VIEW_LOCALS_MAX];
+	bool local_is_ptr[VIEW_LOCALS_MAX];
 };
 
 /* Starts at event 0 (nothing applied), focus on the heap. */
@@ -107,6 +126,16 @@ enum view_action view_click(struct view *v, const struct model *m,
  * selection to the block the current event touched, resets the event list
  * scroll, keeps the region selection in range. */
 void view_stepped(struct view *v, const struct model *m);
+
+/* Tells the view the locals the stack pane shows now (n at most
+ * VIEW_LOCALS_MAX): each one's pointer value, when it is a pointer.  The
+ * selection is kept when its index is still there, else cleared. */
+void view_set_locals(struct view *v, const struct model *m, const uint64_t *ptr,
+		     const bool *is_ptr, int n);
+
+/* Selects local i (stack pane, up/down): a pointer local selects what it
+ * points to, the heap block (live or freed) and the region of the map. */
+void view_select_local(struct view *v, const struct model *m, int i);
 
 /* Computes the layout for a terminal of rows x cols.  At 100x30 and larger
  * the panes sit side by side; below that the view is compact: a tab bar and

@@ -44,6 +44,17 @@ static enum view_action scroll_key(struct view *v, const struct model *m,
 	case VK_HOME: d = -1000000000; break;
 	case VK_END: d = 1000000000; break;
 	}
+	/* the stack pane's up/down select a local (and what it points to) */
+	if (v->focus == VP_STACK && v->nlocals > 0) {
+		long i = v->sel_local < 0 ? (d > 0 ? -1 : v->nlocals) : v->sel_local;
+		i += d;
+		if (i < 0)
+			i = 0;
+		if (i >= v->nlocals)
+			i = v->nlocals - 1;
+		view_select_local(v, m, (int)i);
+		return VA_REDRAW;
+	}
 	switch (v->focus) {
 	case VP_HEAP: {
 		long i;
@@ -206,6 +217,7 @@ enum view_action view_key(struct view *v, const struct model *m,
 	/* typing for the program does not stop a continue */
 	if (v->running && v->mode != VM_INPUT) {
 		v->running = false;
+		v->finishing = false;
 		if (key != 'q')
 			return VA_STOP; /* q stops and asks to quit, below */
 	}
@@ -285,7 +297,28 @@ enum view_action view_key(struct view *v, const struct model *m,
 	case VK_BTAB:
 		v->focus = (enum view_pane)((v->focus + VP_COUNT - 1) % VP_COUNT);
 		return VA_REDRAW;
-	case '1': case '2': case '3': case '4': case '5':
+	case 's':
+		if (!v->live || v->program_done) {
+			snprintf(v->message, sizeof(v->message),
+				 "stepping by call or by line needs a running program (replay shows what was recorded)");
+			return VA_REDRAW;
+		}
+		v->gran = (v->gran + 1) % VG_COUNT;
+		snprintf(v->message, sizeof(v->message), "n now steps by %s%s", view_gran_name(v->gran),
+			 v->gran == VG_ALLOC ? " (each allocator call)"
+			 : v->gran == VG_CALL ? " (each call and return of the program's functions)"
+			 : " (each source line of the program)");
+		return VA_GRAN;
+	case 'f':
+		if (!v->live || v->program_done) {
+			snprintf(v->message, sizeof(v->message), "no running program to finish a function in");
+			return VA_REDRAW;
+		}
+		v->sel_follows = true;
+		v->running = true;
+		v->finishing = true;
+		return VA_FINISH;
+	case '1': case '2': case '3': case '4': case '5': case '6':
 		v->focus = (enum view_pane)(key - '1');
 		return VA_REDRAW;
 	case 'z':
