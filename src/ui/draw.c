@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ui/textfit.h"
 #include "util/fmt.h"
 
 /* UTF-8 text may reach the screen (arrows, the program's output) only in
@@ -134,28 +135,20 @@ const char *draw_glyph(const struct ui *u, const char *utf8, const char *ascii)
 	return u->ascii ? ascii : utf8;
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0. */
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t len = s[0] >= 0xf0 && s[0] < 0xf5 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
-
-	for (size_t i = 1; i < len; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return len;
-}
-
 void draw_text(int y, int x, int w, attr_t a, const char *s, bool pad)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *p = (const unsigned char *)s, *end;
 	int cols = 0;
+	bool cut;
 
 	if (w <= 0)
 		return;
+	/* a line too long for its cells ends in a marker, never silently */
+	end = p + textfit_cut(s, w, text_utf8, &cut);
 	attrset(a);
 	move(y, x);
-	while (*p && cols < w) {
-		size_t len = *p >= 0x80 && text_utf8 ? utf8_len(p) : 0;
+	while (p < end) {
+		size_t len = *p >= 0x80 && text_utf8 ? textfit_seq((const char *)p) : 0;
 		if (len) {
 			addnstr((const char *)p, (int)len);
 			p += len;
@@ -163,6 +156,10 @@ void draw_text(int y, int x, int w, attr_t a, const char *s, bool pad)
 			addch(*p >= 0x20 && *p < 0x7f ? *p : '?');
 			p++;
 		}
+		cols++;
+	}
+	if (cut) {
+		addstr(textfit_marker(text_utf8));
 		cols++;
 	}
 	for (; pad && cols < w; cols++)
@@ -232,12 +229,26 @@ void draw_header(struct ui *u)
 	else
 		state = "replay";
 	draw_text(r.y, r.x, r.w, draw_attr(u, DR_TITLE), "", true);
-	draw_textf(r.y, r.x, r.w, draw_attr(u, DR_TITLE),
-		   r.w >= 110 ? " memlens %s | event %zu of %zu%s | heap %s (peak %s) | stack %s (deepest %s) | %s"
-			      : " %s | event %zu/%zu%s | heap %s (peak %s) | stack %s (max %s) | %s",
-		   u->title, u->v.cur, n, u->v.live && !u->v.program_done ? "+" : "",
-		   fmt_size(in, st->heap_in_use), fmt_size(pk, st->heap_peak),
-		   fmt_size(d, st->stack_depth), fmt_size(dm, st->stack_max), state);
+	{
+		/* the longest wording that fits: full, short, then without the stack */
+		char h[3][320];
+		int k = 0;
+		size_t cur = u->v.cur;
+		const char *more = u->v.live && !u->v.program_done ? "+" : "";
+		fmt_size(in, st->heap_in_use);
+		fmt_size(pk, st->heap_peak);
+		fmt_size(d, st->stack_depth);
+		fmt_size(dm, st->stack_max);
+		snprintf(h[0], sizeof(h[0]), " memlens %s | event %zu of %zu%s | heap %s (peak %s) | stack %s (deepest %s) | %s",
+			 u->title, cur, n, more, in, pk, d, dm, state);
+		snprintf(h[1], sizeof(h[1]), " %s | event %zu/%zu%s | heap %s (peak %s) | stack %s (max %s) | %s",
+			 u->title, cur, n, more, in, pk, d, dm, state);
+		snprintf(h[2], sizeof(h[2]), " %s | event %zu/%zu%s | heap %s (peak %s) | %s",
+			 u->title, cur, n, more, in, pk, state);
+		while (k < 2 && (int)strlen(h[k]) > r.w)
+			k++;
+		draw_text(r.y, r.x, r.w, draw_attr(u, DR_TITLE), h[k], false);
+	}
 	if (u->lay.tabs.h) {
 		static const char *const shortname[VP_COUNT] = { "Map", "Heap", "Stack", "Events", "Output", "Source" };
 		int x = 0;
@@ -250,7 +261,7 @@ void draw_header(struct ui *u)
 			x += (int)strlen(t) + 1;
 		}
 		draw_text(u->lay.tabs.y, x, u->lay.cols - x, draw_attr(u, DR_DIM),
-			  "Tab or 1-6: other panes", false);
+			  u->lay.cols - x >= 23 ? "Tab or 1-6: other panes" : "Tab, 1-6", false);
 	}
 }
 
@@ -273,6 +284,7 @@ void ui_draw(struct ui *u)
 		return;
 	}
 	ui_frames_refresh(u);
+	view_threads_update(&u->v, u->m);
 	erase();
 	draw_header(u);
 	if (u->lay.pane[VP_MAP].h)

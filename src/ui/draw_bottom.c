@@ -68,8 +68,15 @@ void draw_bottom(struct ui *u)
 		block_sentence(u, b, s, sizeof(s));
 	} else {
 		const struct model_event *ev = view_current_event(v, u->m);
+		char who[64];
+		int k = ev ? view_thread_words(v, ev->tid, who, sizeof(who)) : 0;
+		/* an event of a thread that is not the main one says whose */
+		if (k > 0) {
+			who[0] = (char)(who[0] - 'a' + 'A');
+			k = snprintf(s, sizeof(s), "%s: ", who);
+		}
 		explain_sentence(u->m, ev, u->src ? u->src->describe_fault : NULL,
-				 u->src ? u->src->ctx : NULL, s, sizeof(s));
+				 u->src ? u->src->ctx : NULL, s + k, sizeof(s) - (size_t)k);
 		if (ev && (ev->type == MEV_SIGNAL || ev->type == MEV_ERROR))
 			a = draw_attr(u, DR_WARN);
 	}
@@ -100,19 +107,26 @@ void draw_bottom(struct ui *u)
 			snprintf(s, sizeof(s), " The program waits for input: press i to type a line for it | ? help  q quit");
 		else if (v->running)
 			snprintf(s, sizeof(s), " Running... any key stops");
-		else if (st.w >= 100 && v->live)
-			snprintf(s, sizeof(s), " space/n next (by %s)  b back  s step by  f finish  c continue  g go to  "
-				 "Enter block  Tab pane  / search  ? help  q quit", view_gran_name(v->gran));
-		else if (st.w >= 100)
-			snprintf(s, sizeof(s), " space/n next  b back  c continue  g go to  Enter block  "
-				 "Tab pane  / search  z zoom  ? help  q quit");
-		else if (v->live)
-			snprintf(s, sizeof(s), " spc next:%s b back s step f finish c cont Tab pane ? help q quit",
-				 view_gran_name(v->gran));
 		else
-			snprintf(s, sizeof(s), " spc next b back c cont g goto Enter block Tab pane / find ? help q quit");
+			view_status_keys(v, st.w, s, sizeof(s));
 	}
 	draw_text(st.y, st.x, st.w, a, s, true);
+}
+
+/* ", thread t2 (tid 4242)" when event `i` came from a thread, in a
+ * program that has had more than one; "" otherwise. */
+static const char *thread_of(const struct ui *u, uint32_t i, char *buf, size_t len)
+{
+	const struct model_event *ev = model_event(u->m, i);
+	int k = view_thread_num(&u->v, ev ? ev->tid : 0);
+
+	if (!ev || u->v.nthreads < 2)
+		return "";
+	if (k == 1)
+		snprintf(buf, len, ", main thread t1 (tid %d)", (int)ev->tid);
+	else
+		snprintf(buf, len, ", thread t%d (tid %d)", k, (int)ev->tid);
+	return buf;
 }
 
 static struct view_rect centered(const struct ui *u, int h, int w)
@@ -169,10 +183,12 @@ void draw_details(struct ui *u)
 		   b->usable ? fmt_size(sz2, b->usable) : "unknown");
 	if (b->state != MB_FREE_CHUNK) {
 		explain_site(u->m, b->alloc_site, site, sizeof(site));
-		draw_textf(y++, x, w, A_NORMAL, "allocated  at event %u, in %s", b->alloc_ev + 1, site);
+		draw_textf(y++, x, w, A_NORMAL, "allocated  at event %u, in %s%s", b->alloc_ev + 1, site,
+			   thread_of(u, b->alloc_ev, t, sizeof(t)));
 		if (b->free_ev != UINT32_MAX) {
 			explain_site(u->m, b->free_site, site, sizeof(site));
-			draw_textf(y++, x, w, A_NORMAL, "freed      at event %u, in %s", b->free_ev + 1, site);
+			draw_textf(y++, x, w, A_NORMAL, "freed      at event %u, in %s%s", b->free_ev + 1, site,
+				   thread_of(u, b->free_ev, t, sizeof(t)));
 		} else {
 			draw_text(y++, x, w, A_NORMAL, "freed      not (yet)", false);
 		}

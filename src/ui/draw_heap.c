@@ -153,22 +153,33 @@ void draw_heap(struct ui *u, struct view_rect r)
 		return;
 	if (g.heap_hi > g.lo) {
 		uint64_t span = g.heap_hi - g.lo;
-		/* the fragmentation figure: payload bytes over heap bytes */
-		draw_textf(g.inner.y, g.inner.x, g.inner.w, A_NORMAL,
-			   "%s at %#" PRIx64 ", %d%% payload (%s)", fmt_size(s1, span), g.lo,
-			   (int)(payload * 100 / span), fmt_size(s2, payload));
+		char full[128];
+		/* the fragmentation figure: payload bytes over heap bytes; the
+		 * start address goes first when the line is narrow (the list
+		 * shows the addresses) */
+		snprintf(full, sizeof(full), "%s at %#" PRIx64 ", %d%% payload (%s)", fmt_size(s1, span),
+			 g.lo, (int)(payload * 100 / span), fmt_size(s2, payload));
+		if ((int)strlen(full) > g.inner.w)
+			snprintf(full, sizeof(full), "%s heap, %d%% payload (%s)", fmt_size(s1, span),
+				 (int)(payload * 100 / span), fmt_size(s2, payload));
+		draw_text(g.inner.y, g.inner.x, g.inner.w, A_NORMAL, full, false);
 	} else {
 		draw_text(g.inner.y, g.inner.x, g.inner.w, draw_attr(u, DR_DIM),
 			  "no heap yet: the first malloc makes it", false);
 	}
 	if (g.strip.h) {
+		char tail[64] = "", leg[160];
 		draw_strip(u, &g, b, n);
-		char tail[64] = "";
 		if (g.heap_hi > g.hi)
 			snprintf(tail, sizeof(tail), ", +%s free", fmt_size(s2, g.heap_hi - g.hi));
-		draw_textf(g.strip.y + g.strip.h, g.inner.x, g.inner.w, draw_attr(u, DR_DIM),
-			   "#=used H=header .=free, %s/cell%s%s", fmt_size(s1, g.cell_bytes), tail,
-			   nmmap ? "; mmap'd blocks listed" : "");
+		/* the legend, shorter when narrow (? help explains the glyphs) */
+		snprintf(leg, sizeof(leg), "#=used H=header .=free, %s/cell%s%s", fmt_size(s1, g.cell_bytes),
+			 tail, nmmap ? "; mmap'd blocks listed" : "");
+		if ((int)strlen(leg) > g.inner.w)
+			snprintf(leg, sizeof(leg), "#used H hdr .free %s/cell%s", fmt_size(s1, g.cell_bytes), tail);
+		if ((int)strlen(leg) > g.inner.w)
+			snprintf(leg, sizeof(leg), "%s/cell%s", fmt_size(s1, g.cell_bytes), tail);
+		draw_text(g.strip.y + g.strip.h, g.inner.x, g.inner.w, draw_attr(u, DR_DIM), leg, false);
 	}
 	y = g.list.y;
 	for (size_t i = g.first; i < n && y < g.list.y + g.list.h; i++, y++) {
@@ -177,10 +188,10 @@ void draw_heap(struct ui *u, struct view_rect r)
 		char line[160];
 
 		if (k->state == MB_FREE_CHUNK)
-			snprintf(line, sizeof(line), "      %9s  %012" PRIx64 "  free chunk",
-				 fmt_size(s1, k->size), k->addr);
+			snprintf(line, sizeof(line), "       %8s %012" PRIx64 " %s", fmt_size(s1, k->size),
+				 k->addr, g.list.w >= 39 ? "free chunk" : "free");
 		else
-			snprintf(line, sizeof(line), "%c#%-4u %9s  %012" PRIx64 "  %s",
+			snprintf(line, sizeof(line), "%c#%-4u %8s %012" PRIx64 " %s",
 				 k->addr == touched ? '>' : ' ', k->id, fmt_size(s1, k->size), k->addr,
 				 k->mmapped ? "mmap'd" : "in use");
 		if (a == A_NORMAL && k->state == MB_FREE_CHUNK)

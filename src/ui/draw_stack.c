@@ -138,8 +138,9 @@ void draw_stack(struct ui *u, struct view_rect r)
 	}
 	if (u->nfr > 0) {
 		if (y < bottom)
-			draw_text(y++, x, w, A_BOLD, u->v.nlocals ? "frames, innermost first: (up/down: a local)"
-				  : "frames, innermost first:", false);
+			draw_text(y++, x, w, A_BOLD, !u->v.nlocals ? "frames, innermost first:"
+				  : w >= 42 ? "frames, innermost first (up/down: a local):"
+				  : "frames (up/down: a local):", false);
 		draw_frames(u, y, x, w, bottom);
 		return;
 	}
@@ -188,7 +189,7 @@ static bool source_place(struct ui *u, const char **path, int *line, const char 
 
 void draw_source(struct ui *u, struct view_rect r)
 {
-	int x = r.x + 1, w = r.w - 2, rows = r.h - 2, first;
+	int x = r.x + 1, w = r.w - 2, rows = r.h - 2, first, numw;
 	const char *path = NULL, *func = NULL;
 	int line = 0;
 	char why[256], title[320];
@@ -223,6 +224,10 @@ void draw_source(struct ui *u, struct view_rect r)
 			draw_textf(y, x, w, draw_attr(u, DR_DIM), "(%s)", strerror(u->srcf.err));
 		return;
 	}
+	/* line numbers as wide as the file's last one: the code gets the room */
+	numw = snprintf(NULL, 0, "%d", u->srcf.nlines);
+	if (numw < 3)
+		numw = 3;
 	/* the current line a third of the way down, plus the scroll */
 	first = line - rows / 3 + u->v.scroll[VP_SOURCE];
 	if (first > u->srcf.nlines - rows + 1)
@@ -247,6 +252,6 @@ void draw_source(struct ui *u, struct view_rect r)
 		}
 		buf[k] = '\0';
 		draw_textf(r.y + 1 + i, x, w, first + i == line ? draw_attr(u, DR_CURRENT) : A_NORMAL,
-			   "%s%4d  %s", first + i == line ? ">" : " ", first + i, buf);
+			   "%s%*d %s", first + i == line ? ">" : " ", numw, first + i, buf);
 	}
 }

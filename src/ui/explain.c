@@ -121,6 +121,16 @@ void explain_site(const struct model *m, uint32_t site, char *buf, size_t len)
 	}
 }
 
+void explain_site_short(const struct model *m, uint32_t site, char *buf, size_t len)
+{
+	const struct model_site *s = site ? model_site(m, site) : NULL;
+
+	if (s && s->func && s->file && s->line)
+		snprintf(buf, len, "%s:%d", s->func, s->line);
+	else
+		explain_site(m, site, buf, len);
+}
+
 /* The block in use at exactly `addr`, by binary search (model_block_at
  * also searches freed blocks, which costs more). */
 static const struct model_block *live_block(const struct model *m, uint64_t addr)

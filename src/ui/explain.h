@@ -23,6 +23,10 @@ void explain_event(const struct model_event *ev, char *buf, size_t len);
 /* "main (list.c:12)", "main+0x1c", "libc.so.6", "0x401136", or "?" */
 void explain_site(const struct model *m, uint32_t site, char *buf, size_t len);
 
+/* The same, shorter where a narrow pane needs it: "main:12" (function
+ * and line, without the file); other sites as explain_site writes them. */
+void explain_site_short(const struct model *m, uint32_t site, char *buf, size_t len);
+
 /* One sentence about event `ev` (index `idx`) as the model stands after
  * it: "malloc(40) took 48 bytes from the heap: 8 for the header, 40 for
  * you."  `ev` NULL: the start.  `fault` may be NULL. */

@@ -1,7 +1,7 @@
 /* layout: where the panes go for a terminal size (plain C).  Large screens
  * (100x30 and up) show every pane at once: map | heap | stack on top,
- * events | source | program output below (at 120 columns the heap keeps
- * room for its legend, the events for a call with its site).  Smaller screens get a tab bar and one
+ * events | source | program output below (at 120 columns the stack and
+ * the source get room for a C line; see view_layout).  Smaller screens get a tab bar and one
  * pane at a time, so no pane is ever cut off without a word. */
 #include "ui/view.h"
 
@@ -47,13 +47,17 @@ void view_layout(const struct view *v, int rows, int cols, struct view_layout *o
 		out->pane[v->focus] = body;
 		return;
 	}
-	/* map | heap | stack over events | source | output; a narrow stack
-	 * pane writes a local's value before its type, and z zooms it */
+	/* map | heap | stack over events | source | output.  The stack (its
+	 * locals) and the source need the width of a C line most; the heap
+	 * strip adapts to any width, and the map's region names need about
+	 * 50 columns in all.  Wider terminals give the rest to the heap, the
+	 * events and the output; what still does not fit ends in a marker
+	 * and z zooms the pane. */
 	toph = body.h * 2 / 3;
-	mapw = cols * 33 / 100;
-	stackw = cols * 24 / 100;
-	evw = cols * 51 / 100;
-	srcw = cols * 26 / 100;
+	mapw = cols * 35 / 100 < 52 ? cols * 35 / 100 : 52;
+	stackw = cols / 3 < 60 ? cols / 3 : 60;
+	evw = cols * 42 / 100 < 70 ? cols * 42 / 100 : 70;
+	srcw = cols * 36 / 100 < 90 ? cols * 36 / 100 : 90;
 	out->pane[VP_MAP] = (struct view_rect){ body.y, 0, toph, mapw };
 	out->pane[VP_HEAP] = (struct view_rect){ body.y, mapw, toph, cols - mapw - stackw };
 	out->pane[VP_STACK] = (struct view_rect){ body.y, cols - stackw, toph, stackw };

@@ -75,6 +75,7 @@ struct view_layout {
 
 #define VIEW_INPUT_MAX 128
 #define VIEW_LOCALS_MAX 256
+#define VIEW_THREADS_MAX 256
 
 struct view {
 	size_t cur;            /* events applied: the state shown is after `cur`
@@ -107,6 +108,11 @@ struct view {
 	int sel_local;         /* -1: none selected */
 	uint64_t local_ptr[VIEW_LOCALS_MAX];
 	bool local_is_ptr[VIEW_LOCALS_MAX];
+	/* the program's threads in the order their first event came (the
+	 * first is the main thread): view_threads_update fills them */
+	int nthreads;
+	size_t threads_seen;   /* events scanned so far */
+	int32_t thread_tid[VIEW_THREADS_MAX];
 };
 
 /* Starts at event 0 (nothing applied), focus on the heap. */
@@ -174,5 +180,30 @@ const struct model_region *view_region(const struct model *m, int i, int *n);
  * (hex) equal to an argument or result or inside the block.  Returns the
  * event index or -1. */
 long view_search(const struct model *m, const char *q, size_t from);
+
+/* ---- viewtext.c: words that depend on the width or the threads ---- */
+
+/* Scans the events recorded since the last call and numbers the threads
+ * that made them (each event is scanned once; the history only grows). */
+void view_threads_update(struct view *v, const struct model *m);
+
+/* Number of thread `tid`: 1 for the first thread seen (the main thread),
+ * 2.. for the others in order; 0 when unknown or past VIEW_THREADS_MAX. */
+int view_thread_num(const struct view *v, int32_t tid);
+
+/* The event list's tag of thread `tid`: "t2" (or "t?" when unknown) when
+ * the program has had more than one thread, else "".  Returns its length. */
+int view_thread_tag(const struct view *v, int32_t tid, char *buf, size_t len);
+
+/* Words naming a thread that is not the main one, for sentences:
+ * "thread t2 (tid 4242)"; "" for the main thread or a single-threaded
+ * program.  Returns the length. */
+int view_thread_words(const struct view *v, int32_t tid, char *buf, size_t len);
+
+/* The status line's keys for a width of `w` cells: the keys in a fixed
+ * order, the least important left out until the line fits; "? help" and
+ * "q quit" are always there (when even they do not fit, the line ends
+ * in the cut marker).  Live runs get s, f and the granularity. */
+void view_status_keys(const struct view *v, int w, char *buf, size_t len);
 
 #endif
