@@ -20,12 +20,12 @@ static SCREEN *scr;
 static FILE *fout, *fin;
 static char screen[200 * 100 + 1];
 
-static void start(int rows, int cols, bool ascii)
+static void start_model(int rows, int cols, bool ascii, struct model *mm)
 {
 	struct ui_opts o = { .color = UI_COLOR_NEVER, .ascii = ascii, .title = "linked_list" };
 	struct err e = { 0 };
 
-	m = fx_linked_list(ptr);
+	m = mm;
 	ck_assert_int_eq(ui_init(&u, &o, m, NULL, &e), 0);
 	fout = fopen("/dev/null", "w");
 	fin = fopen("/dev/null", "r");
@@ -33,6 +33,11 @@ static void start(int rows, int cols, bool ascii)
 	ck_assert_ptr_nonnull(scr);
 	resizeterm(rows, cols);
 	ui_colors_start(&u);
+}
+
+static void start(int rows, int cols, bool ascii)
+{
+	start_model(rows, cols, ascii, fx_linked_list(ptr));
 }
 
 /* The same screen on a recorded trace file (tests/data, written by the
@@ -130,11 +135,13 @@ START_TEST(at_120x40_every_pane_is_there_with_the_current_event)
 	HAS(s, "Program output");
 	HAS(s, "event 3 of 12");
 	/* the current event, highlighted with its call site */
-	HAS(s, ">      3  malloc(40) = 0x555555559038");
-	HAS(s, "push (linked_list.c:12)");
+	HAS(s, ">  3  malloc(40) = 0x555555559038");
+	HAS(s, "push:12"); /* the short site: the full one does not fit at 120 */
 	/* the explanation and the keys */
 	HAS(s, "malloc(40) took 48 bytes from the heap: 8 for the header, 40 for you");
-	HAS(s, "space/n next");
+	HAS(s, "n next");
+	HAS(s, "? help");
+	HAS(s, "q quit");
 	stop();
 }
 END_TEST
@@ -143,12 +150,12 @@ START_TEST(the_heap_shows_labels_sizes_and_addresses_of_the_blocks)
 {
 	const char *s;
 
-	start(40, 120, true);
+	start(50, 160, true); /* wide: one byte a cell */
 	s = show(6);
 	HAS(s, "Heap: 5 blocks");
-	HAS(s, "#1         40 B  555555559008  in use");
-	HAS(s, "#2         40 B  555555559038  in use");
-	HAS(s, ">#5         40 B  5555555590c8  in use"); /* the block the event touched */
+	HAS(s, "#1        40 B 555555559008 in use");
+	HAS(s, "#2        40 B 555555559038 in use");
+	HAS(s, ">#5        40 B 5555555590c8 in use"); /* the block the event touched */
 	/* the strip at 1 byte a cell: the 8-byte header, then the label inside
 	 * the 40-byte block */
 	HAS(s, "HHHHHHHH##1#####");
@@ -158,9 +165,9 @@ START_TEST(the_heap_shows_labels_sizes_and_addresses_of_the_blocks)
 	HAS(s, "+132 KiB free"); /* 131.7 KiB past the strip */
 	/* after two frees: free chunks in the strip and the list */
 	s = show(8);
-	HAS(s, "...HHHHHH|");
-	HAS(s, "HH##3#####");
-	HAS(s, "48 B  555555559030  free chunk");
+	HAS(s, "...HHHHHHHH##|");   /* free, then #3's header at the row's end */
+	HAS(s, "HH##4####");
+	HAS(s, "48 B 555555559030 free chunk"); /* wide: the whole word */
 	stop();
 }
 END_TEST
@@ -210,7 +217,7 @@ START_TEST(at_80x24_one_pane_shows_with_tabs_and_nothing_is_cut)
 	HAS(s, "[2 Heap]");
 	HAS(s, "1 Map");
 	HAS(s, "5 Output");
-	HAS(s, "#2         40 B  555555559038  in use");
+	HAS(s, "#2        40 B 555555559038 in use");
 	ck_assert_ptr_null(strstr(s, "Memory map"));
 	u.v.focus = VP_EVENTS;
 	s = show(3);
@@ -301,10 +308,10 @@ START_TEST(a_recorded_trace_at_120x40)
 	start_recorded(40, 120, "tests/data/teach.jsonl");
 	s = show(5); /* malloc(200000): its own mapping */
 	HAS(s, "event 5 of 7");
-	HAS(s, ">      5  malloc(200000) = 0x7ffff7fcf010  main (heap.c:12)");
-	HAS(s, "#3         16 B  555555555010  in use");
-	HAS(s, "#2        100 B  555555555040  in use");
-	HAS(s, ">#4      195 KiB  7ffff7fcf010  mmap'd");
+	HAS(s, ">  5  malloc(200000) = 0x7ffff7fcf010 main:12");
+	HAS(s, "#3        16 B 555555555010 in use");
+	HAS(s, "#2       100 B 555555555040 in use");
+	HAS(s, ">#4     195 KiB 7ffff7fcf010 mmap'd");
 	HAS(s, "HHHHHHHHHHHHHHHH##3###"); /* a 16-byte header, then the block */
 	HAS(s, "HHHH##2####");
 	HAS(s, "asked the kernel for a mapping of its own (mmap)");
@@ -320,11 +327,89 @@ START_TEST(a_recorded_trace_at_80x24)
 	s = show(3); /* free(#1) */
 	HAS(s, "event 3/7");
 	HAS(s, "[2 Heap]");
-	HAS(s, "#2        100 B  555555555040  in use");
+	HAS(s, "#2       100 B 555555555040 in use");
 	HAS(s, "free gave block #1 (24 B) back to the allocator");
 	u.v.focus = VP_EVENTS;
 	s = redraw();
-	HAS(s, ">      3  free(0x555555555010)");
+	HAS(s, ">  3  free(0x555555555010)");
+	stop();
+}
+END_TEST
+
+/* Row `row` of the screen (0-based), without its newline. */
+static const char *row_text(const char *s, int row, char *buf, size_t len)
+{
+	for (int r = 0; r < row && s; r++) {
+		s = strchr(s, '\n');
+		s = s ? s + 1 : NULL;
+	}
+	snprintf(buf, len, "%.*s", s ? (int)strcspn(s, "\n") : 0, s ? s : "");
+	return buf;
+}
+
+/* With more than one thread each event carries its thread's tag, and the
+ * sentence and the block details name a thread that is not the main one. */
+START_TEST(a_threaded_program_tags_events_and_names_the_thread)
+{
+	uint64_t tp[3];
+	const char *s;
+
+	start_model(40, 120, true, fx_threads(tp));
+	s = show(3); /* thread 4243's malloc(64) */
+	HAS(s, "t1  malloc(40)");
+	HAS(s, "t2  malloc(64)");
+	HAS(s, "t3  malloc(32)");
+	HAS(s, "t1  free(");
+	HAS(s, "Thread t2 (tid 4243): malloc(64) took");
+	u.v.mode = VM_DETAILS; /* the block the event touched: #2 */
+	s = redraw();
+	HAS(s, "Block #2");
+	HAS(s, "allocated  at event 3 by t2 (tid 4243), in push (linked_list.c:12)");
+	u.v.mode = VM_NORMAL;
+	show(5);               /* the main thread frees it */
+	u.v.sel_addr = tp[1];  /* details of the freed block */
+	u.v.sel_id = 2;
+	u.v.sel_follows = false;
+	u.v.mode = VM_DETAILS;
+	s = redraw();
+	HAS(s, "freed      at event 5 by t1 (tid 4242), in free_list (linked_list.c:30)");
+	u.v.mode = VM_NORMAL;
+	u.v.sel_follows = true;
+	s = show(2); /* the main thread's malloc: no thread words */
+	HAS(s, " malloc(40) took");
+	ck_assert_ptr_null(strstr(s, "Thread t1"));
+	stop();
+	/* one thread: no tags at all */
+	start(40, 120, true);
+	s = show(3);
+	HAS(s, ">  3  malloc(40)");
+	ck_assert_ptr_null(strstr(s, "t1  malloc"));
+	stop();
+}
+END_TEST
+
+/* The status line fits at 80 and 120 columns and always names help and
+ * quit; a header too long for the screen ends in the marker. */
+START_TEST(the_keys_fit_and_a_cut_line_shows_a_marker)
+{
+	static const int size[][2] = { { 24, 80 }, { 40, 120 }, { 50, 160 } };
+	char row[256];
+
+	for (int i = 0; i < 3; i++) {
+		const char *s;
+		start(size[i][0], size[i][1], true);
+		s = show(3);
+		row_text(s, size[i][0] - 1, row, sizeof(row));
+		ck_assert_msg(strstr(row, "? help") && strstr(row, "q quit"), "status: '%s'", row);
+		ck_assert_msg(strstr(row, "n next") && strstr(row, "b back"), "status: '%s'", row);
+		ck_assert_int_eq(row[size[i][1] - 1], ' '); /* room to spare: not cut */
+		stop();
+	}
+	start(40, 120, true);
+	snprintf(u.title, sizeof(u.title), "%s", "a_program_whose_name_is_so_long_that_no_header_of_120_columns_can_hold_it_all");
+	row_text(show(3), 0, row, sizeof(row));
+	ck_assert_int_eq((int)strlen(row), 120);
+	ck_assert_int_eq(row[119], '~');
 	stop();
 }
 END_TEST
@@ -437,6 +522,8 @@ static Suite *ui_suite(void)
 	tcase_add_test(tc, utf8_and_colour_modes_draw_the_same_words);
 	tcase_add_test(tc, a_recorded_trace_at_120x40);
 	tcase_add_test(tc, a_recorded_trace_at_80x24);
+	tcase_add_test(tc, a_threaded_program_tags_events_and_names_the_thread);
+	tcase_add_test(tc, the_keys_fit_and_a_cut_line_shows_a_marker);
 	tcase_add_test(tc, no_color_turns_colour_off_unless_always_is_asked);
 	tcase_add_test(tc, program_output_shows_in_its_pane_and_cannot_garble_it);
 	tcase_add_test(tc, a_regions_step_marks_the_regions_it_changed);

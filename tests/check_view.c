@@ -11,6 +11,7 @@
 #include "ui/heapgeo.h"
 #include "ui/mapgeo.h"
 #include "ui/outbuf.h"
+#include "ui/textfit.h"
 #include "ui/view.h"
 
 static struct model *m;
@@ -301,6 +302,139 @@ START_TEST(layout_at_120x40_shows_every_pane_side_by_side)
 }
 END_TEST
 
+/* The stack (a local: "struct node *head = 0x555555559050") and the source
+ * (a C line) get room at 120 columns, and everything grows at 160x50
+ * without a gap or an overlap. */
+START_TEST(layout_gives_the_stack_and_source_room_and_grows_when_wider)
+{
+	struct view_layout big;
+	int top = 0, bottom = 0;
+
+	view_layout(&v, 40, 120, &lay);
+	ck_assert_int_ge(lay.pane[VP_STACK].w - 2, 36);
+	ck_assert_int_ge(lay.pane[VP_SOURCE].w - 2, 40);
+	ck_assert_int_ge(lay.pane[VP_MAP].w - 2, 40);
+	ck_assert_int_ge(lay.pane[VP_HEAP].w - 2, 35); /* a block's list line */
+	view_layout(&v, 50, 160, &big);
+	ck_assert(!big.compact);
+	for (int p = 0; p < VP_COUNT; p++) {
+		ck_assert_int_ge(big.pane[p].w, lay.pane[p].w);
+		ck_assert_int_gt(big.pane[p].h, lay.pane[p].h);
+		ck_assert_int_le(big.pane[p].x + big.pane[p].w, 160);
+		for (int q = 0; q < p; q++)
+			ck_assert(!overlap(big.pane[p], big.pane[q]));
+		if (big.pane[p].y == 1)
+			top += big.pane[p].w;
+		else
+			bottom += big.pane[p].w;
+	}
+	ck_assert_int_eq(top, 160);     /* the rows are filled edge to edge */
+	ck_assert_int_eq(bottom, 160);
+	ck_assert_int_gt(big.pane[VP_STACK].w, lay.pane[VP_STACK].w);
+	ck_assert_int_gt(big.pane[VP_SOURCE].w, lay.pane[VP_SOURCE].w);
+	ck_assert_int_ge(big.pane[VP_MAP].w - 2, 48); /* "ld-linux-x86-64.so.2" whole */
+}
+END_TEST
+
+/* A line too long for its cells ends in a marker, so nothing is cut
+ * silently; a line that fits is left alone; UTF-8 counts by character. */
+START_TEST(a_cut_line_ends_in_a_marker)
+{
+	char b[64];
+	bool cut;
+
+	ck_assert_int_eq(textfit("0123456789", 10, false, b, sizeof(b)), 10);
+	ck_assert_str_eq(b, "0123456789");
+	ck_assert_int_eq(textfit("0123456789", 6, false, b, sizeof(b)), 6);
+	ck_assert_str_eq(b, "01234~");
+	ck_assert_int_eq(textfit("0123456789", 6, true, b, sizeof(b)), 6);
+	ck_assert_str_eq(b, "01234\xe2\x80\xa6");
+	/* "→ heap" is 6 cells, 8 bytes */
+	ck_assert_int_eq(textfit_cols("\xe2\x86\x92 heap", true), 6);
+	ck_assert_int_eq(textfit_cols("\xe2\x86\x92 heap", false), 8);
+	ck_assert_uint_eq(textfit_cut("\xe2\x86\x92 heap", 6, true, &cut), 8);
+	ck_assert(!cut);
+	ck_assert_uint_eq(textfit_cut("\xe2\x86\x92 heap #3", 6, true, &cut), 7);
+	ck_assert(cut);
+	ck_assert_int_eq(textfit("ab", 0, true, b, sizeof(b)), 0);
+	/* a buffer too small keeps the marker */
+	ck_assert_int_eq(textfit("0123456789", 8, false, b, 5), 4);
+	ck_assert_str_eq(b, "012~");
+}
+END_TEST
+
+/* The status line fits at 80 and 120 columns, live and replay, and always
+ * names help and quit; wider lines name more keys. */
+START_TEST(the_status_keys_fit_the_width_and_always_name_help)
+{
+	static const int widths[] = { 40, 80, 100, 120, 160 };
+	char s[256];
+
+	for (int live = 0; live < 2; live++) {
+		v.live = live;
+		for (size_t i = 0; i < sizeof(widths) / sizeof(widths[0]); i++) {
+			view_status_keys(&v, widths[i], s, sizeof(s));
+			ck_assert_int_le((int)strlen(s), widths[i]);
+			ck_assert_ptr_nonnull(strstr(s, "? help"));
+			ck_assert_ptr_nonnull(strstr(s, "q quit"));
+			ck_assert_ptr_nonnull(strstr(s, "n next"));
+		}
+		view_status_keys(&v, 120, s, sizeof(s));
+		ck_assert_ptr_nonnull(strstr(s, "c continue"));
+		ck_assert_ptr_nonnull(strstr(s, "Enter block"));
+		ck_assert_ptr_nonnull(strstr(s, "/ search"));
+		view_status_keys(&v, 200, s, sizeof(s));
+		ck_assert_ptr_nonnull(strstr(s, "z zoom"));
+	}
+	v.live = true;
+	v.gran = VG_LINE;
+	view_status_keys(&v, 120, s, sizeof(s));
+	ck_assert_ptr_nonnull(strstr(s, "n next (line)"));
+	ck_assert_ptr_nonnull(strstr(s, "f finish"));
+	view_status_keys(&v, 80, s, sizeof(s));
+	ck_assert_ptr_null(strstr(s, "/ search")); /* left out first */
+	/* too narrow even for help and quit: they stay, the screen cuts */
+	view_status_keys(&v, 10, s, sizeof(s));
+	ck_assert_str_eq(s, " ? help  q quit");
+}
+END_TEST
+
+/* Threads are numbered by their first event (the main thread is t1); the
+ * tags appear only once a second thread has been seen. */
+START_TEST(threads_get_short_tags_once_there_are_two)
+{
+	uint64_t tp[3];
+	struct model *tm = fx_threads(tp);
+	char t[64];
+
+	view_threads_update(&v, m);            /* one thread: no tags */
+	ck_assert_int_eq(v.nthreads, 1);
+	ck_assert_int_eq(view_thread_tag(&v, 4242, t, sizeof(t)), 0);
+	ck_assert_int_eq(view_thread_words(&v, 4242, t, sizeof(t)), 0);
+	view_init(&v, false);
+	view_threads_update(&v, tm);
+	ck_assert_int_eq(v.nthreads, 3);
+	ck_assert_int_eq(view_thread_num(&v, 4242), 1);
+	ck_assert_int_eq(view_thread_num(&v, 4243), 2);
+	ck_assert_int_eq(view_thread_num(&v, 4244), 3);
+	ck_assert_int_eq(view_thread_num(&v, 999), 0);
+	view_thread_tag(&v, 4243, t, sizeof(t));
+	ck_assert_str_eq(t, "t2");
+	view_thread_tag(&v, 4242, t, sizeof(t));
+	ck_assert_str_eq(t, "t1");
+	view_thread_tag(&v, 999, t, sizeof(t));
+	ck_assert_str_eq(t, "t?");
+	view_thread_words(&v, 4244, t, sizeof(t));
+	ck_assert_str_eq(t, "thread t3 (tid 4244)");
+	ck_assert_int_eq(view_thread_words(&v, 4242, t, sizeof(t)), 0); /* main: no words */
+	/* scanning again costs nothing and changes nothing */
+	view_threads_update(&v, tm);
+	ck_assert_int_eq(v.nthreads, 3);
+	ck_assert_uint_eq(v.threads_seen, model_event_count(tm));
+	model_free(tm);
+}
+END_TEST
+
 START_TEST(layout_at_80x24_shows_one_pane_and_a_tab_bar)
 {
 	view_layout(&v, 24, 80, &lay);
@@ -482,6 +616,10 @@ static Suite *view_suite(void)
 	tcase_add_test(tc, typed_input_goes_to_a_live_program);
 	tcase_add_test(tc, layout_at_120x40_shows_every_pane_side_by_side);
 	tcase_add_test(tc, layout_at_80x24_shows_one_pane_and_a_tab_bar);
+	tcase_add_test(tc, layout_gives_the_stack_and_source_room_and_grows_when_wider);
+	tcase_add_test(tc, a_cut_line_ends_in_a_marker);
+	tcase_add_test(tc, the_status_keys_fit_the_width_and_always_name_help);
+	tcase_add_test(tc, threads_get_short_tags_once_there_are_two);
 	tcase_add_test(tc, zoom_fills_the_body_with_the_focused_pane);
 	tcase_add_test(tc, a_tiny_terminal_is_said_to_be_too_small);
 	tcase_add_test(tc, a_click_on_the_heap_strip_selects_the_block_drawn_there);

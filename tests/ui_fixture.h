@@ -30,6 +30,7 @@ struct fx {
 	uint64_t top;       /* next free byte for a fresh block */
 	uint32_t site_main, site_push, site_free;
 	uint64_t sp;
+	int32_t tid;        /* the thread of the next events; 0: the main one */
 };
 
 static inline void fx_apply(struct fx *f, struct model_event *ev)
@@ -38,7 +39,7 @@ static inline void fx_apply(struct fx *f, struct model_event *ev)
 	static uint64_t seq;
 
 	ev->seq = seq++;
-	ev->tid = 4242;
+	ev->tid = f->tid ? f->tid : 4242;
 	if (!ev->sp)
 		ev->sp = f->sp;
 	ev->stack_depth = FX_STACK_TOP - ev->sp;
@@ -140,6 +141,26 @@ static inline struct model *fx_linked_list(uint64_t ptrs[5])
 	for (int i = 0; i < 5; i++)
 		fx_free(&f, ptrs[i], 40);
 	fx_exit(&f, 0);
+	return m;
+}
+
+/* A program with threads: the main thread (tid 4242) mallocs, two
+ * threads (4243, 4244) malloc a block each, the main thread frees the
+ * second thread's block.  Events: regions + 3 mallocs + free = 5. */
+static inline struct model *fx_threads(uint64_t ptrs[3])
+{
+	struct model_opts o = { .keep_history = true, .teach = true };
+	struct model *m = model_new(&o);
+	struct fx f;
+
+	fx_start(&f, m);
+	ptrs[0] = fx_malloc(&f, 40);
+	f.tid = 4243;
+	ptrs[1] = fx_malloc(&f, 64);
+	f.tid = 4244;
+	ptrs[2] = fx_malloc(&f, 32);
+	f.tid = 0;
+	fx_free(&f, ptrs[1], 64);
 	return m;
 }
 

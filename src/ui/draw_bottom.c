@@ -113,8 +113,8 @@ void draw_bottom(struct ui *u)
 	draw_text(st.y, st.x, st.w, a, s, true);
 }
 
-/* ", thread t2 (tid 4242)" when event `i` came from a thread, in a
- * program that has had more than one; "" otherwise. */
+/* " by t2 (tid 4243)": the thread event `i` came from, in a program that
+ * has had more than one (t1 is the main thread); "" otherwise. */
 static const char *thread_of(const struct ui *u, uint32_t i, char *buf, size_t len)
 {
 	const struct model_event *ev = model_event(u->m, i);
@@ -122,10 +122,10 @@ static const char *thread_of(const struct ui *u, uint32_t i, char *buf, size_t l
 
 	if (!ev || u->v.nthreads < 2)
 		return "";
-	if (k == 1)
-		snprintf(buf, len, ", main thread t1 (tid %d)", (int)ev->tid);
+	if (k)
+		snprintf(buf, len, " by t%d (tid %d)", k, (int)ev->tid);
 	else
-		snprintf(buf, len, ", thread t%d (tid %d)", k, (int)ev->tid);
+		snprintf(buf, len, " by tid %d", (int)ev->tid);
 	return buf;
 }
 
@@ -183,12 +183,12 @@ void draw_details(struct ui *u)
 		   b->usable ? fmt_size(sz2, b->usable) : "unknown");
 	if (b->state != MB_FREE_CHUNK) {
 		explain_site(u->m, b->alloc_site, site, sizeof(site));
-		draw_textf(y++, x, w, A_NORMAL, "allocated  at event %u, in %s%s", b->alloc_ev + 1, site,
-			   thread_of(u, b->alloc_ev, t, sizeof(t)));
+		draw_textf(y++, x, w, A_NORMAL, "allocated  at event %u%s, in %s", b->alloc_ev + 1,
+			   thread_of(u, b->alloc_ev, t, sizeof(t)), site);
 		if (b->free_ev != UINT32_MAX) {
 			explain_site(u->m, b->free_site, site, sizeof(site));
-			draw_textf(y++, x, w, A_NORMAL, "freed      at event %u, in %s%s", b->free_ev + 1, site,
-				   thread_of(u, b->free_ev, t, sizeof(t)));
+			draw_textf(y++, x, w, A_NORMAL, "freed      at event %u%s, in %s", b->free_ev + 1,
+				   thread_of(u, b->free_ev, t, sizeof(t)), site);
 		} else {
 			draw_text(y++, x, w, A_NORMAL, "freed      not (yet)", false);
 		}
@@ -238,11 +238,11 @@ void draw_help(struct ui *u)
 		"z                 zoom the focused pane (Esc: back)",
 		"i                 type a line for the program's input",
 		"mouse click       select the block or the pane under the pointer",
+		"Threads: events are tagged t1 (the main thread), t2, t3...",
 		"q                 quit (asks first while the program runs)",
-		"",
 		"Heap strip: # in use, H header, . free chunk; one cell is N bytes.",
 		"Memory map: high addresses on top, not to scale, gaps elided.",
-		"",
+		"A line that ends in ~ (or the ellipsis) is cut: z shows the pane whole.",
 		"Any key closes this help.",
 	};
 	int n = (int)(sizeof(lines) / sizeof(lines[0]));

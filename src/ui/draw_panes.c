@@ -31,6 +31,8 @@ void draw_events(struct ui *u, struct view_rect r)
 			 fmt_size(s3, st->stack_depth), fmt_size(s4, st->stack_max));
 		if ((int)strlen(c) > w)
 			snprintf(c, sizeof(c), "heap %s, peak %s; stack %s, max %s", s1, s2, s3, s4);
+		if ((int)strlen(c) > w)
+			snprintf(c, sizeof(c), "heap %s; stack %s", s1, s3);
 		draw_text(r.y + 1, x, w, A_NORMAL, c, false);
 	}
 	if (rows <= 0)

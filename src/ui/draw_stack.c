@@ -140,7 +140,7 @@ void draw_stack(struct ui *u, struct view_rect r)
 		if (y < bottom)
 			draw_text(y++, x, w, A_BOLD, !u->v.nlocals ? "frames, innermost first:"
 				  : w >= 42 ? "frames, innermost first (up/down: a local):"
-				  : "frames (up/down: a local):", false);
+				  : "frames, innermost first (up/down)", false);
 		draw_frames(u, y, x, w, bottom);
 		return;
 	}

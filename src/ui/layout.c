@@ -56,7 +56,7 @@ void view_layout(const struct view *v, int rows, int cols, struct view_layout *o
 	toph = body.h * 2 / 3;
 	mapw = cols * 35 / 100 < 52 ? cols * 35 / 100 : 52;
 	stackw = cols / 3 < 60 ? cols / 3 : 60;
-	evw = cols * 42 / 100 < 70 ? cols * 42 / 100 : 70;
+	evw = cols * 41 / 100 < 70 ? cols * 41 / 100 : 70;
 	srcw = cols * 36 / 100 < 90 ? cols * 36 / 100 : 90;
 	out->pane[VP_MAP] = (struct view_rect){ body.y, 0, toph, mapw };
 	out->pane[VP_HEAP] = (struct view_rect){ body.y, mapw, toph, cols - mapw - stackw };
