@@ -87,7 +87,7 @@ screen | grep -qF "event 1 of 1+"; check $? "and the program stays where it was"
 step_to "malloc(16) took 32 bytes from the heap" 6; check $? "steps to the first malloc"
 wait_for "#0 main  linked_list.c:18"; check $? "the stack pane names main at the line of the malloc"
 wait_for "Source: linked_list.c:18"; check $? "the source pane follows the call's line"
-screen | grep -qE ">  18 +struct node \*n"; check $? "the source pane marks line 18 (the malloc)"
+screen | grep -qE "> 18 +struct node \*n"; check $? "the source pane marks line 18 (the malloc)"
 # on to the second malloc: head now points at block #1
 tm send-keys -t ml Space; sleep 0.2
 step_to "malloc(16) = " 1 >/dev/null

@@ -104,7 +104,7 @@ while [ $k -lt 5 ] && ! screen | grep -qF "malloc(16) took 32 bytes from the hea
   k=$((k + 1)); tm send-keys -t ml Space; wait_for "event $k of $k+" >/dev/null
 done
 wait_for "malloc(16) took 32 bytes from the heap"; check $? "the explanation names the malloc"
-wait_for "frames, innermost first:"; check $? "the stack pane lists the live frames"
+wait_for "frames, innermost first"; check $? "the stack pane lists the live frames"
 screen | grep -qE "main +[0-9.]+ (B|KiB)"; check $? "main's frame is there with its size"
 k1=$((k + 1)); k2=$((k + 2))
 tm send-keys -t ml n; wait_for "event $k1 of $k1+" >/dev/null
@@ -120,9 +120,20 @@ tm send-keys -t ml Enter
 wait_for "Block #"; check $? "Enter opens the selected block's details"
 screen | grep -qF "bytes now (16 of 16 B, from the live program)"; check $? "the details show the block's bytes"
 tm send-keys -t ml Escape
-wait_for "space/n next" >/dev/null
+wait_for "n next (alloc)" >/dev/null
+# the last row holds the keys whole, help and quit included
+screen | tail -n 1 | grep -qE "c continue.*\? help  q quit *$"; check $? "at 120x40 the key line fits"
+# every line ends inside the window (no garbage past the panes)
+lines_fit() { screen | awk -v c="$1" 'length($0) > c { bad = 1 } END { exit bad }'; }
+LC_ALL=C.UTF-8 lines_fit 120; check $? "at 120x40 no line is wider than the window"
+tm resize-window -t ml -x 160 -y 50
+wait_for "ld-linux-x86-64.so.2 "; check $? "at 160x50 the map shows a library's whole name"
+screen | grep -qF "64 KiB at 0x555555559000, 0% payload"; check $? "at 160x50 the heap line has room for the address"
+LC_ALL=C.UTF-8 lines_fit 160; check $? "at 160x50 no line is wider than the window"
 tm resize-window -t ml -x 80 -y 24
 wait_for "[2 Heap]"; check $? "at 80x24 the panes become tabs"
+screen | tail -n 1 | grep -qF "? help  q quit"; check $? "at 80x24 the key line still names help and quit"
+LC_ALL=C.UTF-8 lines_fit 80; check $? "at 80x24 no line is wider than the window"
 tm send-keys -t ml Tab
 wait_for "[3 Stack]"; check $? "Tab shows the next pane"
 tm resize-window -t ml -x 120 -y 40
@@ -137,6 +148,26 @@ tm send-keys -t ml g 5 Enter
 wait_for "event 5 of "; check $? "g goes to an event"
 tm send-keys -t ml q
 finish "quit" 0
+
+# ---- 1b. a program with threads: each event says whose it is -------------
+if [ -x samples/threads ]; then
+  cp samples/threads "$D/thr_target"
+  start 120 40 "$D/thr_target"
+  wait_for "event 1 of 1+" >/dev/null
+  k=1
+  while [ $k -lt 20 ] && ! screen | grep -qE "^ Thread t[2-9] \(tid [0-9]+\): "; do
+    k=$((k + 1)); tm send-keys -t ml n; wait_for "event $k of $k+" 5 >/dev/null
+  done
+  screen | grep -qE "^ Thread t[2-9] \(tid [0-9]+\): (malloc|free)"; check $? "threads: the sentence names the thread"
+  screen | grep -qE "t[2-9]  malloc\([0-9]+\) = 0x"; check $? "threads: each event carries a thread tag"
+  screen | grep -qE "t1  calloc"; check $? "threads: the main thread is t1"
+  tm send-keys -t ml q
+  wait_for "Quit and kill it?" >/dev/null
+  tm send-keys -t ml y
+  finish "threads" 0
+else
+  skip=$((skip + 1)); echo "skip - samples/threads missing"
+fi
 
 # ---- 2. quit while the program runs asks first ----------------------------
 start 120 40 "$D/ll_target"
