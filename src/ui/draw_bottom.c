@@ -8,11 +8,16 @@
 #include "ui/draw.h"
 #include "util/fmt.h"
 
-/* Writes `s` over `h` rows of width `w`, breaking at spaces. */
+/* Writes `s` over `h` rows of width `w`, breaking at spaces; what does
+ * not fit ends the last row in the cut marker. */
 static void draw_wrapped(int y, int x, int h, int w, attr_t a, const char *s)
 {
 	for (int row = 0; row < h && *s; row++) {
 		int n = (int)strlen(s), cut = n;
+		if (row == h - 1) {
+			draw_text(y + row, x, w, a, s, false);
+			return;
+		}
 		if (n > w) {
 			cut = w;
 			while (cut > 0 && s[cut] != ' ')

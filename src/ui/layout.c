@@ -23,7 +23,7 @@ const char *view_pane_name(enum view_pane p)
 void view_layout(const struct view *v, int rows, int cols, struct view_layout *out)
 {
 	struct view_rect body;
-	int toph, mapw, stackw, evw, srcw;
+	int toph, mapw, stackw, evw, srcw, eh;
 
 	memset(out, 0, sizeof(*out));
 	out->rows = rows;
@@ -36,12 +36,14 @@ void view_layout(const struct view *v, int rows, int cols, struct view_layout *o
 	out->compact = cols < LARGE_COLS || rows < LARGE_ROWS;
 	out->header = (struct view_rect){ 0, 0, 1, cols };
 	out->status = (struct view_rect){ rows - 1, 0, 1, cols };
-	out->explain = (struct view_rect){ rows - 3, 0, 2, cols };
+	/* the sentence gets three rows on narrow screens, where it wraps more */
+	eh = cols < LARGE_COLS ? 3 : 2;
+	out->explain = (struct view_rect){ rows - 1 - eh, 0, eh, cols };
 	if (out->compact) {
 		out->tabs = (struct view_rect){ 1, 0, 1, cols };
-		body = (struct view_rect){ 2, 0, rows - 5, cols };
+		body = (struct view_rect){ 2, 0, rows - 3 - eh, cols };
 	} else {
-		body = (struct view_rect){ 1, 0, rows - 4, cols };
+		body = (struct view_rect){ 1, 0, rows - 2 - eh, cols };
 	}
 	if (out->compact || v->zoom) {
 		out->pane[v->focus] = body;
