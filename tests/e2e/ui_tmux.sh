@@ -4,7 +4,9 @@
 # `stty -a` before and after; the script polls capture-pane (no fixed
 # sleeps) and checks: the first event, stepping forward and back (back
 # gives exactly the earlier screen), a block's details with its bytes,
-# resizing to 80x24 and back, quitting with confirmation; then the same
+# the key line whole and every line inside the window at 120x40, 160x50
+# and 80x24, resizing back, quitting with confirmation; samples/threads
+# with its thread tags and the thread named in the sentence; then the same
 # exits with Ctrl-C, SIGTERM and SIGHUP to memlens, and a crashing program.
 # After each: the terminal settings are unchanged and no process is left.
 set -u
