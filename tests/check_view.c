@@ -473,6 +473,33 @@ START_TEST(a_tiny_terminal_is_said_to_be_too_small)
 }
 END_TEST
 
+/* A block list longer than its rows keeps its last row to say how many
+ * blocks are above and below, and the selected block stays in sight. */
+START_TEST(a_long_block_list_says_what_is_not_shown)
+{
+	struct view_rect pane = { 1, 0, 12, 40 };
+	struct heap_geo g;
+	size_t n, sel;
+
+	v.cur = 6;             /* 5 blocks and the free chunk: 6 rows wanted */
+	seek();
+	model_blocks(m, &n);
+	ck_assert_uint_eq(n, 6);
+	heap_geo_compute(&g, &v, m, pane);
+	ck_assert_int_lt(g.list.h, 6);
+	ck_assert_int_eq(g.note_y, g.list.y + g.list.h);
+	ck_assert_int_lt(g.note_y, pane.y + pane.h - 1);  /* inside the border */
+	sel = view_block_index(m, v.sel_addr);
+	ck_assert_uint_ge(sel, g.first);
+	ck_assert_uint_lt(sel, g.first + (size_t)g.list.h);
+	/* a pane with room for every block has no note */
+	pane.h = 30;
+	heap_geo_compute(&g, &v, m, pane);
+	ck_assert_int_eq(g.note_y, -1);
+	ck_assert_int_ge(g.list.h, 6);
+}
+END_TEST
+
 START_TEST(a_click_on_the_heap_strip_selects_the_block_drawn_there)
 {
 	struct heap_geo g;
@@ -623,6 +650,7 @@ static Suite *view_suite(void)
 	tcase_add_test(tc, zoom_fills_the_body_with_the_focused_pane);
 	tcase_add_test(tc, a_tiny_terminal_is_said_to_be_too_small);
 	tcase_add_test(tc, a_click_on_the_heap_strip_selects_the_block_drawn_there);
+	tcase_add_test(tc, a_long_block_list_says_what_is_not_shown);
 	tcase_add_test(tc, the_event_list_scrolls_within_the_history);
 	tcase_add_test(tc, a_click_on_the_map_selects_the_region_drawn_there);
 	tcase_add_test(tc, the_sentence_says_where_the_bytes_of_a_malloc_went);

@@ -200,6 +200,12 @@ void draw_heap(struct ui *u, struct view_rect r)
 			a = draw_attr(u, DR_MMAP);
 		draw_text(y, g.list.x, g.list.w, a, line, true);
 	}
+	if (g.note_y >= 0) {
+		size_t below = n > g.first + (size_t)g.list.h ? n - g.first - (size_t)g.list.h : 0;
+		draw_textf(g.note_y, g.list.x, g.list.w, draw_attr(u, DR_DIM), "%s %zu above, %s %zu below (arrows)",
+			   draw_glyph(u, "\xe2\x86\x91", "^"), g.first,
+			   draw_glyph(u, "\xe2\x86\x93", "v"), below);
+	}
 	if (n == 0 && g.list.h > 0)
 		draw_text(g.list.y, g.list.x, g.list.w, draw_attr(u, DR_DIM), "(no blocks)", false);
 }

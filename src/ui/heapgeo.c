@@ -68,6 +68,7 @@ void heap_geo_compute(struct heap_geo *g, const struct view *v,
 	size_t sel;
 
 	memset(g, 0, sizeof(*g));
+	g->note_y = -1;
 	g->inner = (struct view_rect){ pane.y + 1, pane.x + 1, pane.h - 2, pane.w - 2 };
 	if (g->inner.h < 1 || g->inner.w < 1) {
 		g->inner.h = g->inner.w = 0;
@@ -89,6 +90,12 @@ void heap_geo_compute(struct heap_geo *g, const struct view *v,
 	g->list.h = g->inner.y + g->inner.h - g->list.y;
 	if (g->list.h < 0)
 		g->list.h = 0;
+	/* more blocks than rows: the last row says how many are not shown */
+	g->note_y = -1;
+	if (g->nblocks > (size_t)g->list.h && g->list.h >= 2) {
+		g->list.h--;
+		g->note_y = g->list.y + g->list.h;
+	}
 	if (!heap_range(m, &g->lo, &g->hi))
 		srows = 0;
 	g->heap_hi = g->hi;

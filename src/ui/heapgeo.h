@@ -16,7 +16,9 @@
 struct heap_geo {
 	struct view_rect inner;  /* the pane without its border */
 	struct view_rect strip;  /* the to-scale strip (h may be 0) */
-	struct view_rect list;   /* the block list */
+	struct view_rect list;   /* the block list (without the note row) */
+	int note_y;              /* the row under the list that says how many
+	                            blocks are above and below it; -1 none */
 	uint64_t lo, hi;         /* heap bytes drawn in the strip [lo, hi) */
 	uint64_t heap_hi;        /* the heap's true end (the break); the free
 	                            tail [hi, heap_hi) is elided and said */
