@@ -215,85 +215,63 @@ static void ent_end(struct model *m, uint32_t s, size_t k, uint16_t vf, uint32_t
 
 /* ---- teach mode: the free chunks at the end state ------------------------ */
 
-static size_t fs_first_after(const struct model *m, uint64_t a) /* first chunk with b > a */
-{
-	size_t lo = 0, hi = m->nfs;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (m->fs[mid].b <= a)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static void fs_insert(struct model *m, size_t i, uint64_t a, uint64_t b, size_t k)
+static void fs_insert(struct model *m, uint64_t a, uint64_t b, size_t k)
 {
 	struct model_block c = { .addr = a, .hdr = a, .size = b - a, .usable = b - a,
 				 .alloc_ev = (uint32_t)k, .free_ev = NONE32,
 				 .state = MB_FREE_CHUNK, .vflags = VF_CHUNK };
 	uint32_t s;
 
-	if (model_grow(&m->fs, &m->capfs, m->nfs + 1, sizeof(*m->fs)) < 0) {
-		m->broken = true;
-		return;
-	}
 	if ((s = ent_new(m, &c)) == NONE32)
 		return;
-	memmove(m->fs + i + 1, m->fs + i, (m->nfs - i) * sizeof(*m->fs));
-	m->fs[i] = (struct fchunk){ a, b, s };
-	m->nfs++;
+	if (model_fs_put(m, a, b, s) < 0)
+		m->broken = true;
 }
 
 /* Takes [a, b) out of the free chunks (an allocation, the break going down). */
 static void fs_sub(struct model *m, uint64_t a, uint64_t b, size_t k)
 {
-	size_t i = fs_first_after(m, a), j = i;
-	struct fchunk lo = { 0 }, hi = { 0 };
+	struct fchunk lo = { 0 }, hi = { 0 }, *c;
 
 	if (a >= b || !m->nfs)
 		return;
-	while (j < m->nfs && m->fs[j].a < b) {
-		if (m->fs[j].a < a)
-			lo = (struct fchunk){ m->fs[j].a, a, 0 };
-		if (m->fs[j].b > b)
-			hi = (struct fchunk){ b, m->fs[j].b, 0 };
-		ent_end(m, m->fs[j].slot, k, 0, 0);
-		j++;
+	while ((c = model_fs_after(m, a)) && c->a < b) {
+		uint64_t ca = c->a;
+		if (c->a < a)
+			lo = (struct fchunk){ .a = c->a, .b = a };
+		if (c->b > b)
+			hi = (struct fchunk){ .a = b, .b = c->b };
+		ent_end(m, c->slot, k, 0, 0);
+		model_fs_del(m, ca);
 	}
-	memmove(m->fs + i, m->fs + j, (m->nfs - j) * sizeof(*m->fs));
-	m->nfs -= j - i;
 	if (hi.b)
-		fs_insert(m, i, hi.a, hi.b, k);
+		fs_insert(m, hi.a, hi.b, k);
 	if (lo.b)
-		fs_insert(m, i, lo.a, lo.b, k);
+		fs_insert(m, lo.a, lo.b, k);
 }
 
 /* Puts [a, b) back (a free, the break going up), merging with touching
  * chunks when `merge`. */
 static void fs_add(struct model *m, uint64_t a, uint64_t b, bool merge, size_t k)
 {
-	size_t i;
+	struct fchunk *c;
 
 	if (a >= b)
 		return;
 	fs_sub(m, a, b, k);
-	i = fs_first_after(m, a);
-	if (merge && i > 0 && m->fs[i - 1].b == a) {
-		a = m->fs[--i].a;
-		ent_end(m, m->fs[i].slot, k, 0, 0);
-		memmove(m->fs + i, m->fs + i + 1, (m->nfs - i - 1) * sizeof(*m->fs));
-		m->nfs--;
+	if (merge && (c = model_fs_ending_at(m, a))) {
+		uint64_t ca = c->a;
+		ent_end(m, c->slot, k, 0, 0);
+		model_fs_del(m, ca);
+		a = ca;
 	}
-	if (merge && i < m->nfs && m->fs[i].a == b) {
-		b = m->fs[i].b;
-		ent_end(m, m->fs[i].slot, k, 0, 0);
-		memmove(m->fs + i, m->fs + i + 1, (m->nfs - i - 1) * sizeof(*m->fs));
-		m->nfs--;
+	if (merge && (c = model_fs_at(m, b))) {
+		uint64_t cb = c->b;
+		ent_end(m, c->slot, k, 0, 0);
+		model_fs_del(m, b);
+		b = cb;
 	}
-	fs_insert(m, i, a, b, k);
+	fs_insert(m, a, b, k);
 }
 
 static void brk_moves(struct model *m, const struct model_event *ev, size_t k)
@@ -445,7 +423,7 @@ static void resolve(struct model *m, const struct model_event *ev, size_t k)
 		free(m->eh);
 		m->eh = NULL;
 		m->ehcap = m->ehn = 0;
-		m->nfs = 0;
+		model_fs_clear(m);
 		m->ebrk = 0;
 		break;
 	default:
