@@ -61,8 +61,8 @@ void model_free(struct model *m)
  * home index is a multiply-shift of the address scaled to the capacity, so
  * the table can grow by a quarter (it is part of the per-live-block cost,
  * which the model keeps under 64 bytes). */
-#define EH_MAX_LOAD_NUM 4   /* grow above a load of 4/5 */
-#define EH_MAX_LOAD_DEN 5
+#define EH_MAX_LOAD_NUM 7   /* grow above a load of 7/10: at 4/5 a delete's */
+#define EH_MAX_LOAD_DEN 10  /* backward shift walked clusters twice as long */
 
 static uint32_t ahash(uint64_t a, uint32_t cap)
 {
@@ -146,8 +146,10 @@ static void eh_del(struct model *m, uint64_t addr)
 	m->ehn--;
 	for (k = eh_next(j, cap); m->eh[k]; k = eh_next(k, cap)) {
 		uint32_t h = ahash(m->ent[m->eh[k] - 1].addr, cap);
-		/* move eh[k] into the hole at j unless its home lies in (j, k] */
-		if ((k + cap - h) % cap >= (k + cap - j) % cap) {
+		/* move eh[k] into the hole at j unless its home lies in (j, k]
+		 * (distances around the ring without a division) */
+		uint32_t dh = k >= h ? k - h : k + cap - h, dj = k >= j ? k - j : k + cap - j;
+		if (dh >= dj) {
 			m->eh[j] = m->eh[k];
 			m->eh[k] = 0;
 			j = k;
