@@ -217,14 +217,22 @@ static void ent_end(struct model *m, uint32_t s, size_t k, uint16_t vf, uint32_t
 
 /* ---- teach mode: the free chunks at the end state ------------------------ */
 
-static void fs_insert(struct model *m, uint64_t a, uint64_t b, size_t k)
+/* The entity of a new free chunk [a, b) (NONE32 and m->broken when out
+ * of memory); the caller puts it in the set. */
+static uint32_t fs_chunk_ent(struct model *m, uint64_t a, uint64_t b, size_t k)
 {
 	struct model_block c = { .addr = a, .hdr = a, .size = b - a, .usable = b - a,
 				 .alloc_ev = (uint32_t)k, .free_ev = NONE32,
 				 .state = MB_FREE_CHUNK, .vflags = VF_CHUNK };
+
+	return ent_new(m, &c);
+}
+
+static void fs_insert(struct model *m, uint64_t a, uint64_t b, size_t k)
+{
 	uint32_t s;
 
-	if ((s = ent_new(m, &c)) == NONE32)
+	if ((s = fs_chunk_ent(m, a, b, k)) == NONE32)
 		return;
 	if (model_fs_put(m, a, b, s) < 0)
 		m->broken = true;
@@ -237,7 +245,37 @@ static void fs_sub(struct model *m, uint64_t a, uint64_t b, size_t k)
 
 	if (a >= b || !m->nfs)
 		return;
-	while ((c = model_fs_after(m, a)) && c->a < b) {
+	c = model_fs_after(m, a);
+	if (c && c->a < b && c->b >= b) {
+		/* one chunk holds all of [a, b) (an allocation carved from
+		 * it): the same entities end and begin as below, but what is
+		 * left keeps its node, its key moving within its own range */
+		uint64_t ca = c->a, cb = c->b;
+		uint32_t slo = NONE32, shi = NONE32;
+		ent_end(m, c->slot, k, 0, 0);
+		if (cb > b)
+			shi = fs_chunk_ent(m, b, cb, k);
+		if (ca < a)
+			slo = fs_chunk_ent(m, ca, a, k);
+		if (m->broken)
+			return;
+		if (shi != NONE32 && slo != NONE32) {
+			c->b = a;
+			c->slot = slo;
+			if (model_fs_put(m, b, cb, shi) < 0)
+				m->broken = true;
+		} else if (shi != NONE32) {
+			c->a = b;
+			c->slot = shi;
+		} else if (slo != NONE32) {
+			c->b = a;
+			c->slot = slo;
+		} else {
+			model_fs_del(m, ca);
+		}
+		return;
+	}
+	for (; c && c->a < b; c = model_fs_after(m, a)) {
 		uint64_t ca = c->a;
 		if (c->a < a)
 			lo = (struct fchunk){ .a = c->a, .b = a };
@@ -256,24 +294,36 @@ static void fs_sub(struct model *m, uint64_t a, uint64_t b, size_t k)
  * chunks when `merge`. */
 static void fs_add(struct model *m, uint64_t a, uint64_t b, bool merge, size_t k)
 {
-	struct fchunk *c;
+	struct fchunk *prev, *next;
+	uint32_t s;
 
 	if (a >= b)
 		return;
 	fs_sub(m, a, b, k);
-	if (merge && (c = model_fs_ending_at(m, a))) {
-		uint64_t ca = c->a;
-		ent_end(m, c->slot, k, 0, 0);
-		model_fs_del(m, ca);
-		a = ca;
-	}
-	if (merge && (c = model_fs_at(m, b))) {
-		uint64_t cb = c->b;
-		ent_end(m, c->slot, k, 0, 0);
+	prev = merge ? model_fs_ending_at(m, a) : NULL;
+	next = merge ? model_fs_at(m, b) : NULL;
+	/* the neighbours end and the merged chunk begins; in the set the
+	 * merged chunk takes a neighbour's node (keys keep their order:
+	 * nothing lies between them and [a, b)) */
+	if (prev)
+		ent_end(m, prev->slot, k, 0, 0);
+	if (next)
+		ent_end(m, next->slot, k, 0, 0);
+	if ((s = fs_chunk_ent(m, prev ? prev->a : a, next ? next->b : b, k)) == NONE32)
+		return;
+	if (prev && next) {
+		prev->b = next->b;
+		prev->slot = s;
 		model_fs_del(m, b);
-		b = cb;
+	} else if (prev) {
+		prev->b = b;
+		prev->slot = s;
+	} else if (next) {
+		next->a = a;
+		next->slot = s;
+	} else if (model_fs_put(m, a, b, s) < 0) {
+		m->broken = true;
 	}
-	fs_insert(m, a, b, k);
 }
 
 static void brk_moves(struct model *m, const struct model_event *ev, size_t k)
