@@ -65,17 +65,16 @@ int main(int argc, char **argv)
 	if (write(sync[1], "g", 1) != 1)
 		return 2;
 	close(sync[1]);
-	/* Drain in batches and sleep in between: reading slots right behind
-	 * the writer bounces cache lines between the CPUs, and spinning takes
-	 * CPU the program could use.  16,384 slots last over a millisecond. */
+	/* Drain in batches and sleep on the ring in between, as memlens's
+	 * run mode does: the shim wakes the reader every RING_WAKE_EVERY
+	 * records and when the ring is full, so spinning takes no CPU from
+	 * the program and a full ring never waits for a sleeping reader. */
 	for (;;) {
-		if (ring_pending(r) >= 1024) {
-			ring_drain(r, 0, count, &n);
+		if (ring_drain(r, 0, count, &n) >= RING_WAKE_EVERY / 4)
 			continue;
-		}
 		if (waitpid(pid, &st, WNOHANG) == pid)
 			break;
-		usleep(200);
+		ring_wait(r, 200000);
 	}
 	ring_drain(r, 0, count, &n);
 	fprintf(stderr, "records %lu\n", n);

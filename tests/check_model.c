@@ -589,6 +589,129 @@ START_TEST(block_before_finds_the_block_an_overrun_left)
 }
 END_TEST
 
+/* A teach-like heap simulated here: first fit over its own list of free
+ * intervals, the break grown 64 KiB at a time, every free coalescing.  The
+ * model's free chunks must be exactly the gaps between live blocks below
+ * the break, after every event, with and without history. */
+#define RH_MAX 4096
+struct rheap {
+	uint64_t fa[RH_MAX], fb[RH_MAX]; /* free intervals, sorted, disjoint */
+	size_t nf;
+	uint64_t brk;
+};
+
+static void rh_insert(struct rheap *h, uint64_t a, uint64_t b)
+{
+	size_t i = 0;
+
+	while (i < h->nf && h->fa[i] < a)
+		i++;
+	memmove(h->fa + i + 1, h->fa + i, (h->nf - i) * sizeof(uint64_t));
+	memmove(h->fb + i + 1, h->fb + i, (h->nf - i) * sizeof(uint64_t));
+	h->fa[i] = a;
+	h->fb[i] = b;
+	h->nf++;
+	if (i + 1 < h->nf && h->fb[i] == h->fa[i + 1]) { /* merge right */
+		h->fb[i] = h->fb[i + 1];
+		memmove(h->fa + i + 1, h->fa + i + 2, (h->nf - i - 2) * sizeof(uint64_t));
+		memmove(h->fb + i + 1, h->fb + i + 2, (h->nf - i - 2) * sizeof(uint64_t));
+		h->nf--;
+	}
+	if (i > 0 && h->fb[i - 1] == h->fa[i]) { /* merge left */
+		h->fb[i - 1] = h->fb[i];
+		memmove(h->fa + i, h->fa + i + 1, (h->nf - i - 1) * sizeof(uint64_t));
+		memmove(h->fb + i, h->fb + i + 1, (h->nf - i - 1) * sizeof(uint64_t));
+		h->nf--;
+	}
+}
+
+static void rh_check(struct model *m, const struct rheap *h, int step)
+{
+	size_t n = 0, k = 0;
+	const struct model_block *b = model_blocks(m, &n);
+	uint64_t last = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (b[i].state != MB_FREE_CHUNK)
+			continue;
+		if (k >= h->nf || b[i].addr != h->fa[k] || b[i].addr + b[i].size != h->fb[k] ||
+		    b[i].addr < last)
+			ck_abort_msg("step %d: model chunk %zu [%#llx, %#llx) against [%#llx, %#llx) of %zu",
+				     step, k, (unsigned long long)b[i].addr,
+				     (unsigned long long)(b[i].addr + b[i].size),
+				     (unsigned long long)(k < h->nf ? h->fa[k] : 0),
+				     (unsigned long long)(k < h->nf ? h->fb[k] : 0), h->nf);
+		last = b[i].addr;
+		k++;
+	}
+	if (k != h->nf)
+		ck_abort_msg("step %d: %zu chunks in the model, %zu in the heap", step, k, h->nf);
+}
+
+START_TEST(free_chunks_are_the_gaps_between_live_blocks_through_a_random_run)
+{
+	for (int with_hist = 0; with_hist < 2; with_hist++) {
+		struct model_opts o = { .keep_history = with_hist != 0 };
+		struct model *m = model_new(&o);
+		static struct rheap h;
+		static uint64_t live[2000], lsize[2000];
+		size_t nlive = 0;
+		uint64_t rng = 0x12345678u + (uint64_t)with_hist;
+
+		memset(&h, 0, sizeof(h));
+		h.brk = 0x100000;
+		for (int step = 0; step < 20000; step++) {
+			struct model_event e;
+			rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+			if (nlive == 2000 || (nlive && rng % 5 < 2)) { /* free a random block */
+				size_t i = (size_t)(rng >> 8) % nlive;
+				e = ev(MEV_FREE, live[i] + 16, 0, 0);
+				e.flags = RING_F_TEACH | RING_F_COALESCED;
+				e.old_block = live[i];
+				e.brk = h.brk;
+				apply(m, e);
+				rh_insert(&h, live[i], live[i] + lsize[i]);
+				live[i] = live[--nlive];
+				lsize[i] = lsize[nlive];
+			} else { /* first fit; grow the break when nothing fits */
+				uint64_t sz = 32 + 16 * ((rng >> 16) % 256), at = 0;
+				size_t j;
+				for (j = 0; j < h.nf && h.fb[j] - h.fa[j] < sz; j++)
+					;
+				if (j == h.nf) {
+					uint64_t top = h.nf && h.fb[h.nf - 1] == h.brk ? h.fa[h.nf - 1] : h.brk;
+					uint64_t nb = h.brk + 0x10000 * ((top + sz - h.brk + 0xffff) / 0x10000);
+					rh_insert(&h, h.brk, nb);
+					h.brk = nb;
+					for (j = 0; h.fb[j] - h.fa[j] < sz; j++)
+						;
+				}
+				at = h.fa[j];
+				if (h.fb[j] - at == sz) {
+					memmove(h.fa + j, h.fa + j + 1, (h.nf - j - 1) * sizeof(uint64_t));
+					memmove(h.fb + j, h.fb + j + 1, (h.nf - j - 1) * sizeof(uint64_t));
+					h.nf--;
+				} else {
+					h.fa[j] += sz;
+				}
+				e = ev(MEV_MALLOC, sz - 16, 0, at + 16);
+				e.flags = RING_F_TEACH;
+				e.block = at;
+				e.block_size = sz;
+				e.brk = h.brk;
+				apply(m, e);
+				live[nlive] = at;
+				lsize[nlive++] = sz;
+			}
+			if (step % 97 == 0 || step > 19900)
+				rh_check(m, &h, step);
+		}
+		ck_assert_uint_gt(h.nf, 10);
+		model_free(m);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("model");
@@ -596,6 +719,7 @@ int main(void)
 
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, event_names_round_trip);
+	tcase_add_test(t, free_chunks_are_the_gaps_between_live_blocks_through_a_random_run);
 	tcase_add_test(t, malloc_and_free_make_blocks_in_allocation_order);
 	tcase_add_test(t, free_null_counts_as_a_free_call_and_in_free_null);
 	tcase_add_test(t, allocation_at_a_live_address_ends_the_old_block);

@@ -261,6 +261,75 @@ START_TEST(a_tiny_ring_makes_the_program_wait_and_loses_nothing)
 }
 END_TEST
 
+/* A reader that sleeps in ring_wait with a long timeout while TARGET
+ * makes N malloc/free pairs through a ring of `capacity` slots: returns
+ * how many waits ran to their 2 s timeout; *records gets how many records
+ * arrived, all checked in order. */
+static int sleeping_reader(const char *alloc, size_t capacity, long pairs, size_t *records)
+{
+	struct err e = { 0 };
+	struct traced t = { 0 };
+	char fdenv[64], n[32];
+	int st = 0, timeouts = 0;
+	time_t t0 = time(NULL);
+	pid_t pid;
+
+	find_shim();
+	snprintf(n, sizeof(n), "%ld", pairs);
+	t.r = ring_create(capacity, &e);
+	ck_assert_msg(t.r, "%s", e.msg);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		int nul = open("/dev/null", O_WRONLY);
+		dup2(nul, 1);
+		usleep(100000); /* the reader is asleep before the first record */
+		ring_env(t.r, fdenv, sizeof(fdenv));
+		putenv(fdenv);
+		setenv("LD_PRELOAD", shim, 1);
+		setenv(RING_ENV_ALLOC, alloc, 1);
+		execl(TARGET, TARGET, "many", n, (char *)NULL);
+		_exit(127);
+	}
+	ring_set_pid(t.r, pid);
+	for (;;) {
+		struct timespec a, b;
+		ring_drain(t.r, 0, keep, &t);
+		if (waitpid(pid, &st, WNOHANG) == pid || time(NULL) - t0 > 30)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		ring_wait(t.r, 2000000000L);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		timeouts += (b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec) >= 1900000000L;
+	}
+	if (time(NULL) - t0 > 30) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+	}
+	ring_drain(t.r, 0, keep, &t);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "target status %d", st);
+	assert_in_order(&t);
+	*records = t.n;
+	traced_free(&t);
+	return timeouts;
+}
+
+START_TEST(a_sleeping_reader_is_woken_every_4096_records_and_when_full)
+{
+	size_t n = 0;
+
+	/* 100k pairs cross RING_WAKE_EVERY 48 times: each wake ends a wait
+	 * long before its timeout; only the tail after the last one may wait
+	 * it out (the program exits without another wake) */
+	ck_assert_int_le(sleeping_reader("libc", 0, 100000, &n), 1);
+	ck_assert_uint_ge(n, 200000);
+	/* a 16-slot ring fills long before 4096 records: the shim wakes the
+	 * reader while it waits for room, or the program would stall */
+	ck_assert_int_le(sleeping_reader("teach", 16, 20000, &n), 1);
+	ck_assert_uint_ge(n, 40000);
+}
+END_TEST
+
 START_TEST(step_mode_traps_once_per_record_at_the_published_site)
 {
 	char *argv[] = { TARGET, "events", NULL };
@@ -554,6 +623,7 @@ int main(void)
 	tcase_add_test(ring, libc_records_match_the_calls_in_order);
 	tcase_add_test(ring, misuse_becomes_error_records_and_the_program_goes_on);
 	tcase_add_test(ring, a_tiny_ring_makes_the_program_wait_and_loses_nothing);
+	tcase_add_test(ring, a_sleeping_reader_is_woken_every_4096_records_and_when_full);
 	tcase_add_test(ring, step_mode_traps_once_per_record_at_the_published_site);
 	tcase_add_test(ring, children_of_the_traced_program_run_free_and_silent);
 	tcase_add_test(ring, a_ring_for_another_pid_is_left_alone);

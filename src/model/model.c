@@ -61,8 +61,8 @@ void model_free(struct model *m)
  * home index is a multiply-shift of the address scaled to the capacity, so
  * the table can grow by a quarter (it is part of the per-live-block cost,
  * which the model keeps under 64 bytes). */
-#define EH_MAX_LOAD_NUM 4   /* grow above a load of 4/5 */
-#define EH_MAX_LOAD_DEN 5
+#define EH_MAX_LOAD_NUM 7   /* grow above a load of 7/10: at 4/5 a delete's */
+#define EH_MAX_LOAD_DEN 10  /* backward shift walked clusters twice as long */
 
 static uint32_t ahash(uint64_t a, uint32_t cap)
 {
@@ -146,8 +146,10 @@ static void eh_del(struct model *m, uint64_t addr)
 	m->ehn--;
 	for (k = eh_next(j, cap); m->eh[k]; k = eh_next(k, cap)) {
 		uint32_t h = ahash(m->ent[m->eh[k] - 1].addr, cap);
-		/* move eh[k] into the hole at j unless its home lies in (j, k] */
-		if ((k + cap - h) % cap >= (k + cap - j) % cap) {
+		/* move eh[k] into the hole at j unless its home lies in (j, k]
+		 * (distances around the ring without a division) */
+		uint32_t dh = k >= h ? k - h : k + cap - h, dj = k >= j ? k - j : k + cap - j;
+		if (dh >= dj) {
 			m->eh[j] = m->eh[k];
 			m->eh[k] = 0;
 			j = k;
@@ -215,85 +217,113 @@ static void ent_end(struct model *m, uint32_t s, size_t k, uint16_t vf, uint32_t
 
 /* ---- teach mode: the free chunks at the end state ------------------------ */
 
-static size_t fs_first_after(const struct model *m, uint64_t a) /* first chunk with b > a */
-{
-	size_t lo = 0, hi = m->nfs;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (m->fs[mid].b <= a)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static void fs_insert(struct model *m, size_t i, uint64_t a, uint64_t b, size_t k)
+/* The entity of a new free chunk [a, b) (NONE32 and m->broken when out
+ * of memory); the caller puts it in the set. */
+static uint32_t fs_chunk_ent(struct model *m, uint64_t a, uint64_t b, size_t k)
 {
 	struct model_block c = { .addr = a, .hdr = a, .size = b - a, .usable = b - a,
 				 .alloc_ev = (uint32_t)k, .free_ev = NONE32,
 				 .state = MB_FREE_CHUNK, .vflags = VF_CHUNK };
+
+	return ent_new(m, &c);
+}
+
+static void fs_insert(struct model *m, uint64_t a, uint64_t b, size_t k)
+{
 	uint32_t s;
 
-	if (model_grow(&m->fs, &m->capfs, m->nfs + 1, sizeof(*m->fs)) < 0) {
+	if ((s = fs_chunk_ent(m, a, b, k)) == NONE32)
+		return;
+	if (model_fs_put(m, a, b, s) < 0)
 		m->broken = true;
-		return;
-	}
-	if ((s = ent_new(m, &c)) == NONE32)
-		return;
-	memmove(m->fs + i + 1, m->fs + i, (m->nfs - i) * sizeof(*m->fs));
-	m->fs[i] = (struct fchunk){ a, b, s };
-	m->nfs++;
 }
 
 /* Takes [a, b) out of the free chunks (an allocation, the break going down). */
 static void fs_sub(struct model *m, uint64_t a, uint64_t b, size_t k)
 {
-	size_t i = fs_first_after(m, a), j = i;
-	struct fchunk lo = { 0 }, hi = { 0 };
+	struct fchunk lo = { 0 }, hi = { 0 }, *c;
 
 	if (a >= b || !m->nfs)
 		return;
-	while (j < m->nfs && m->fs[j].a < b) {
-		if (m->fs[j].a < a)
-			lo = (struct fchunk){ m->fs[j].a, a, 0 };
-		if (m->fs[j].b > b)
-			hi = (struct fchunk){ b, m->fs[j].b, 0 };
-		ent_end(m, m->fs[j].slot, k, 0, 0);
-		j++;
+	c = model_fs_after(m, a);
+	if (c && c->a < b && c->b >= b) {
+		/* one chunk holds all of [a, b) (an allocation carved from
+		 * it): the same entities end and begin as below, but what is
+		 * left keeps its node, its key moving within its own range */
+		uint64_t ca = c->a, cb = c->b;
+		uint32_t slo = NONE32, shi = NONE32;
+		ent_end(m, c->slot, k, 0, 0);
+		if (cb > b)
+			shi = fs_chunk_ent(m, b, cb, k);
+		if (ca < a)
+			slo = fs_chunk_ent(m, ca, a, k);
+		if (m->broken)
+			return;
+		if (shi != NONE32 && slo != NONE32) {
+			c->b = a;
+			c->slot = slo;
+			if (model_fs_put(m, b, cb, shi) < 0)
+				m->broken = true;
+		} else if (shi != NONE32) {
+			c->a = b;
+			c->slot = shi;
+		} else if (slo != NONE32) {
+			c->b = a;
+			c->slot = slo;
+		} else {
+			model_fs_del(m, ca);
+		}
+		return;
 	}
-	memmove(m->fs + i, m->fs + j, (m->nfs - j) * sizeof(*m->fs));
-	m->nfs -= j - i;
+	for (; c && c->a < b; c = model_fs_after(m, a)) {
+		uint64_t ca = c->a;
+		if (c->a < a)
+			lo = (struct fchunk){ .a = c->a, .b = a };
+		if (c->b > b)
+			hi = (struct fchunk){ .a = b, .b = c->b };
+		ent_end(m, c->slot, k, 0, 0);
+		model_fs_del(m, ca);
+	}
 	if (hi.b)
-		fs_insert(m, i, hi.a, hi.b, k);
+		fs_insert(m, hi.a, hi.b, k);
 	if (lo.b)
-		fs_insert(m, i, lo.a, lo.b, k);
+		fs_insert(m, lo.a, lo.b, k);
 }
 
 /* Puts [a, b) back (a free, the break going up), merging with touching
  * chunks when `merge`. */
 static void fs_add(struct model *m, uint64_t a, uint64_t b, bool merge, size_t k)
 {
-	size_t i;
+	struct fchunk *prev, *next;
+	uint32_t s;
 
 	if (a >= b)
 		return;
 	fs_sub(m, a, b, k);
-	i = fs_first_after(m, a);
-	if (merge && i > 0 && m->fs[i - 1].b == a) {
-		a = m->fs[--i].a;
-		ent_end(m, m->fs[i].slot, k, 0, 0);
-		memmove(m->fs + i, m->fs + i + 1, (m->nfs - i - 1) * sizeof(*m->fs));
-		m->nfs--;
+	prev = merge ? model_fs_ending_at(m, a) : NULL;
+	next = merge ? model_fs_at(m, b) : NULL;
+	/* the neighbours end and the merged chunk begins; in the set the
+	 * merged chunk takes a neighbour's node (keys keep their order:
+	 * nothing lies between them and [a, b)) */
+	if (prev)
+		ent_end(m, prev->slot, k, 0, 0);
+	if (next)
+		ent_end(m, next->slot, k, 0, 0);
+	if ((s = fs_chunk_ent(m, prev ? prev->a : a, next ? next->b : b, k)) == NONE32)
+		return;
+	if (prev && next) {
+		prev->b = next->b;
+		prev->slot = s;
+		model_fs_del(m, b);
+	} else if (prev) {
+		prev->b = b;
+		prev->slot = s;
+	} else if (next) {
+		next->a = a;
+		next->slot = s;
+	} else if (model_fs_put(m, a, b, s) < 0) {
+		m->broken = true;
 	}
-	if (merge && i < m->nfs && m->fs[i].a == b) {
-		b = m->fs[i].b;
-		ent_end(m, m->fs[i].slot, k, 0, 0);
-		memmove(m->fs + i, m->fs + i + 1, (m->nfs - i - 1) * sizeof(*m->fs));
-		m->nfs--;
-	}
-	fs_insert(m, i, a, b, k);
 }
 
 static void brk_moves(struct model *m, const struct model_event *ev, size_t k)
@@ -445,7 +475,7 @@ static void resolve(struct model *m, const struct model_event *ev, size_t k)
 		free(m->eh);
 		m->eh = NULL;
 		m->ehcap = m->ehn = 0;
-		m->nfs = 0;
+		model_fs_clear(m);
 		m->ebrk = 0;
 		break;
 	default:

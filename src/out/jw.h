@@ -120,29 +120,57 @@ static inline void jw_key(struct jw *w, const char *k)
 	w->after_key = true;
 }
 
+static const char jw_d2[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+/* Digits of v in decimal (v = 0: 1). */
+static inline unsigned jw_ndigits(uint64_t v)
+{
+	static const uint64_t p10[20] = {
+		1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
+		100000000ull, 1000000000ull, 10000000000ull, 100000000000ull,
+		1000000000000ull, 10000000000000ull, 100000000000000ull,
+		1000000000000000ull, 10000000000000000ull, 100000000000000000ull,
+		1000000000000000000ull, 10000000000000000000ull,
+	};
+	unsigned t = (unsigned)(64 - __builtin_clzll(v | 1)) * 1233 >> 12; /* ~log10 */
+
+	return t + 1 - ((v | 1) < p10[t]);
+}
+
+/* Two digits at a time, right to left, straight into the buffer; the
+ * low eight-digit pieces of a long number in 32-bit arithmetic. */
 static inline void jw_uint(struct jw *w, uint64_t v)
 {
-	static const char d2[201] =
-		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-		"8081828384858687888990919293949596979899";
-	char t[24];
-	int i = 24;
+	unsigned n = jw_ndigits(v);
+	char *p;
+	uint32_t x;
 
 	jw_sep(w);
-	while (v >= 100) { /* two digits per division */
-		unsigned r = (unsigned)(v % 100);
-		v /= 100;
-		t[--i] = d2[2 * r + 1];
-		t[--i] = d2[2 * r];
+	jw_need(w, 20);
+	p = w->b + w->n + n;
+	w->n += n;
+	while (v >= 100000000) {
+		uint32_t lo = (uint32_t)(v % 100000000);
+		v /= 100000000;
+		for (int k = 0; k < 4; k++) {
+			p -= 2;
+			memcpy(p, jw_d2 + 2 * (lo % 100), 2);
+			lo /= 100;
+		}
 	}
-	if (v >= 10) {
-		t[--i] = d2[2 * v + 1];
-		t[--i] = d2[2 * v];
+	for (x = (uint32_t)v; x >= 100; x /= 100) {
+		p -= 2;
+		memcpy(p, jw_d2 + 2 * (x % 100), 2);
+	}
+	if (x >= 10) {
+		p -= 2;
+		memcpy(p, jw_d2 + 2 * x, 2);
 	} else {
-		t[--i] = (char)('0' + v);
+		*--p = (char)('0' + x);
 	}
-	jw_raw(w, t + i, (size_t)(24 - i));
 }
 
 static inline void jw_int(struct jw *w, int64_t v)

@@ -3,10 +3,13 @@
 #include "ring/ring.h"
 
 #include <errno.h>
+#include <linux/futex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 struct ring {
@@ -219,6 +222,19 @@ size_t ring_drain(struct ring *r, size_t max, ring_cb cb, void *arg)
 	}
 	atomic_store_explicit(&h->tail, t, memory_order_release);
 	return n;
+}
+
+void ring_wait(struct ring *r, long ns)
+{
+	struct ring_header *h = r->h;
+	uint64_t t = atomic_load_explicit(&h->tail, memory_order_relaxed);
+	struct timespec ts = { ns / 1000000000L, ns % 1000000000L };
+
+	atomic_store(&h->reader_sleeps, 1);
+	/* a record published before the flag was seen would not wake us */
+	if (!ring_slot_ready(ring_slot_at(h, t), t))
+		syscall(SYS_futex, &h->reader_sleeps, FUTEX_WAIT, 1, &ts, NULL, 0);
+	atomic_store_explicit(&h->reader_sleeps, 0, memory_order_relaxed);
 }
 
 struct read_ctx {

@@ -78,6 +78,12 @@ size_t ring_drain(struct ring *r, size_t max, ring_cb cb, void *arg);
 /* Same, copying up to `max` records into buf. */
 size_t ring_read(struct ring *r, struct ring_record *buf, size_t max);
 
+/* Sleeps up to `ns` nanoseconds unless a record is waiting or a producer
+ * wakes the reader (it does at every RING_WAKE_EVERY-th record and when
+ * the ring is full); a signal ends it too.  Lets the reader drain in
+ * batches without making a busy program wait for it. */
+void ring_wait(struct ring *r, long ns);
+
 /* Sequence number of the next record ring_drain will hand out (inside a
  * ring_drain callback: the record being handed out + 1). */
 uint64_t ring_next_seq(const struct ring *r);

@@ -118,12 +118,20 @@ struct ring_header {
 	_Atomic uint64_t trap_addr; /* address of the shim's int3, published by the shim */
 	_Atomic uint32_t attached;  /* set to 1 by the shim once it mapped the ring */
 	uint32_t alloc;          /* 0 teach, 1 libc: what the shim runs (set by the shim) */
-	uint64_t pad0[8];
+	/* 1 while the reader sleeps in FUTEX_WAIT on this word (shared, not
+	 * private).  A producer wakes it when the ring is full and at every
+	 * RING_WAKE_EVERY-th record, so the reader can sleep while records
+	 * gather and drain them in batches.  Taken from the padding: a shim
+	 * that ignores it only lets the reader sleep to its timeout. */
+	_Atomic uint32_t reader_sleeps;
+	uint32_t pad1;
+	uint64_t pad0[7];
 	_Alignas(64) _Atomic uint64_t head; /* next sequence number to reserve */
 	_Alignas(64) _Atomic uint64_t tail; /* next sequence number to consume */
 };
 
 #define RING_HEADER_SIZE 4096u
+#define RING_WAKE_EVERY 4096u  /* records; a power of two */
 _Static_assert(sizeof(struct ring_header) <= RING_HEADER_SIZE, "ring header fits a page");
 
 /* Bytes of a ring with `capacity` slots. */

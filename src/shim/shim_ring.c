@@ -3,6 +3,7 @@
  * the order lock of libc mode, writing records in place, fork handlers and
  * the trap site that step mode stops at.  Links only libc; no dlsym. */
 #include <errno.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -86,6 +87,16 @@ uint64_t shim_reserve(void)
 static __thread uint64_t seen_tail __attribute__((tls_model("initial-exec")));
 static __thread int32_t my_tid __attribute__((tls_model("initial-exec")));
 
+/* Wakes a reader sleeping on the ring (a system call, so only when the
+ * ring is full or every RING_WAKE_EVERY records). */
+static void wake_reader(struct ring_header *r)
+{
+	if (atomic_load_explicit(&r->reader_sleeps, memory_order_relaxed)) {
+		atomic_store_explicit(&r->reader_sleeps, 0, memory_order_relaxed);
+		syscall(SYS_futex, &r->reader_sleeps, FUTEX_WAKE, 1, NULL, NULL, 0);
+	}
+}
+
 /* Waits until slot `seq` is free.  The tail only grows, so the last one
  * this thread saw is a safe answer while seq is within a lap of it. */
 static void wait_room(struct ring_header *r, uint64_t seq)
@@ -93,6 +104,7 @@ static void wait_room(struct ring_header *r, uint64_t seq)
 	if (seq - seen_tail < r->capacity)
 		return;
 	for (unsigned i = 0;; i++) {
+		wake_reader(r);
 		seen_tail = atomic_load_explicit(&r->tail, memory_order_acquire);
 		if (seq - seen_tail < r->capacity)
 			return;
@@ -141,6 +153,8 @@ static void rec_end(struct ring_header *r, uint64_t seq, struct ring_record *rec
 		return;
 	}
 	ring_slot_publish(rec, seq);
+	if (!((seq + 1) & (RING_WAKE_EVERY - 1)))
+		wake_reader(r);
 	if (atomic_load_explicit(&r->mode, memory_order_relaxed) & RING_MODE_STEP)
 		memlens_shim_trap();
 }

@@ -64,27 +64,18 @@ static void big_forget(struct trace *t, uint64_t a)
 static int on_record(const struct ring_record *r, void *arg)
 {
 	struct trace *t = arg;
-	struct model_event ev;
+	/* every field named: the compiler stores them, no memset call */
+	struct model_event ev = {
+		.type = r->kind, .flags = r->flags, .tid = r->tid, .seq = r->seq,
+		.args = { r->args[0], r->args[1], r->args[2] }, .result = r->result,
+		.site = trace_site_of(t, r->caller), .error = r->error, .sp = r->sp,
+		.aux = r->kind == RING_ERROR ? r->args[1] : 0,
+		.block = r->block, .block_size = r->block_size, .brk = r->brk,
+		.old_block = r->old_block, .err_no = r->err_no, .code = 0,
+		.stack_depth = trace_stack_depth(t, r->tid, r->sp),
+	};
 	struct err e; /* filled only on failure: no 512-byte clear per record */
 
-	memset(&ev, 0, sizeof(ev));
-	ev.type = r->kind;
-	ev.flags = r->flags;
-	ev.tid = r->tid;
-	ev.seq = r->seq;
-	memcpy(ev.args, r->args, sizeof(ev.args));
-	ev.result = r->result;
-	ev.site = trace_site_of(t, r->caller);
-	ev.error = r->error;
-	ev.sp = r->sp;
-	ev.block = r->block;
-	ev.block_size = r->block_size;
-	ev.brk = r->brk;
-	ev.old_block = r->old_block;
-	ev.err_no = r->err_no;
-	if (r->kind == RING_ERROR)
-		ev.aux = r->args[1];
-	ev.stack_depth = trace_stack_depth(t, r->tid, r->sp);
 	if (ev.stack_depth > t->stack_sampled_max)
 		t->stack_sampled_max = ev.stack_depth;
 	/* may a region have changed?  the break moved, an mmap'd block, or a
