@@ -32,11 +32,11 @@ static const struct cli_cmd *find_cmd(const char *name)
 
 void cli_usage(FILE *f)
 {
-	fprintf(f, "Usage: memlens COMMAND [OPTIONS] ...\n"
+	fprintf(f, "Usage: memlens [COMMAND] [OPTIONS] ...   (no COMMAND: run PROGRAM on the screen)\n"
 		   "Show what a C program's memory looks like while it runs.\n\n"
 		   "Commands:\n");
 	for (size_t i = 0; i < NCMDS; i++)
-		fprintf(f, "  memlens %-34s %s\n", cmds[i].synopsis, cmds[i].summary);
+		fprintf(f, "  memlens %s\n      %s\n", cmds[i].synopsis, cmds[i].summary);
 	fprintf(f, "\nOptions:\n"
 		   "  -h, --help      show this help and exit\n"
 		   "  -V, --version   show the version and exit\n"
