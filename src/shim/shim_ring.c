@@ -98,7 +98,10 @@ static void wake_reader(struct ring_header *r)
 }
 
 /* Waits until slot `seq` is free.  The tail only grows, so the last one
- * this thread saw is a safe answer while seq is within a lap of it. */
+ * this thread saw is a safe answer while seq is within a lap of it.
+ * A short spin, then short sleeps; no sched_yield: on a loaded machine each
+ * yield hands a whole time slice to some busy process, and a full ring then
+ * moved 40 times slower (a wakeup from a sleep is scheduled at once). */
 static void wait_room(struct ring_header *r, uint64_t seq)
 {
 	if (seq - seen_tail < r->capacity)
@@ -110,12 +113,10 @@ static void wait_room(struct ring_header *r, uint64_t seq)
 			return;
 		if (atomic_load_explicit(&r->mode, memory_order_relaxed) & RING_MODE_OFF)
 			return;
-		if (i < 64)
+		if (i < 2048)
 			__builtin_ia32_pause();
-		else if (i < 1000)
-			sched_yield();
 		else
-			nanosleep(&(struct timespec){ 0, 50000 }, NULL);
+			nanosleep(&(struct timespec){ 0, 20000 }, NULL);
 	}
 }
 

@@ -5,7 +5,9 @@
 #include "shim/teach_int.h"
 
 #include <errno.h>
+#include <linux/futex.h>
 #include <sched.h>
+#include <sys/syscall.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -24,24 +26,39 @@ static struct tmap *maps;
 static uintptr_t recent_unmapped[NRECENT];
 static unsigned recent_i;
 
+/* lock_word: 0 free, 1 held, 2 held with waiters asleep on the futex.
+ * Spin briefly, then sleep in the kernel: a spin with sched_yield gave a
+ * whole time slice to any busy process on a loaded machine, so contended
+ * calls (and fork, which takes the lock) slowed down fifty-fold. */
+static void futex_op(atomic_int *w, int op, int val)
+{
+	syscall(SYS_futex, w, op | FUTEX_PRIVATE_FLAG, val, NULL, NULL, 0);
+}
+
 void teach_lock(void)
 {
+	int c = 0;
+
 	if (fork_holder)
 		return; /* the forking thread already holds it (atfork handlers) */
-	for (unsigned spins = 0;; spins++) {
-		if (!atomic_load_explicit(&lock_word, memory_order_relaxed) &&
-		    !atomic_exchange_explicit(&lock_word, 1, memory_order_acquire))
+	for (unsigned spins = 0; spins < 100; spins++) {
+		c = 0;
+		if (atomic_compare_exchange_weak_explicit(&lock_word, &c, 1, memory_order_acquire,
+							  memory_order_relaxed))
 			return;
-		if (spins > 100)
-			sched_yield();
-		else
-			__builtin_ia32_pause();
+		__builtin_ia32_pause();
+	}
+	if (c != 2)
+		c = atomic_exchange_explicit(&lock_word, 2, memory_order_acquire);
+	while (c != 0) {
+		futex_op(&lock_word, FUTEX_WAIT, 2);
+		c = atomic_exchange_explicit(&lock_word, 2, memory_order_acquire);
 	}
 }
 void teach_unlock(void)
 {
-	if (!fork_holder)
-		atomic_store_explicit(&lock_word, 0, memory_order_release);
+	if (!fork_holder && atomic_exchange_explicit(&lock_word, 0, memory_order_release) == 2)
+		futex_op(&lock_word, FUTEX_WAKE, 1);
 }
 
 void teach_set_order_hook(uint64_t (*hook)(void)) { order_hook = hook; }
