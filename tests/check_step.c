@@ -3,7 +3,6 @@
  * text: names, depths, return values and lines are what the C says.
  * Every target gets a marker argument; after each test no process
  * carrying it may remain. */
-#include <dirent.h>
 #include <limits.h>
 
 #include "model/model.h"
@@ -15,44 +14,6 @@
 static char marker[64];
 static char tmp[64];
 
-/* True if a live (not zombie) process has the marker on its command line. */
-static bool marker_alive(void)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-	bool found = false;
-
-	while (d && !found && (de = readdir(d))) {
-		char p[300], buf[4096], st[512];
-		if (de->d_name[0] < '0' || de->d_name[0] > '9' || atoi(de->d_name) == getpid())
-			continue;
-		snprintf(p, sizeof(p), "/proc/%s/cmdline", de->d_name);
-		FILE *f = fopen(p, "r");
-		if (!f)
-			continue;
-		size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-		fclose(f);
-		for (size_t i = 0; i < n; i++)
-			if (!buf[i])
-				buf[i] = ' ';
-		buf[n] = '\0';
-		if (!strstr(buf, marker))
-			continue;
-		snprintf(p, sizeof(p), "/proc/%s/stat", de->d_name);
-		f = fopen(p, "r");
-		if (f && fgets(st, sizeof(st), f)) {
-			char *c = strrchr(st, ')');
-			if (c && c[2] != 'Z')
-				found = true;
-		}
-		if (f)
-			fclose(f);
-	}
-	if (d)
-		closedir(d);
-	return found;
-}
-
 static void setup(void)
 {
 	snprintf(marker, sizeof(marker), "memlens-step-%d", (int)getpid());
@@ -62,7 +23,7 @@ static void setup(void)
 static void teardown(void)
 {
 	unlink(tmp);
-	ck_assert_msg(!marker_alive(), "a traced process was left behind");
+	ck_assert_msg(!tu_marker_alive(marker), "a traced process was left behind");
 }
 
 /* The source line (1-based) of the first line of `path` holding `text`. */

@@ -3,7 +3,6 @@
  * the /proc/PID/maps parser on canned files, step mode through the API, and
  * a cross-check against valgrind where it is installed.  Every target gets
  * a marker argument; after each test no process carrying it may remain. */
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -26,50 +25,12 @@ static const char *shim_path(void)
 	return shim;
 }
 
-/* True if a process whose command line holds the marker is alive (zombies
- * count as gone). */
-static bool marker_alive(void)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-	bool found = false;
-
-	while (d && !found && (de = readdir(d))) {
-		char p[300], buf[4096], st[512];
-		if (de->d_name[0] < '0' || de->d_name[0] > '9' || atoi(de->d_name) == getpid())
-			continue;
-		snprintf(p, sizeof(p), "/proc/%s/cmdline", de->d_name);
-		FILE *f = fopen(p, "r");
-		if (!f)
-			continue;
-		size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-		fclose(f);
-		for (size_t i = 0; i < n; i++)
-			if (!buf[i])
-				buf[i] = ' ';
-		buf[n] = '\0';
-		if (!strstr(buf, marker))
-			continue;
-		snprintf(p, sizeof(p), "/proc/%s/stat", de->d_name);
-		f = fopen(p, "r");
-		if (f && fgets(st, sizeof(st), f)) {
-			char *c = strrchr(st, ')');
-			if (c && c[2] != 'Z')
-				found = true;
-		}
-		if (f)
-			fclose(f);
-	}
-	if (d)
-		closedir(d);
-	return found;
-}
-
+/* Waits up to 3 s for every process with the marker to be gone. */
 static void assert_no_target_left(void)
 {
-	for (int i = 0; i < 300 && marker_alive(); i++)
+	for (int i = 0; i < 300 && tu_marker_alive(marker); i++)
 		usleep(10000);
-	ck_assert_msg(!marker_alive(), "a process of the target is still alive");
+	ck_assert_msg(!tu_marker_alive(marker), "a process of the target is still alive");
 }
 
 static void setup(void)
@@ -403,9 +364,9 @@ static pid_t spawn_memlens_forever(void)
 		_exit(127);
 	}
 	/* wait until the target runs */
-	for (int i = 0; i < 500 && !marker_alive(); i++)
+	for (int i = 0; i < 500 && !tu_marker_alive(marker); i++)
 		usleep(10000);
-	ck_assert(marker_alive());
+	ck_assert(tu_marker_alive(marker));
 	usleep(100000);
 	return pid;
 }

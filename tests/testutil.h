@@ -4,6 +4,8 @@
 #define MEMLENS_TESTUTIL_H
 
 #include <check.h>
+#include <dirent.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -106,6 +108,46 @@ static inline struct run tu_sh(int timeout, const char *fmt, ...)
 	va_end(ap);
 	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
 	return tu_run_argv(timeout, argv);
+}
+
+/* True while a live (not zombie) process other than this one has
+ * `marker` in its command line: targets carry a unique argument so a test
+ * can tell that none of them outlived it. */
+static inline bool tu_marker_alive(const char *marker)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	bool found = false;
+
+	while (d && !found && (de = readdir(d))) {
+		char p[300], buf[4096], st[512];
+		if (de->d_name[0] < '0' || de->d_name[0] > '9' || atoi(de->d_name) == getpid())
+			continue;
+		snprintf(p, sizeof(p), "/proc/%s/cmdline", de->d_name);
+		FILE *f = fopen(p, "r");
+		if (!f)
+			continue;
+		size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		for (size_t i = 0; i < n; i++)
+			if (!buf[i])
+				buf[i] = ' ';
+		buf[n] = '\0';
+		if (!strstr(buf, marker))
+			continue;
+		snprintf(p, sizeof(p), "/proc/%s/stat", de->d_name);
+		f = fopen(p, "r");
+		if (f && fgets(st, sizeof(st), f)) {
+			char *c = strrchr(st, ')');
+			if (c && c[2] != 'Z')
+				found = true;
+		}
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return found;
 }
 
 static inline void tu_run_free(struct run *r)
