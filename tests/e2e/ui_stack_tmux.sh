@@ -24,6 +24,8 @@ if [ ! -x samples/linked_list ] || [ ! -x samples/recursion ] || [ ! -x tests/ta
 fi
 
 D=$(mktemp -d)
+# tmux sockets live in $D too, so nothing is left in /tmp afterwards
+export TMUX_TMPDIR="$D"
 SOCK="memlens-uistack-$$"
 run=0
 BIN=$(cd "$(dirname "$MEMLENS_BIN")" && pwd)/$(basename "$MEMLENS_BIN")

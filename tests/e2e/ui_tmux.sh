@@ -26,6 +26,8 @@ if [ ! -x samples/linked_list ] || [ ! -x tests/targets/t_crash ]; then
 fi
 
 D=$(mktemp -d)
+# tmux sockets live in $D too, so nothing is left in /tmp afterwards
+export TMUX_TMPDIR="$D"
 SOCK="memlens-ui-$$"
 run=0
 BIN=$(cd "$(dirname "$MEMLENS_BIN")" && pwd)/$(basename "$MEMLENS_BIN")
