@@ -47,18 +47,16 @@ static int take(struct run_live *r, struct model *m, struct err *e)
 	return take_res(r, &r->res, m, e);
 }
 
-/* Screen side in run mode: the queued events, up to 4096 a call, ending
- * a batch after a signal so the screen can stop there. */
-static int run_next(struct run_live *r, struct model *m, struct err *e)
+/* Applies up to 4096 queued results, oldest first, ending the batch after
+ * a signal or the exit when `stop_at_end`.  Called and returns with qlock
+ * held; on -1 (an error applying) the lock is released.  `*got` counts
+ * what was applied. */
+static int drain_queue(struct run_live *r, struct model *m, bool stop_at_end, int *got,
+		       struct err *e)
 {
 	struct result res;
-	int got = 0;
-	char c;
 
-	while (read(r->done[0], &c, 1) == 1)
-		; /* wake-ups only */
-	pthread_mutex_lock(&r->qlock);
-	while (r->qcount && got < 4096) {
+	while (r->qcount && *got < 4096) {
 		res = r->q[r->qhead];
 		r->qhead = (r->qhead + 1) % QMAX;
 		r->qcount--;
@@ -67,11 +65,26 @@ static int run_next(struct run_live *r, struct model *m, struct err *e)
 		res.rc = 1;
 		if (take_res(r, &res, m, e) < 0)
 			return -1;
-		got++;
+		(*got)++;
 		pthread_mutex_lock(&r->qlock);
-		if (res.ev.type == MEV_SIGNAL || res.ev.type == MEV_EXIT)
+		if (stop_at_end && (res.ev.type == MEV_SIGNAL || res.ev.type == MEV_EXIT))
 			break;
 	}
+	return 0;
+}
+
+/* Screen side in run mode: the queued events, up to 4096 a call, ending
+ * a batch after a signal so the screen can stop there. */
+static int run_next(struct run_live *r, struct model *m, struct err *e)
+{
+	int got = 0;
+	char c;
+
+	while (read(r->done[0], &c, 1) == 1)
+		; /* wake-ups only */
+	pthread_mutex_lock(&r->qlock);
+	if (drain_queue(r, m, true, &got, e) < 0)
+		return -1;
 	if (got) {
 		pthread_mutex_unlock(&r->qlock);
 		return 1;
@@ -93,7 +106,6 @@ static int run_next(struct run_live *r, struct model *m, struct err *e)
  * the worker says trace_finish returned and the queue is empty. */
 static int finish_next(struct run_live *r, struct model *m, struct err *e)
 {
-	struct result res;
 	int got = 0;
 	bool done;
 	char c;
@@ -102,18 +114,8 @@ static int finish_next(struct run_live *r, struct model *m, struct err *e)
 		; /* wake-ups only */
 	pthread_mutex_lock(&r->qlock);
 	done = r->finish_done; /* read first: every event is queued by then */
-	while (r->qcount && got < 4096) {
-		res = r->q[r->qhead];
-		r->qhead = (r->qhead + 1) % QMAX;
-		r->qcount--;
-		pthread_cond_signal(&r->qroom);
-		pthread_mutex_unlock(&r->qlock);
-		res.rc = 1;
-		if (take_res(r, &res, m, e) < 0)
-			return -1;
-		got++;
-		pthread_mutex_lock(&r->qlock);
-	}
+	if (drain_queue(r, m, false, &got, e) < 0)
+		return -1;
 	if (done && r->qcount == 0) {
 		r->finishing = false;
 		r->finish_done = false;

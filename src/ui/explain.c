@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ring/ring_format.h"
+#include "ui/view.h"
 #include "util/fmt.h"
 
 uint64_t explain_requested(const struct model_event *ev)
@@ -135,17 +136,9 @@ void explain_site_short(const struct model *m, uint32_t site, char *buf, size_t 
  * also searches freed blocks, which costs more). */
 static const struct model_block *live_block(const struct model *m, uint64_t addr)
 {
-	size_t n, lo = 0, hi;
+	size_t n, lo = view_block_index(m, addr);
 	const struct model_block *b = model_blocks(m, &n);
 
-	hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (b[mid].addr < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (lo < n && b[lo].addr == addr && b[lo].state == MB_LIVE)
 		return &b[lo];
 	return model_block_at(m, addr);
@@ -359,9 +352,10 @@ void explain_sentence(const struct model *m, const struct model_event *ev,
 				 sig_name((int)ev->error));
 		else
 			snprintf(buf, len, "The program ended with status %" PRIu64 "; %" PRIu64
-				 " block%s (%s) %s never freed: the system takes them back at exit.",
+				 " block%s (%s) %s never freed: the system takes %s back at exit.",
 				 ev->result, st->live_blocks, st->live_blocks == 1 ? "" : "s",
-				 fmt_size(sz, st->heap_in_use), st->live_blocks == 1 ? "was" : "were");
+				 fmt_size(sz, st->heap_in_use), st->live_blocks == 1 ? "was" : "were",
+				 st->live_blocks == 1 ? "it" : "them");
 		return;
 	case MEV_REGIONS:
 		regions_sentence(m, ev, buf, len);
