@@ -5,6 +5,7 @@
  * the earlier screen.  MEMLENS_UI_DUMP=1 prints each screen. */
 #include "testutil.h"
 #include "ui_fixture.h"
+#include "vscreen.h"
 
 #include <curses.h>
 #include <inttypes.h>
@@ -76,20 +77,8 @@ static void stop(void)
  * line each. */
 static const char *redraw(void)
 {
-	int rows, cols;
-	char *p = screen;
-
 	ui_draw(&u);
-	getmaxyx(stdscr, rows, cols);
-	for (int y = 0; y < rows; y++) {
-		mvinnstr(y, 0, p, cols);
-		p += strlen(p);
-		*p++ = '\n';
-	}
-	*p = '\0';
-	if (getenv("MEMLENS_UI_DUMP"))
-		fprintf(stderr, "---- event %zu (%dx%d)\n%s", u.v.cur, cols, rows, screen);
-	return screen;
+	return vs_read(screen, u.v.cur);
 }
 
 static const char *show(size_t k)

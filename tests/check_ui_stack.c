@@ -6,6 +6,7 @@
  * fallbacks (no source file, no debug info), at 120x40 and 80x24. */
 #include "testutil.h"
 #include "ui_fixture.h"
+#include "vscreen.h"
 #include "ui_frames.h"
 
 #include <curses.h>
@@ -77,20 +78,8 @@ static void stop(void)
 
 static const char *redraw(void)
 {
-	int rows, cols;
-	char *p = screen;
-
 	ui_draw(&u);
-	getmaxyx(stdscr, rows, cols);
-	for (int y = 0; y < rows; y++) {
-		mvinnstr(y, 0, p, cols);
-		p += strlen(p);
-		*p++ = '\n';
-	}
-	*p = '\0';
-	if (getenv("MEMLENS_UI_DUMP"))
-		fprintf(stderr, "---- event %zu (%dx%d)\n%s", u.v.cur, cols, rows, screen);
-	return screen;
+	return vs_read(screen, u.v.cur);
 }
 
 static enum view_action key(int k)
