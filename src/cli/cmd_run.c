@@ -64,12 +64,8 @@ int cmd_run(int argc, char **argv, struct err *e)
 		switch (c) {
 		case 'A': to.aslr = true; break;
 		case 'a':
-			if (strcmp(optarg, "teach") == 0)
-				to.alloc = TRACE_ALLOC_TEACH;
-			else if (strcmp(optarg, "libc") == 0)
-				to.alloc = TRACE_ALLOC_LIBC;
-			else
-				return cli_usage_error("--alloc must be 'teach' or 'libc', not '%s'", optarg);
+			if (cli_alloc_option(optarg, &to) != 0)
+				return ERR_INPUT;
 			break;
 		case 'h':
 			cli_usage(stdout);

@@ -18,6 +18,17 @@
 #include "trace/trace.h"
 #include "trace/trace_step.h"
 
+int cli_alloc_option(const char *arg, struct trace_opts *to)
+{
+	if (strcmp(arg, "teach") == 0)
+		to->alloc = TRACE_ALLOC_TEACH;
+	else if (strcmp(arg, "libc") == 0)
+		to->alloc = TRACE_ALLOC_LIBC;
+	else
+		return cli_usage_error("--alloc must be 'teach' or 'libc', not '%s'", arg);
+	return 0;
+}
+
 int cmd_trace(int argc, char **argv, struct err *e)
 {
 	static const struct option opts[] = {
@@ -55,13 +66,8 @@ int cmd_trace(int argc, char **argv, struct err *e)
 						       optarg);
 			break;
 		case 'a':
-			if (strcmp(optarg, "teach") == 0)
-				to.alloc = TRACE_ALLOC_TEACH;
-			else if (strcmp(optarg, "libc") == 0)
-				to.alloc = TRACE_ALLOC_LIBC;
-			else
-				return cli_usage_error("trace: --alloc must be 'teach' or 'libc', not '%s'",
-						       optarg);
+			if (cli_alloc_option(optarg, &to) != 0)
+				return ERR_INPUT;
 			break;
 		case 'h':
 			cli_usage(stdout);

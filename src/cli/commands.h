@@ -16,4 +16,9 @@ struct ui_opts;
 int cli_ui_option(int c, const char *arg, struct ui_opts *uo);
 int cmd_replay(int argc, char **argv, struct err *e);
 
+/* --alloc=teach|libc, shared by trace and run: sets to->alloc and returns
+ * 0, or prints the usage error and returns its exit status. */
+struct trace_opts;
+int cli_alloc_option(const char *arg, struct trace_opts *to);
+
 #endif
