@@ -250,6 +250,11 @@ const struct model_block *model_blocks(const struct model *m, size_t *n);
 /* Every block ever made up to the cursor, by id (freed ones included):
  * the block with id N, or NULL. */
 const struct model_block *model_block_by_id(const struct model *m, uint32_t id);
+/* The id of the block that event `idx` released: freed, or moved away by a
+ * realloc (not an in-place realloc, not an exec), or 0.  Works only with
+ * history (0 without); independent of the cursor.  For side tables kept
+ * by block, such as the bytes a trace recorded at a free. */
+uint32_t model_event_released(const struct model *m, size_t idx);
 /* The live or freed block whose [addr, addr+size) holds `addr` (a live one
  * preferred; among freed ones the last freed), or NULL.  A zero-size block
  * holds its own address.  Without history, freed blocks are remembered for

@@ -44,6 +44,8 @@ void out_json_start(FILE *f, const struct out_start *s)
 		json_kstr(&j, "alloc", s->alloc ? s->alloc : "teach");
 		json_kbool(&j, "aslr", s->aslr);
 		json_kstr(&j, "mode", s->mode ? s->mode : "run");
+		if (s->bytes)
+			json_kbool(&j, "bytes", true);
 		json_obj_end(&j);
 	}
 	json_key(&j, "layout");
