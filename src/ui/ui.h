@@ -67,6 +67,19 @@ struct ui_frame {
 	struct ui_local locals[UI_LOCALS_MAX];
 };
 
+/* Bytes a trace file recorded for a block (trace --bytes), for replay. */
+enum ui_bytes_when {
+	UI_BYTES_RELEASE = 1,  /* just before the free/realloc at `event` */
+	UI_BYTES_EXIT,         /* at the program's exit (`event`: the exit event) */
+};
+#define UI_BYTES_MAX 64
+struct ui_bytes {
+	enum ui_bytes_when when;
+	size_t event;          /* 0-based event index */
+	size_t n;
+	unsigned char b[UI_BYTES_MAX];
+};
+
 /* Where the events come from.  Every callback may be NULL. */
 struct ui_source {
 	void *ctx;
@@ -86,6 +99,10 @@ struct ui_source {
 	bool (*waits_input)(void *ctx);
 	/* Reads the target's memory; returns bytes read or -1. */
 	long (*read_mem)(void *ctx, uint64_t addr, void *buf, size_t n);
+	/* Replay: the bytes the trace recorded for block `b`: 1 with *r
+	 * filled, 0 when the trace recorded bytes but none for this block,
+	 * -1 when it recorded none at all (NULL: none either). */
+	int (*recorded)(void *ctx, const struct model_block *b, struct ui_bytes *r);
 	/* Stack frames at the current stop (the newest event, index `event`),
 	 * innermost first; returns the count. */
 	int (*frames)(void *ctx, struct ui_frame *f, int max, size_t event);
