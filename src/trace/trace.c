@@ -64,6 +64,12 @@ int trace_emit(struct trace *t, const struct model_event *ev, struct err *e)
 	return 0;
 }
 
+size_t trace_event_bytes(const struct trace *t, const unsigned char **bytes)
+{
+	*bytes = t->ev_nbytes ? t->ev_bytes : NULL;
+	return t->ev_nbytes;
+}
+
 struct trace_thread *trace_thread_get(struct trace *t, pid_t tid, bool add)
 {
 	for (size_t i = 0; i < t->nthr; i++)

@@ -88,6 +88,11 @@ struct trace {
 	bool direct;
 	struct model_event *q;
 	size_t qhead, qlen, qcap;
+	/* --bytes: the block contents of each queued event (parallel to q),
+	 * and those of the event on_event is being called for */
+	struct trace_qbytes { uint8_t n; unsigned char b[TRACE_BYTES_MAX]; } *qb;
+	const unsigned char *ev_bytes;
+	size_t ev_nbytes;
 
 	/* regions: dirty when they may have changed */
 	bool regions_dirty;
