@@ -39,6 +39,7 @@ int cmd_trace(int argc, char **argv, struct err *e)
 		{ "aslr", no_argument, NULL, 'A' },
 		{ "step", required_argument, NULL, 'S' },
 		{ "frames", no_argument, NULL, 'F' },
+		{ "bytes", no_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -60,6 +61,7 @@ int cmd_trace(int argc, char **argv, struct err *e)
 		case 'o': out = optarg; break;
 		case 'A': to.aslr = true; break;
 		case 'F': pr.frames = true; break;
+		case 'B': pr.bytes = to.bytes = true; break;
 		case 'S':
 			if ((gran = trace_gran_parse(optarg)) < 0)
 				return cli_usage_error("trace: --step must be 'alloc', 'call' or 'line', not '%s'",
@@ -81,6 +83,8 @@ int cmd_trace(int argc, char **argv, struct err *e)
 	}
 	if (optind >= argc)
 		return cli_usage_error("trace: expected a PROGRAM to run");
+	if (pr.bytes && !pr.json)
+		return cli_usage_error("trace: --bytes records block contents in a JSON trace: use it with --json (and -o FILE)");
 	if (out) {
 		f = fopen(out, "we");
 		if (!f)

@@ -98,6 +98,8 @@ int trace_at_exit_stop(struct trace *t, struct err *e)
 	trace_drain(t);
 	if (trace_regions_read(t, e) != 0)
 		return -1;
+	if (t->o.bytes)
+		trace_contents_take(t);
 	low = trace_stack_lowest_touched(t);
 	/* pages below those the loader touched before the first event, and
 	 * below the deepest sampled page: the program went deeper than any

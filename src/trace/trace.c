@@ -269,5 +269,6 @@ void trace_free(struct trace *t)
 	free(t->big);
 	free(t->site_key);
 	free(t->site_val);
+	trace_contents_free(t);
 	free(t);
 }

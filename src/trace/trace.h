@@ -91,6 +91,23 @@ void trace_set_step(struct trace *t, bool on);
 #define TRACE_BYTES_MAX 56
 size_t trace_event_bytes(const struct trace *t, const unsigned char **bytes);
 
+/* The first bytes of a block still live when the program ended. */
+#define TRACE_CONTENTS_BYTES 64
+#define TRACE_CONTENTS_MAX 100000
+struct trace_content {
+	uint64_t addr;
+	uint32_t n;
+	unsigned char b[TRACE_CONTENTS_BYTES];
+};
+/* During on_event for the MEV_EXIT event, when trace_opts.bytes: the
+ * first bytes (at most TRACE_CONTENTS_BYTES) of each block live at the
+ * end, in address order, read at the program's exit stop while its memory
+ * was intact; at most TRACE_CONTENTS_MAX blocks, *more counts the live
+ * blocks left out.  *n = 0 (and NULL) when none were read: no --bytes, or
+ * the program was killed by memlens before its exit stop.  Blocks whose
+ * memory could not be read are left out. */
+const struct trace_content *trace_exit_contents(struct trace *t, size_t *n, size_t *more);
+
 /* True once the program has ended (exit or signal). */
 bool trace_ended(const struct trace *t);
 /* The program's exit status as a shell reports it: its own, or 128+signal.

@@ -126,6 +126,11 @@ struct trace {
 	bool pinned;            /* step mode pinned this thread: `affinity` was its own */
 	cpu_set_t affinity;
 	struct trace_stepper *stp; /* --step=call|line state (stepbp.c), or NULL */
+	/* --bytes: the live blocks' first bytes, read at the exit stop
+	 * (contents.c); filtered against the model once at the exit event */
+	struct trace_content *cont;
+	size_t ncont, cont_more;
+	bool cont_filtered;
 };
 
 /* trace.c */
@@ -138,6 +143,12 @@ uint64_t trace_stack_depth(const struct trace *t, pid_t tid, uint64_t sp);
 bool trace_addr_known(const struct trace *t, uint64_t a);
 /* Notes the stack pages the loader touched, at the first event. */
 void trace_stack_baseline(struct trace *t);
+
+/* contents.c: --bytes at the exit stop (memory still there): reads the
+ * first bytes of every block live in the model or about to be (queued
+ * allocations); _free releases them. */
+void trace_contents_take(struct trace *t);
+void trace_contents_free(struct trace *t);
 
 /* spawn.c */
 int trace_find_program(const char *name, char *out, size_t len);
