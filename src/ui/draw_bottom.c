@@ -167,7 +167,11 @@ static void draw_hex(int y, int x, int w, int rows, uint64_t addr, const unsigne
 			asc[i] = isprint(c) ? (char)c : '.';
 			asc[i + 1] = '\0';
 		}
-		draw_textf(y++, x, w, A_NORMAL, "%012" PRIx64 "  %-50s|%s|", addr + off, hex, asc);
+		/* the whole address where it fits (82 cells), else the offset */
+		if (w >= 82)
+			draw_textf(y++, x, w, A_NORMAL, "%012" PRIx64 "  %-50s|%s|", addr + off, hex, asc);
+		else
+			draw_textf(y++, x, w, A_NORMAL, "+%03zx  %-50s|%s|", off, hex, asc);
 	}
 }
 
@@ -213,7 +217,7 @@ static void draw_recorded(struct ui *u, const struct model_block *b, int y, int 
 void draw_details(struct ui *u)
 {
 	const struct model_block *b = view_selected_block(&u->v, u->m);
-	struct view_rect r = centered(u, 20, 78);
+	struct view_rect r = centered(u, 20, 86);
 	char site[128], t[160], sz[FMT_SIZE_LEN], sz2[FMT_SIZE_LEN];
 	unsigned char bytes[256];
 	long got = -1;
