@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/replay_src.h"
 #include "model/model.h"
 #include "out/out.h"
 #include "ui/ui.h"
@@ -19,80 +20,23 @@ struct replay {
 	enum replay_mode mode;
 	bool quiet;
 	FILE *out;
-	bool bytes;          /* the start line says "bytes":true (trace --bytes) */
 	const struct out_line_extra *x; /* the line's frames, bytes, contents */
-	struct out_bytes *tbl; /* interactive: recorded bytes by block */
-	struct model *m;
 };
-
-/* The interactive replay's source: no program, only what the trace
- * recorded. */
-static int recorded_bytes(void *ctx, const struct model_block *b, struct ui_bytes *out)
-{
-	struct replay *r = ctx;
-	struct out_bytes_rec rec;
-
-	if (!out_bytes_recorded(r->tbl))
-		return -1;
-	if (!out_bytes_find(r->tbl, b->id, &rec))
-		return 0;
-	out->when = rec.when == OUT_BYTES_EXIT ? UI_BYTES_EXIT : UI_BYTES_RELEASE;
-	out->event = rec.event;
-	out->n = rec.n < sizeof(out->b) ? rec.n : sizeof(out->b);
-	memcpy(out->b, rec.b, out->n);
-	return 1;
-}
-
-static int tui_start(void *arg, const struct out_trace_start *s, struct err *e)
-{
-	struct replay *r = arg;
-
-	(void)e;
-	out_bytes_set_recorded(r->tbl, s->bytes);
-	return 0;
-}
-
-static void tui_line(void *arg, const struct out_line_extra *x)
-{
-	struct replay *r = arg;
-	struct err e = { 0 };
-
-	if (x->nbytes || x->ncontents)
-		out_bytes_add_line(r->tbl, r->m, model_event_count(r->m) - 1, x, &e);
-}
 
 /* The interactive replay: the screen steps through the trace in a model
  * that keeps its history; the bytes the trace recorded (trace --bytes)
  * wait in a side table by block for the details. */
 static int replay_interactive(const char *path, struct ui_opts *uo, struct err *e)
 {
-	struct model_opts mo = { .keep_history = true, .teach = true };
-	struct replay r = { .mode = REPLAY_TUI };
-	struct out_reader_cb cb = { tui_start, NULL, &r };
-	struct ui_source src = { .ctx = &r, .poll_fd = -1, .out_fd = -1, .recorded = recorded_bytes };
+	struct replay_src rs;
 	const char *base = strrchr(path, '/');
-	FILE *f = NULL;
 	int rc = -1;
 
-	r.m = model_new(&mo);
-	r.tbl = out_bytes_new();
-	if (!r.m || !r.tbl) {
-		err_set(e, ERR_INTERNAL, "out of memory");
-		goto out;
+	if (replay_src_open(&rs, path, e) == 0) {
+		uo->title = base ? base + 1 : path;
+		rc = ui_run(uo, rs.m, &rs.src, e);
 	}
-	if (!(f = fopen(path, "r"))) {
-		err_errno(e, ERR_INPUT, errno, "%s", path);
-		goto out;
-	}
-	if (out_trace_read_extra(f, path, r.m, &cb, tui_line, e) < 0)
-		goto out;
-	uo->title = base ? base + 1 : path;
-	rc = ui_run(uo, r.m, &src, e);
-out:
-	if (f)
-		fclose(f);
-	out_bytes_free(r.tbl);
-	model_free(r.m);
+	replay_src_close(&rs);
 	return rc;
 }
 
@@ -103,7 +47,6 @@ static int on_start(void *arg, const struct out_trace_start *s, struct err *e)
 			       .options_raw = s->options_raw, .layout_raw = s->layout_raw };
 
 	(void)e;
-	r->bytes = s->bytes;
 	if (r->mode == REPLAY_JSON)
 		out_json_start(r->out, &o);
 	return 0;

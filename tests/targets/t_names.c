@@ -3,7 +3,9 @@
  * realloc moves, then the first three nodes freed and the last two left
  * live to the end.  Expected: each free line carries its node's name in
  * "bytes", the moving realloc carries "grow me", and the exit line's
- * "contents" hold "dave" and "erin" and the moved buffer. */
+ * "contents" hold "dave" and "erin" and the moved buffer.  `t_names N`
+ * also leaves N 8-byte blocks live ("leak" and a number), for the cap on
+ * the exit contents. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,8 +14,9 @@ struct node {
 	struct node *next;
 };
 
-int main(void)
+int main(int argc, char **argv)
 {
+	long extra = argc > 1 ? atol(argv[1]) : 0;
 	static const char *const names[] = { "alice", "bob", "carol", "dave", "erin" };
 	struct node *head = NULL, *volatile keep;
 	char *volatile buf;
@@ -41,6 +44,13 @@ int main(void)
 		struct node *next = head->next;
 		free(head);
 		head = next;
+	}
+	for (long i = 0; i < extra; i++) {
+		char *volatile p = malloc(8);
+		if (!p)
+			return 1;
+		memcpy(p, "leak", 4);
+		memcpy(p + 4, &i, 4);
 	}
 	return head && buf[0] == 'g' ? 0 : 1;
 }
