@@ -1,0 +1,88 @@
+#!/bin/sh
+# bytes_tmux: block contents end to end.  `memlens trace --bytes --json -o F
+# samples/linked_list` records the bytes each free left and the live blocks'
+# bytes at exit; `memlens replay F` in a tmux pane opens a block's details
+# and shows them in hex and ASCII, saying where they come from.  The pane's
+# tmux server lives in the test's own folder; no process is left.
+set -u
+: "${MEMLENS_BIN:=./memlens}"
+pass=0; fail=0; skip=0
+ok()   { pass=$((pass + 1)); echo "ok - $1"; }
+bad()  { fail=$((fail + 1)); echo "not ok - $1"; }
+check() { if [ "$1" = 0 ]; then ok "$2"; else bad "$2"; fi; }
+
+if ! command -v tmux >/dev/null 2>&1 || [ ! -x samples/linked_list ]; then
+  echo "tmux or samples/linked_list missing: skipped"
+  echo "0 passed, 0 failed, 1 skipped"; exit 0
+fi
+
+D=$(mktemp -d)
+export TMUX_TMPDIR="$D"
+SOCK="memlens-bytes-$$"
+BIN=$(cd "$(dirname "$MEMLENS_BIN")" && pwd)/$(basename "$MEMLENS_BIN")
+cp samples/linked_list "$D/ll_target"
+cleanup() { tmux -L "$SOCK" kill-server 2>/dev/null; rm -rf "$D"; }
+trap cleanup EXIT INT TERM
+
+tm() { tmux -L "$SOCK" "$@"; }
+screen() { tm capture-pane -p -t ml; }
+wait_for() {
+  n=0; lim=$(( ${2:-10} * 20 ))
+  while [ $n -lt $lim ]; do
+    screen 2>/dev/null | grep -qF -- "$1" && return 0
+    n=$((n + 1)); sleep 0.05
+  done
+  echo "# waited for '$1'; the screen was:"; screen | sed 's/^/#  /'
+  return 1
+}
+# seen TEXT: polls the pane for TEXT for a second, quietly.
+seen() {
+  n=0; while [ $n -lt 20 ]; do
+    screen 2>/dev/null | grep -qF -- "$1" && return 0
+    n=$((n + 1)); sleep 0.05
+  done
+  return 1
+}
+leftovers() {
+  c=0
+  for p in /proc/[0-9]*; do
+    e=$(readlink "$p/exe" 2>/dev/null) || continue
+    case "$e" in "$D"/*_target*) c=$((c + 1)) ;; esac
+  done
+  echo $c
+}
+
+# ---- record ---------------------------------------------------------------
+timeout 30 "$BIN" trace --bytes --json -o "$D/t.jsonl" "$D/ll_target" >/dev/null 2>"$D/err"
+check $? "trace --bytes --json -o FILE runs the sample to its end"
+grep -q '"options":{[^}]*"bytes":true' "$D/t.jsonl"; check $? "the start line says the trace has bytes"
+# the stdout buffer is still live at exit, holding the printed list
+grep '^{"type":"exit"' "$D/t.jsonl" | grep -q '"contents":\[{"addr":[0-9]*,"bytes":"3530202d3e20343020'
+check $? "the exit line holds the live stdout buffer's bytes (\"50 -> 40\")"
+"$BIN" replay --json "$D/t.jsonl" | cmp -s - "$D/t.jsonl"; check $? "replay --json gives the file back byte for byte"
+nev=$(($(wc -l <"$D/t.jsonl") - 2))
+
+# ---- replay: the last event, the live block's details ----------------------
+tm new-session -d -s ml -x 120 -y 40 "$BIN replay $D/t.jsonl; echo REPLAY-DONE \$?; exec sleep 600"
+wait_for "event 1 of $nev"; check $? "replay opens at the first event"
+tm send-keys -t ml g; tm send-keys -t ml "$nev" Enter
+wait_for "event $nev of $nev"; check $? "g goes to the exit event"
+# the heap pane, then down to the block in use ("Block #6: 4.0 KiB asked for in ...")
+tm send-keys -t ml 2
+k=0
+while [ $k -lt 6 ]; do
+  k=$((k + 1)); tm send-keys -t ml Down
+  seen "asked for in" && break
+done
+tm send-keys -t ml Enter
+wait_for "Esc or Enter: close"; check $? "Enter opens the block's details"
+wait_for "bytes at the program's exit, event $nev (recorded):"; check $? "the details say the bytes are the program's at exit, recorded"
+screen | grep -qF "35 30 20 2d 3e 20 34 30  20 2d 3e 20 33 30 20 2d  |50 -> 40 -> 30 -|"
+check $? "the details show the block's bytes in hex and ASCII"
+tm send-keys -t ml Escape q
+wait_for "REPLAY-DONE 0"; check $? "q quits the replay with status 0"
+[ "$(leftovers)" = 0 ]; check $? "no target process is left"
+tm kill-server 2>/dev/null
+
+echo "$pass passed, $fail failed, $skip skipped"
+[ $fail -eq 0 ]
