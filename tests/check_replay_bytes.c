@@ -1,4 +1,4 @@
-/* check_bytes: block contents in trace files (`trace --bytes`).  The hex
+/* check_replay_bytes: block contents in trace files (`trace --bytes`).  The hex
  * members and the side table by block id; the reader on
  * tests/data/bytes.jsonl (recorded with `memlens trace --bytes --json -o F
  * tests/targets/t_names`, the layout cut to a stub so it names no path of
@@ -349,8 +349,8 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("bytes");
-	TCase *tc = tcase_create("bytes");
+	Suite *s = suite_create("replay_bytes");
+	TCase *tc = tcase_create("replay_bytes");
 
 	setlocale(LC_CTYPE, "C");
 	tcase_set_timeout(tc, 90);
