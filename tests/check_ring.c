@@ -21,13 +21,13 @@ static struct ring_header *map_fd(int fd)
 static void put(struct ring_header *h, uint64_t a0, uint64_t a1)
 {
 	struct ring_record rec = { 0 };
-	uint64_t seq = ring_produce_reserve(h);
+	uint64_t seq = ring_produce_reserve(h, 1);
 
 	rec.kind = RING_MALLOC;
 	rec.args[0] = a0;
 	rec.args[1] = a1;
 	rec.result = seq * 7 + 1;
-	while (!ring_produce_room(h, seq))
+	while (!ring_produce_room(h, seq, 1))
 		sched_yield();
 	ring_produce_commit(h, seq, &rec);
 }
