@@ -56,7 +56,9 @@ struct ring *ring_create(size_t capacity, struct err *e)
 	int fd;
 
 	capacity = round_pow2(capacity ? capacity : RING_DEFAULT_CAPACITY);
-	if (capacity < RING_RECORD_SLOTS_MAX + 1 || capacity > (1u << 24)) {
+	if (capacity < RING_RECORD_SLOTS_MAX + 1) /* room for the largest event */
+		capacity = round_pow2(RING_RECORD_SLOTS_MAX + 1);
+	if (capacity > (1u << 24)) {
 		err_set(e, ERR_INPUT, "event ring: %zu slots is out of range", capacity);
 		return NULL;
 	}
