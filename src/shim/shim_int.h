@@ -24,6 +24,8 @@ struct call {
 
 /* 1 once MEMLENS_ALLOC=libc was read: glibc serves the calls. */
 extern int shim_use_libc;
+/* 1 when the tracer asked for block contents (RING_MODE_BYTES). */
+extern int shim_keep_bytes;
 
 /* Lazy, idempotent: reads the environment and maps the ring. */
 void shim_init(void);
@@ -31,10 +33,17 @@ void shim_init(void);
  * whether it locked (silent processes do not). */
 int shim_order_lock(void);
 void shim_order_unlock(int held);
-/* The next sequence number, or SHIM_NO_SEQ with no ring. */
-uint64_t shim_reserve(void);
-/* Write the record(s) of a call: teach mode (from teach_info), libc mode. */
+/* Reserves the n slots of a record: the position of the first, or
+ * SHIM_NO_SEQ with no ring. */
+uint64_t shim_reserve(unsigned n);
+/* Write the record(s) of a call: teach mode (from teach_info), libc mode.
+ * libc mode reserves shim_libc_slots(c, result, nbytes) slots, computed
+ * right after the glibc call (it reads errno), and passes the same nbytes. */
 void shim_report_teach(const struct call *c, void *result, const struct teach_info *ti);
-void shim_report_libc(const struct call *c, void *result, uint64_t seq);
+unsigned shim_libc_slots(const struct call *c, void *result, unsigned nbytes);
+void shim_report_libc(const struct call *c, void *result, uint64_t seq,
+		      const unsigned char *bytes, unsigned nbytes);
+/* Copies the first min(usable, RING_CONTENT_MAX) bytes of p; returns the count. */
+unsigned shim_copy_block(unsigned char *buf, void *p, size_t usable);
 
 #endif

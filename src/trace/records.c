@@ -100,7 +100,10 @@ static int on_record(const struct ring_record *r, void *arg)
 		big_note(t, r->result);
 	e.status = 0;
 	e.msg[0] = '\0';
+	t->pend_bytes = r->bytes;
+	t->pend_nbytes = r->nbytes;
 	trace_emit(t, &ev, &e);
+	t->pend_nbytes = 0;
 	return 0;
 }
 

@@ -91,8 +91,8 @@ struct trace {
 	/* --bytes: the block contents of each queued event (parallel to q),
 	 * and those of the event on_event is being called for */
 	struct trace_qbytes { uint8_t n; unsigned char b[TRACE_BYTES_MAX]; } *qb;
-	const unsigned char *ev_bytes;
-	size_t ev_nbytes;
+	const unsigned char *ev_bytes, *pend_bytes;
+	size_t ev_nbytes, pend_nbytes;
 
 	/* regions: dirty when they may have changed */
 	bool regions_dirty;
