@@ -313,6 +313,13 @@ START_TEST(a_live_trace_records_the_names_and_the_exit_contents)
 	ck_assert_ptr_nonnull(strstr(r.out, "\"options\":{\"alloc\":\"teach\",\"aslr\":false,\"mode\":\"run\",\"bytes\":true}"));
 	exitl = strstr(r.out, "{\"type\":\"exit\"");
 	ck_assert_ptr_nonnull(exitl);
+	/* each free left its node's name, the list freed from its head; the
+	 * moving realloc left "grow me" */
+	const char *a = strstr(r.out, "\"bytes\":\"616c69636500"), *bo = strstr(r.out, "\"bytes\":\"626f6200"),
+		   *c = strstr(r.out, "\"bytes\":\"6361726f6c00"), *g = strstr(r.out, "\"bytes\":\"67726f77206d6500");
+	ck_assert(a && bo && c && g);
+	ck_assert(g < a && a < bo && bo < c && c < exitl);
+	ck_assert_ptr_nonnull(strstr(r.out, "{\"type\":\"realloc\""));
 	/* "dave", "erin" and "grow me, grown" in hex, in the exit contents */
 	ck_assert_ptr_nonnull(strstr(exitl, "\"contents\":[{\"addr\":"));
 	ck_assert_ptr_nonnull(strstr(exitl, "\"bytes\":\"6461766500"));

@@ -60,22 +60,40 @@ grep -q '"options":{[^}]*"bytes":true' "$D/t.jsonl"; check $? "the start line sa
 grep '^{"type":"exit"' "$D/t.jsonl" | grep -q '"contents":\[{"addr":[0-9]*,"bytes":"3530202d3e20343020'
 check $? "the exit line holds the live stdout buffer's bytes (\"50 -> 40\")"
 "$BIN" replay --json "$D/t.jsonl" | cmp -s - "$D/t.jsonl"; check $? "replay --json gives the file back byte for byte"
+# the first free is of the head node: value 50 (0x32), then its next pointer
+grep '^{"type":"free"' "$D/t.jsonl" | head -n 1 | grep -q '"bytes":"32000000000000007090555555550000"'
+check $? "the first free line holds the head node's bytes (50, then its next pointer)"
 nev=$(($(wc -l <"$D/t.jsonl") - 2))
+kfree=$(grep -n '^{"type":"free"' "$D/t.jsonl" | head -n 1 | cut -d: -f1); kfree=$((kfree - 1))
+khead=$(grep -n '^{"type":"malloc","seq":[0-9]*,"tid":[0-9]*,"size":16,' "$D/t.jsonl" | tail -n 1 | cut -d: -f1)
+khead=$((khead - 1))
 
-# ---- replay: the last event, the live block's details ----------------------
+# ---- replay: a freed block's details, then a block live at the exit ---------
 tm new-session -d -s ml -x 120 -y 40 "$BIN replay $D/t.jsonl; echo REPLAY-DONE \$?; exec sleep 600"
 wait_for "event 1 of $nev"; check $? "replay opens at the first event"
+# the head node's malloc (the last of the list's): the selection follows
+# that block, whose bytes the trace has from its free, later
+tm send-keys -t ml g; tm send-keys -t ml "$khead" Enter
+wait_for "event $khead of $nev"; check $? "g goes to the head node's malloc"
+tm send-keys -t ml Enter
+wait_for "bytes as the program left them before free at event $kfree (recorded):"
+check $? "the head node's details say its bytes are those left before its free"
+screen | grep -qF "that call comes later than this event"; check $? "and that the free comes later"
+screen | grep -qF "32 00 00 00 00 00 00 00  70 90 55 55 55 55 00 00  |2.......p.UUUU..|"
+check $? "the head node's details show its bytes in hex and ASCII"
+tm send-keys -t ml Escape
 tm send-keys -t ml g; tm send-keys -t ml "$nev" Enter
 wait_for "event $nev of $nev"; check $? "g goes to the exit event"
-# the heap pane, then down to the block in use ("Block #6: 4.0 KiB asked for in ...")
-tm send-keys -t ml 2
+# the heap pane and the selected block's details (a block is selected
+# once one was: else Down selects the first); in the details up/down
+# move between blocks: on to the one in use at the exit
+tm send-keys -t ml 2 Enter
+if ! seen "Esc or Enter: close"; then tm send-keys -t ml Down Enter; fi
+wait_for "Esc or Enter: close"; check $? "Enter opens a block's details"
 k=0
-while [ $k -lt 6 ]; do
-  k=$((k + 1)); tm send-keys -t ml Down
-  seen "asked for in" && break
-done
-tm send-keys -t ml Enter
-wait_for "Esc or Enter: close"; check $? "Enter opens the block's details"
+while [ $k -lt 4 ] && ! seen "bytes at the program's exit"; do k=$((k + 1)); tm send-keys -t ml Up; done
+k=0
+while [ $k -lt 8 ] && ! seen "bytes at the program's exit"; do k=$((k + 1)); tm send-keys -t ml Down; done
 wait_for "bytes at the program's exit, event $nev (recorded):"; check $? "the details say the bytes are the program's at exit, recorded"
 screen | grep -qF "35 30 20 2d 3e 20 34 30  20 2d 3e 20 33 30 20 2d  |50 -> 40 -> 30 -|"
 check $? "the details show the block's bytes in hex and ASCII"
