@@ -9,14 +9,18 @@
 
 static const char hexd[] = "0123456789abcdef";
 
-/* Lowercase hex of b[0..n) into s (2n + 1 bytes). */
-static void to_hex(char *s, const unsigned char *b, size_t n)
+/* `"hex"` of b[0..n) into s (2n + 3 bytes): a JSON string that needs no
+ * escaping, written raw (the escaping writer cost ~300 ns a line).
+ * Returns its length. */
+static size_t to_hex(char *s, const unsigned char *b, size_t n)
 {
+	s[0] = '"';
 	for (size_t i = 0; i < n; i++) {
-		s[2 * i] = hexd[b[i] >> 4];
-		s[2 * i + 1] = hexd[b[i] & 15];
+		s[1 + 2 * i] = hexd[b[i] >> 4];
+		s[2 + 2 * i] = hexd[b[i] & 15];
 	}
-	s[2 * n] = '\0';
+	s[1 + 2 * n] = '"';
+	return 2 * n + 2;
 }
 
 static int hexval(char c)
@@ -47,27 +51,27 @@ int out_hex_parse(const char *s, unsigned char *b, size_t max)
 
 void out_json_bytes(struct json *j, const unsigned char *b, size_t n)
 {
-	char s[2 * OUT_BYTES_MAX + 1];
+	char s[2 * OUT_BYTES_MAX + 2];
 
 	if (!n)
 		return;
 	if (n > OUT_BYTES_MAX)
 		n = OUT_BYTES_MAX;
-	to_hex(s, b, n);
-	json_kstr(j, "bytes", s);
+	json_key(j, "bytes");
+	json_raw(j, s, to_hex(s, b, n));
 }
 
 void out_json_contents(struct json *j, const struct out_content *c, size_t n, size_t more)
 {
-	char s[2 * OUT_BYTES_MAX + 1];
+	char s[2 * OUT_BYTES_MAX + 2];
 
 	json_key(j, "contents");
 	json_arr_begin(j);
 	for (size_t i = 0; i < n; i++) {
 		json_obj_begin(j);
 		json_kuint(j, "addr", c[i].addr);
-		to_hex(s, c[i].b, c[i].n < OUT_BYTES_MAX ? c[i].n : OUT_BYTES_MAX);
-		json_kstr(j, "bytes", s);
+		json_key(j, "bytes");
+		json_raw(j, s, to_hex(s, c[i].b, c[i].n < OUT_BYTES_MAX ? c[i].n : OUT_BYTES_MAX));
 		json_obj_end(j);
 	}
 	json_arr_end(j);
