@@ -18,6 +18,10 @@ struct rd {
 	struct err *e;
 	struct model *m;
 	uint32_t obj;        /* the line's object */
+	/* trace --bytes: what the line holds beside its event, alive until
+	 * the next line (the line and event callbacks both see it) */
+	struct out_line_extra x;
+	unsigned char bytes[OUT_BYTES_MAX];
 };
 
 static int bad(struct rd *r, const char *fmt, const char *what)
@@ -306,15 +310,16 @@ out:
 static int read_line_extra(struct rd *r, enum model_ev_type t, const char *buf,
 			   struct out_content **cont, out_line_fn line, void *arg)
 {
-	struct out_line_extra x = { 0 };
-	unsigned char b[OUT_BYTES_MAX];
+	struct out_line_extra *xp = &r->x;
+	unsigned char *b = r->bytes;
 	uint32_t fr = jobj_get(&r->d, r->obj, "frames"), c;
 	const char *hex;
 	int n;
 
+	memset(xp, 0, sizeof(*xp));
 	if (fr != JNONE && r->d.v[fr].type == JT_ARR) {
-		x.frames = buf + r->d.v[fr].off;
-		x.nframes = r->d.v[fr].len;
+		xp->frames = buf + r->d.v[fr].off;
+		xp->nframes = r->d.v[fr].len;
 	}
 	if (get_str(r, r->obj, "bytes", false, &hex) < 0)
 		return -1;
@@ -323,8 +328,8 @@ static int read_line_extra(struct rd *r, enum model_ev_type t, const char *buf,
 			return bad(r, "\"%s\" must be hex text of at most 64 bytes", "bytes");
 		if (t != MEV_FREE && t != MEV_REALLOC && t != MEV_REALLOCARRAY)
 			return bad(r, "\"%s\" belongs on a free or realloc line", "bytes");
-		x.bytes = b;
-		x.nbytes = (size_t)n;
+		xp->bytes = b;
+		xp->nbytes = (size_t)n;
 	}
 	c = jobj_get(&r->d, r->obj, "contents");
 	if (c != JNONE) {
@@ -346,13 +351,13 @@ static int read_line_extra(struct rd *r, enum model_ev_type t, const char *buf,
 				return bad(r, "\"%s\" must be hex text of at most 64 bytes", "bytes");
 			o->n = (uint32_t)n;
 		}
-		x.contents = *cont;
-		x.ncontents = k;
-		x.has_contents = true;
-		if (get_u64(r, r->obj, "contents_more", false, &x.contents_more) < 0)
+		xp->contents = *cont;
+		xp->ncontents = k;
+		xp->has_contents = true;
+		if (get_u64(r, r->obj, "contents_more", false, &xp->contents_more) < 0)
 			return -1;
 	}
-	line(arg, &x);
+	line(arg, xp);
 	return 0;
 }
 
