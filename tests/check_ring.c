@@ -179,13 +179,37 @@ static int check_ext(const struct ring_record *rec, void *arg)
 	return 0;
 }
 
-static void drain_ext_until(struct ring *r, struct order *o, uint64_t n, pid_t child)
+/* The in-place view of the same event, checked the same way. */
+static int check_ext_view(const struct ring_view *v, void *arg)
+{
+	struct ring_record rec = {
+		.seq = v->seq, .kind = v->ev->kind, .flags = v->ev->flags & (uint16_t)~RING_F_AUX,
+		.tid = v->ev->tid, .args = { v->ev->args[0], v->ev->args[1], v->ev->args[2] },
+		.result = v->ev->result, .caller = v->ev->caller, .sp = v->ev->sp,
+		.nbytes = v->bytes ? v->ev->nbytes : 0,
+	};
+
+	if (v->aux) {
+		rec.block = v->aux->block;
+		rec.block_size = v->aux->block_size;
+		rec.brk = v->aux->brk;
+		rec.old_block = v->aux->old_block;
+		rec.error = v->aux->error;
+		rec.err_no = v->aux->err_no;
+	}
+	if (v->bytes)
+		memcpy(rec.bytes, v->bytes, rec.nbytes);
+	return check_ext(&rec, arg);
+}
+
+/* Drains with ring_drain (copies) or ring_drain_view (in place). */
+static void drain_ext_until(struct ring *r, struct order *o, uint64_t n, pid_t child, int view)
 {
 	time_t t0 = time(NULL);
 	int st;
 
 	while (o->next_seq < n && time(NULL) - t0 < 60)
-		if (!ring_drain(r, 0, check_ext, o))
+		if (!(view ? ring_drain_view(r, 0, check_ext_view, o) : ring_drain(r, 0, check_ext, o)))
 			sched_yield();
 	ck_assert_int_eq(waitpid(child, &st, 0), child);
 	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
@@ -203,7 +227,7 @@ START_TEST(events_with_extension_slots_wrap_the_ring_end_whole)
 
 	ck_assert_msg(r, "%s", e.msg);
 	pid_t child = spawn_writer_ext(r, 1, n, 1);
-	drain_ext_until(r, &o, n, child);
+	drain_ext_until(r, &o, n, child, 0);
 	ck_assert_uint_eq(o.next_seq, n);
 	ck_assert_int_eq(o.bad, 0);
 	ck_assert_uint_eq(ring_pending(r), 0);
@@ -212,8 +236,9 @@ START_TEST(events_with_extension_slots_wrap_the_ring_end_whole)
 }
 END_TEST
 
-/* Four threads writing events of mixed sizes into a small ring: each
- * event's slots stay together and in one global order. */
+/* Four threads writing events of mixed sizes into a small ring, read in
+ * place as the tracer does: each event's slots stay together, in one
+ * global order, and are not overwritten while the reader looks. */
 START_TEST(interleaved_threads_with_extension_slots_keep_events_whole)
 {
 	struct err e = { 0 };
@@ -223,7 +248,7 @@ START_TEST(interleaved_threads_with_extension_slots_keep_events_whole)
 
 	ck_assert_msg(r, "%s", e.msg);
 	pid_t child = spawn_writer_ext(r, 4, n, 1);
-	drain_ext_until(r, &o, n, child);
+	drain_ext_until(r, &o, n, child, 1); /* as the tracer reads them */
 	ck_assert_uint_eq(o.next_seq, n);
 	ck_assert_int_eq(o.bad, 0);
 	for (int i = 0; i < 4; i++)

@@ -281,6 +281,54 @@ size_t ring_drain(struct ring *r, size_t max, ring_cb cb, void *arg)
 	return n;
 }
 
+size_t ring_drain_view(struct ring *r, size_t max, ring_view_cb cb, void *arg)
+{
+	struct ring_header *h = r->h;
+	uint64_t t = atomic_load_explicit(&h->tail, memory_order_relaxed);
+	uint64_t published = t;
+	size_t n = 0;
+
+	while (!max || n < max) {
+		const union ring_slot *s = ring_slot_at(h, t);
+		struct ring_view v;
+		unsigned k;
+		uint64_t pos = t + 1;
+
+		if (!ring_slot_ready(s, t))
+			break;
+		k = ring_primary_slots(&s->ev);
+		v.ev = &s->ev;
+		v.aux = NULL;
+		v.bytes = NULL;
+		if (s->ev.flags & RING_F_AUX) {
+			const union ring_slot *a = ring_slot_at(h, pos);
+			if (!ring_slot_ready(a, pos))
+				break;
+			v.aux = &a->aux;
+			pos++;
+		}
+		if (s->ev.nbytes) {
+			const union ring_slot *c = ring_slot_at(h, pos);
+			if (!ring_slot_ready(c, pos) || s->ev.nbytes > RING_CONTENT_MAX)
+				break;
+			v.bytes = c->content.bytes;
+		}
+		/* Release the slots before this event, in batches; its own
+		 * stay reserved while cb reads them in place. */
+		if (t - published >= 64) {
+			atomic_store_explicit(&h->tail, t, memory_order_release);
+			published = t;
+		}
+		v.seq = r->events++;
+		t += k;
+		n++;
+		if (cb(&v, arg))
+			break;
+	}
+	atomic_store_explicit(&h->tail, t, memory_order_release);
+	return n;
+}
+
 void ring_wait(struct ring *r, long ns)
 {
 	struct ring_header *h = r->h;

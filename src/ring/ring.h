@@ -82,7 +82,21 @@ uint64_t ring_pending(const struct ring *r);
 typedef int (*ring_cb)(const struct ring_record *rec, void *arg);
 size_t ring_drain(struct ring *r, size_t max, ring_cb cb, void *arg);
 
-/* Same, copying up to `max` records into buf. */
+/* The same without copying: cb sees each event in place in the ring, its
+ * slots still reserved for it until cb returns (aux and bytes are NULL
+ * when the event has no such slot; ev->flags may hold RING_F_AUX).  For
+ * the tracer's hot path: reading a fresh copy back cost more than the
+ * reading itself (stores and loads of different widths do not forward). */
+struct ring_view {
+	uint64_t seq;                  /* the event's number, as ring_drain's rec->seq */
+	const struct ring_primary *ev;
+	const struct ring_aux *aux;    /* NULL: no aux slot (all its fields 0) */
+	const unsigned char *bytes;    /* ev->nbytes content bytes, or NULL */
+};
+typedef int (*ring_view_cb)(const struct ring_view *v, void *arg);
+size_t ring_drain_view(struct ring *r, size_t max, ring_view_cb cb, void *arg);
+
+/* Same as ring_drain, copying up to `max` records into buf. */
 size_t ring_read(struct ring *r, struct ring_record *buf, size_t max);
 
 /* Sleeps up to `ns` nanoseconds unless a record is waiting or a producer

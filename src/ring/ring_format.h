@@ -174,15 +174,16 @@ struct ring_header {
 	_Atomic uint64_t trap_addr; /* address of the shim's int3, published by the shim */
 	_Atomic uint32_t attached;  /* set to 1 by the shim once it mapped the ring */
 	uint32_t alloc;          /* 0 teach, 1 libc: what the shim runs (set by the shim) */
+	uint64_t pad0[8];
+	_Alignas(64) _Atomic uint64_t head; /* next slot position to reserve */
+	/* The reader's line: it writes these, producers read them seldom. */
+	_Alignas(64) _Atomic uint64_t tail; /* next slot position to consume */
 	/* 1 while the reader sleeps in FUTEX_WAIT on this word (shared, not
 	 * private).  A producer wakes it when the ring is full and whenever
 	 * its slots cross a multiple of RING_WAKE_EVERY, so the reader can
-	 * sleep while records gather and drain them in batches. */
+	 * sleep while records gather and drain them in batches.  Not beside
+	 * `mode` and `capacity`, which producers read at every call. */
 	_Atomic uint32_t reader_sleeps;
-	uint32_t pad1;
-	uint64_t pad0[7];
-	_Alignas(64) _Atomic uint64_t head; /* next slot position to reserve */
-	_Alignas(64) _Atomic uint64_t tail; /* next slot position to consume */
 };
 
 #define RING_HEADER_SIZE 4096u

@@ -3,6 +3,7 @@
 #ifndef MEMLENS_SHIM_SHIM_INT_H
 #define MEMLENS_SHIM_SHIM_INT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,8 +28,19 @@ extern int shim_use_libc;
 /* 1 when the tracer asked for block contents (RING_MODE_BYTES). */
 extern int shim_keep_bytes;
 
-/* Lazy, idempotent: reads the environment and maps the ring. */
-void shim_init(void);
+/* Where the shim is: before shim_init, initialising, recording into a
+ * ring, silent (no ring, another process, a forked child). */
+enum { ST_NONE, ST_INIT, ST_ACTIVE, ST_SILENT };
+extern _Atomic int shim_state;
+
+/* Lazy, idempotent: reads the environment and maps the ring.  Inline so
+ * that every call of the family pays one load once it is done. */
+void shim_init_slow(void);
+static inline void shim_init(void)
+{
+	if (atomic_load_explicit(&shim_state, memory_order_acquire) == ST_NONE)
+		shim_init_slow();
+}
 /* libc mode: orders a glibc call with its sequence number; returns
  * whether it locked (silent processes do not). */
 int shim_order_lock(void);

@@ -37,8 +37,7 @@ __asm__(".text\n"
 	".cfi_endproc\n"
 	".size memlens_shim_trap, .-memlens_shim_trap\n");
 
-enum { ST_NONE, ST_INIT, ST_ACTIVE, ST_SILENT };
-static _Atomic int state;
+_Atomic int shim_state;
 static struct ring_header *_Atomic ring;
 int shim_use_libc;
 static atomic_int early_lock;
@@ -70,7 +69,7 @@ static void spin_unlock(atomic_int *w) { atomic_store_explicit(w, 0, memory_orde
 int shim_order_lock(void)
 {
 	if (__libc_single_threaded || fork_holder ||
-	    atomic_load_explicit(&state, memory_order_relaxed) == ST_SILENT)
+	    atomic_load_explicit(&shim_state, memory_order_relaxed) == ST_SILENT)
 		return 0;
 	spin_lock(&order_word);
 	return 1;
@@ -111,8 +110,10 @@ static __thread int32_t my_tid __attribute__((tls_model("initial-exec")));
 static void wake_reader(struct ring_header *r)
 {
 	if (atomic_load_explicit(&r->reader_sleeps, memory_order_relaxed)) {
+		int e = errno; /* the program's errno survives our system calls */
 		atomic_store_explicit(&r->reader_sleeps, 0, memory_order_relaxed);
 		syscall(SYS_futex, &r->reader_sleeps, FUTEX_WAKE, 1, NULL, NULL, 0);
+		errno = e;
 	}
 }
 
@@ -125,18 +126,20 @@ static void wait_room(struct ring_header *r, uint64_t seq, unsigned n)
 {
 	if (seq + n - seen_tail <= r->capacity)
 		return;
+	int e = errno;
 	for (unsigned i = 0;; i++) {
 		wake_reader(r);
 		seen_tail = atomic_load_explicit(&r->tail, memory_order_acquire);
 		if (seq + n - seen_tail <= r->capacity)
-			return;
+			break;
 		if (atomic_load_explicit(&r->mode, memory_order_relaxed) & RING_MODE_OFF)
-			return;
+			break;
 		if (i < 2048)
 			__builtin_ia32_pause();
 		else
 			nanosleep(&(struct timespec){ 0, 20000 }, NULL);
 	}
+	errno = e;
 }
 
 /* The ring to write the n slots from `seq` into, after waiting for room;
@@ -198,7 +201,7 @@ static void fork_parent(void)
 static void fork_child(void)
 {
 	/* A child is never traced through this ring: silent from now on. */
-	atomic_store(&state, ST_SILENT);
+	atomic_store(&shim_state, ST_SILENT);
 	atomic_store(&ring, NULL);
 	shim_keep_bytes = 0;
 	teach_set_keep(0);
@@ -253,16 +256,14 @@ static struct ring_header *attach(void)
 
 /* Lazy, idempotent; safe from every entry point, even re-entered (the
  * calls made while it runs go to the early buffer). */
-void shim_init(void)
+void shim_init_slow(void)
 {
 	struct ring_header *h;
 	int expect = ST_NONE;
 
-	if (atomic_load_explicit(&state, memory_order_acquire) != ST_NONE)
-		return;
 	if (!environ)
 		return; /* too early to read the environment: try again later */
-	if (!atomic_compare_exchange_strong(&state, &expect, ST_INIT))
+	if (!atomic_compare_exchange_strong(&shim_state, &expect, ST_INIT))
 		return;
 	const char *a = getenv(RING_ENV_ALLOC);
 	shim_use_libc = a && strcmp(a, "libc") == 0;
@@ -270,7 +271,7 @@ void shim_init(void)
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 	h = attach();
 	if (!h) {
-		atomic_store(&state, ST_SILENT);
+		atomic_store(&shim_state, ST_SILENT);
 		return;
 	}
 	h->alloc = (uint32_t)shim_use_libc;
@@ -289,7 +290,7 @@ void shim_init(void)
 	atomic_store(&ring, h);
 	spin_unlock(&early_lock);
 	atomic_store(&h->attached, 1);
-	atomic_store(&state, ST_ACTIVE);
+	atomic_store(&shim_state, ST_ACTIVE);
 }
 
 /* ---- writing records ------------------------------------------------------ */
@@ -320,7 +321,7 @@ static void put(uint64_t seq, const struct call *c, uint16_t kind, uint16_t flag
 	struct ring_header *r = room(seq, n);
 
 	if (!r) {
-		if (seq != SHIM_NO_SEQ || atomic_load(&state) == ST_SILENT)
+		if (seq != SHIM_NO_SEQ || atomic_load(&shim_state) == ST_SILENT)
 			return;
 		struct ring_record rec = {
 			.kind = kind, .flags = flags, .tid = tid_of_caller(),
@@ -375,7 +376,7 @@ void shim_report_teach(const struct call *c, void *result, const struct teach_in
 {
 	int e = errno;
 
-	if (ti->seq == SHIM_NO_SEQ && atomic_load(&state) == ST_SILENT)
+	if (ti->seq == SHIM_NO_SEQ && atomic_load(&shim_state) == ST_SILENT)
 		return;
 	if (ti->error) {
 		uint64_t seq = ti->ignored ? ti->seq : ti->err_seq;
@@ -405,20 +406,20 @@ unsigned shim_libc_slots(const struct call *c, void *result, unsigned nbytes)
 	return 1u + (!result && c->kind != RING_FREE && errno != 0) + (nbytes != 0);
 }
 
+/* errno is read only for a failed call: put() keeps it (only its slow
+ * paths make system calls, and they restore it), so the common call costs
+ * no __errno_location calls. */
 void shim_report_libc(const struct call *c, void *result, uint64_t seq,
 		      const unsigned char *bytes, unsigned nbytes)
 {
-	int e = errno;
-
-	if (seq == SHIM_NO_SEQ && atomic_load(&state) == ST_SILENT)
+	if (seq == SHIM_NO_SEQ && atomic_load_explicit(&shim_state, memory_order_relaxed) == ST_SILENT)
 		return;
-	if (!result && c->kind != RING_FREE && e) {
-		struct aux x = { .err_no = e };
+	if (!result && c->kind != RING_FREE && errno) {
+		struct aux x = { .err_no = errno };
 		put(seq, c, c->kind, 0, 0, &x, bytes, nbytes);
 	} else {
 		put(seq, c, c->kind, 0, (uint64_t)(uintptr_t)result, NULL, bytes, nbytes);
 	}
-	errno = e;
 }
 
 unsigned shim_copy_block(unsigned char *buf, void *p, size_t usable)
