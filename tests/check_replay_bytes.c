@@ -188,7 +188,7 @@ static SCREEN *scr;
 static FILE *fout, *fin;
 static char screen[200 * 100 + 1];
 
-static void start(const char *path)
+static void start_size(const char *path, int rows, int cols)
 {
 	struct ui_opts o = { .color = UI_COLOR_NEVER, .ascii = true, .title = "bytes.jsonl" };
 	struct err e = { 0 };
@@ -199,7 +199,12 @@ static void start(const char *path)
 	fin = fopen("/dev/null", "r");
 	scr = newterm("xterm", fout, fin);
 	ck_assert_ptr_nonnull(scr);
-	resizeterm(40, 120);
+	resizeterm(rows, cols);
+}
+
+static void start(const char *path)
+{
+	start_size(path, 40, 120);
 }
 
 static void stop(void)
@@ -304,6 +309,22 @@ START_TEST(details_show_the_bytes_at_the_programs_exit)
 }
 END_TEST
 
+/* At 80 columns the rows give offsets instead of addresses, so the hex
+ * and the ASCII still fit whole. */
+START_TEST(details_at_80x24_show_offsets_and_every_byte)
+{
+	size_t k;
+	const char *s;
+
+	start_size(FIXTURE, 24, 80);
+	k = first_of(MEV_FREE);
+	s = details(k + 1, model_event(rs.m, k)->args[0]);
+	HAS(s, "+000  61 6c 69 63 65 00 00 00  00 00 00 00 00 00 00 00  |alice...........|");
+	HAS(s, "+010  00 00 00 00 00 00 00 00  ");
+	stop();
+}
+END_TEST
+
 START_TEST(details_of_a_trace_without_bytes_say_how_to_record_them)
 {
 	const char *s;
@@ -386,6 +407,7 @@ int main(void)
 	tcase_add_test(tc, bad_bytes_are_refused_with_the_line);
 	tcase_add_test(tc, details_show_the_bytes_left_before_the_free);
 	tcase_add_test(tc, details_show_the_bytes_at_the_programs_exit);
+	tcase_add_test(tc, details_at_80x24_show_offsets_and_every_byte);
 	tcase_add_test(tc, details_of_a_trace_without_bytes_say_how_to_record_them);
 	tcase_add_test(tc, a_live_trace_records_the_names_and_the_exit_contents);
 	tcase_add_test(tc, the_exit_contents_stop_at_the_cap_and_say_how_many_were_left_out);
