@@ -383,6 +383,30 @@ START_TEST(the_exit_contents_stop_at_the_cap_and_say_how_many_were_left_out)
 }
 END_TEST
 
+/* A program that memlens kills (SIGINT to memlens) never reaches its exit
+ * stop: its exit line carries no contents rather than an empty list. */
+START_TEST(a_killed_program_has_no_exit_contents)
+{
+	char marker[64];
+	struct run r;
+
+	snprintf(marker, sizeof(marker), "bytes-marker-%d", (int)getpid());
+	r = tu_sh(20, "d=$(mktemp -d); timeout --preserve-status -s INT 1 %s trace --bytes --json -o $d/t.jsonl "
+		  "tests/targets/t_forever %s; s=$?; grep '^{\"type\":\"free\"' $d/t.jsonl | head -n 1; "
+		  "grep '^{\"type\":\"exit\"' $d/t.jsonl; rm -rf $d; exit $s", tu_memlens(), marker);
+	ck_assert_int_eq(r.status, 130);
+	/* the frees before it carry their 64 bytes' first 56 */
+	ck_assert_ptr_nonnull(strstr(r.out, "\"bytes\":\""));
+	ck_assert_ptr_nonnull(strstr(r.out, "{\"type\":\"exit\""));
+	ck_assert_ptr_nonnull(strstr(r.out, "\"signal\":\"SIGKILL\""));
+	ck_assert_ptr_null(strstr(r.out, "contents"));
+	for (int i = 0; i < 300 && tu_marker_alive(marker); i++)
+		usleep(10000);
+	ck_assert_msg(!tu_marker_alive(marker), "a process of the target is still alive");
+	tu_run_free(&r);
+}
+END_TEST
+
 START_TEST(bytes_without_json_is_a_usage_error)
 {
 	struct run r = tu_sh(20, "%s trace --bytes tests/targets/t_names", tu_memlens());
@@ -411,6 +435,7 @@ int main(void)
 	tcase_add_test(tc, details_of_a_trace_without_bytes_say_how_to_record_them);
 	tcase_add_test(tc, a_live_trace_records_the_names_and_the_exit_contents);
 	tcase_add_test(tc, the_exit_contents_stop_at_the_cap_and_say_how_many_were_left_out);
+	tcase_add_test(tc, a_killed_program_has_no_exit_contents);
 	tcase_add_test(tc, bytes_without_json_is_a_usage_error);
 	suite_add_tcase(s, tc);
 	return tu_main(s);

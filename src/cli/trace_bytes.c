@@ -41,8 +41,10 @@ bool trace_print_json_bytes(struct trace_print *p, struct model *m, const struct
 		if (!x.nb)
 			return false;
 	} else if (ev->type == MEV_EXIT) {
-		x.exit = true;
 		tc = trace_exit_contents(p->trace, &x.nc, &x.more);
+		if (!tc)
+			return false; /* not read: the program was killed first */
+		x.exit = true;
 		if (x.nc && !(c = malloc(x.nc * sizeof(*c)))) {
 			x.more += x.nc; /* out of memory: said as blocks left out */
 			x.nc = 0;

@@ -37,7 +37,8 @@ void trace_contents_take(struct trace *t)
 	 * queued (applied before the exit event; frees among them are
 	 * filtered out at the exit event) */
 	cap = (n < TRACE_CONTENTS_MAX ? n : TRACE_CONTENTS_MAX) + t->qlen;
-	if (!cap || !(t->cont = malloc(cap * sizeof(*t->cont))))
+	/* at least one: a non-NULL array says the contents were read */
+	if (!(t->cont = malloc((cap ? cap : 1) * sizeof(*t->cont))))
 		return;
 	for (size_t i = 0; i < n && t->ncont < TRACE_CONTENTS_MAX; i++)
 		if (b[i].state == MB_LIVE)
@@ -74,7 +75,7 @@ const struct trace_content *trace_exit_contents(struct trace *t, size_t *n, size
 	t->cont_filtered = true;
 	*n = t->ncont;
 	*more = t->cont ? t->cont_more : 0;
-	return t->ncont ? t->cont : NULL;
+	return t->cont;
 }
 
 void trace_contents_free(struct trace *t)

@@ -103,9 +103,10 @@ struct trace_content {
  * first bytes (at most TRACE_CONTENTS_BYTES) of each block live at the
  * end, in address order, read at the program's exit stop while its memory
  * was intact; at most TRACE_CONTENTS_MAX blocks, *more counts the live
- * blocks left out.  *n = 0 (and NULL) when none were read: no --bytes, or
- * the program was killed by memlens before its exit stop.  Blocks whose
- * memory could not be read are left out. */
+ * blocks left out.  NULL (*n = 0) when none were read: no --bytes, or
+ * the program was killed by memlens before its exit stop; non-NULL with
+ * *n = 0 when no block was live.  Blocks whose memory could not be read
+ * are left out (and counted in *more). */
 const struct trace_content *trace_exit_contents(struct trace *t, size_t *n, size_t *more);
 
 /* True once the program has ended (exit or signal). */
