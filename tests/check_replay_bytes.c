@@ -309,6 +309,48 @@ START_TEST(details_show_the_bytes_at_the_programs_exit)
 }
 END_TEST
 
+/* Stepping onto a free, Enter opens the block that free released (the
+ * selection follows the steps): its bytes as the program left them. */
+START_TEST(enter_at_a_free_opens_the_freed_block)
+{
+	struct err e = { 0 };
+	char label[128];
+	size_t k;
+	const struct model_block *b;
+	const char *s;
+
+	start(FIXTURE);
+	k = first_of(MEV_FREE);
+	u.v.cur = k + 1;
+	ck_assert_int_eq(model_seek(rs.m, k + 1, &e), 0);
+	view_stepped(&u.v, rs.m);
+	ck_assert(u.v.sel_follows);
+	ck_assert_int_eq(view_key(&u.v, rs.m, &u.lay, VK_ENTER), VA_REDRAW);
+	ck_assert_int_eq(u.v.mode, VM_DETAILS);
+	b = view_selected_block(&u.v, rs.m);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_eq(b->state, MB_FREED);
+	ck_assert_uint_eq(b->id, model_event_released(rs.m, k));
+	ui_draw(&u);
+	s = vs_read(screen, k + 1);
+	snprintf(label, sizeof(label), "bytes as the program left them before free at event %zu (recorded):", k + 1);
+	HAS(s, label);
+	HAS(s, "|alice...");
+	/* at a malloc Enter keeps opening the selected block */
+	u.v.mode = VM_NORMAL;
+	k = first_of(MEV_MALLOC);
+	u.v.cur = k + 1;
+	ck_assert_int_eq(model_seek(rs.m, k + 1, &e), 0);
+	view_stepped(&u.v, rs.m);
+	ck_assert_int_eq(view_key(&u.v, rs.m, &u.lay, VK_ENTER), VA_REDRAW);
+	b = view_selected_block(&u.v, rs.m);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_eq(b->state, MB_LIVE);
+	ck_assert_uint_eq(b->addr, model_event(rs.m, k)->result);
+	stop();
+}
+END_TEST
+
 /* At 80 columns the rows give offsets instead of addresses, so the hex
  * and the ASCII still fit whole. */
 START_TEST(details_at_80x24_show_offsets_and_every_byte)
@@ -431,6 +473,7 @@ int main(void)
 	tcase_add_test(tc, bad_bytes_are_refused_with_the_line);
 	tcase_add_test(tc, details_show_the_bytes_left_before_the_free);
 	tcase_add_test(tc, details_show_the_bytes_at_the_programs_exit);
+	tcase_add_test(tc, enter_at_a_free_opens_the_freed_block);
 	tcase_add_test(tc, details_at_80x24_show_offsets_and_every_byte);
 	tcase_add_test(tc, details_of_a_trace_without_bytes_say_how_to_record_them);
 	tcase_add_test(tc, a_live_trace_records_the_names_and_the_exit_contents);

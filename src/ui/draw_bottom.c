@@ -283,7 +283,7 @@ void draw_help(struct ui *u)
 		"c                 continue to the end (any key stops)",
 		"g                 go to an event number",
 		"/                 search events by function, call or 0xADDRESS",
-		"Enter             details of the selected heap block, with its bytes",
+		"Enter             a block's details and bytes (at a free: the block freed)",
 		"Tab, 1-6          focus another pane (small screens: show it)",
 		"Up/Down           select a block (heap), a region (map), a local (stack)",
 		"s                 live: step by alloc, call or line (cycles)",

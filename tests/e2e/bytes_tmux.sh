@@ -82,6 +82,14 @@ screen | grep -qF "that call comes later than this event"; check $? "and that th
 screen | grep -qF "32 00 00 00 00 00 00 00  70 90 55 55 55 55 00 00  |2.......p.UUUU..|"
 check $? "the head node's details show its bytes in hex and ASCII"
 tm send-keys -t ml Escape
+# at the free itself, Enter opens the block it freed
+tm send-keys -t ml g; tm send-keys -t ml "$kfree" Enter
+wait_for "event $kfree of $nev"; check $? "g goes to the first free"
+tm send-keys -t ml Enter
+wait_for "bytes as the program left them before free at event $kfree (recorded):"
+check $? "Enter at the free opens the freed node with the bytes it left"
+! screen | grep -qF "that call comes later"; check $? "and does not call the free a later one"
+tm send-keys -t ml Escape
 tm send-keys -t ml g; tm send-keys -t ml "$nev" Enter
 wait_for "event $nev of $nev"; check $? "g goes to the exit event"
 # the heap pane and the selected block's details (a block is selected
