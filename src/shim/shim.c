@@ -105,7 +105,7 @@ static void *do_realloc(struct call c, void *old, size_t n)
 	void *p;
 
 	shim_init();
-	if (shim_use_libc && !teach_owns(old)) {
+	if (shim_use_libc && !(teach_may_own(old) && teach_owns(old))) {
 		unsigned char buf[RING_CONTENT_MAX];
 		unsigned nb = 0;
 		/* --bytes: the block as it is before the call, kept if the call
@@ -169,7 +169,7 @@ API void free(void *p)
 	shim_init();
 	/* A block made by teach before the shim could read MEMLENS_ALLOC goes
 	 * back to teach. */
-	if (shim_use_libc && !teach_owns(p)) {
+	if (shim_use_libc && !(teach_may_own(p) && teach_owns(p))) {
 		unsigned char buf[RING_CONTENT_MAX];
 		unsigned nb = 0;
 		if (shim_keep_bytes && p) /* p is live, or glibc aborts below */
@@ -253,7 +253,7 @@ API void *pvalloc(size_t size)
 API size_t malloc_usable_size(void *p)
 {
 	shim_init();
-	if (shim_use_libc && !teach_owns(p))
+	if (shim_use_libc && !(teach_may_own(p) && teach_owns(p)))
 		return p ? libc_usable(p) : 0;
 	return teach_usable_size(p);
 }
