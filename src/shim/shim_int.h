@@ -69,20 +69,16 @@ static inline void shim_order_unlock(int held)
 }
 
 /* Reserves the n slots of a record: the position of the first, or
- * SHIM_NO_SEQ with no ring.  One thread: a plain load and store of head
- * (no other producer can race for it), else a locked add. */
+ * SHIM_NO_SEQ with no ring.  Always a locked add, even with one thread: a
+ * plain load and store (or an xadd without the lock prefix) measured the
+ * same (2M malloc/free pairs through a drained ring, 15 alternating runs:
+ * 137.0, 141.4 and 137.5 ms of program CPU), and the locked add stays
+ * right when a signal handler allocates in the middle. */
 static inline uint64_t shim_reserve(unsigned n)
 {
 	struct ring_header *r = atomic_load_explicit(&shim_ring, memory_order_acquire);
 
-	if (!r)
-		return SHIM_NO_SEQ;
-	if (__libc_single_threaded) {
-		uint64_t seq = atomic_load_explicit(&r->head, memory_order_relaxed);
-		atomic_store_explicit(&r->head, seq + n, memory_order_relaxed);
-		return seq;
-	}
-	return ring_produce_reserve(r, n);
+	return r ? ring_produce_reserve(r, n) : SHIM_NO_SEQ;
 }
 
 /* Write the record(s) of a call: teach mode (from teach_info), libc mode.
