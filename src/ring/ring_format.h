@@ -153,8 +153,8 @@ enum ring_mode {
 
 /* The memfd begins with this header (one 4 KiB page), then `capacity`
  * slots of 64 bytes.  Producers (target threads) reserve the n slots of an
- * event (1 to RING_RECORD_SLOTS_MAX) by adding n to `head` (a fetch-add;
- * a process known to be single-threaded may load and store), wait until
+ * event (1 to RING_RECORD_SLOTS_MAX) with one fetch-add of n on `head`
+ * (under whatever lock orders their calls), wait until
  * the consumer has freed them (seq + n - tail <= capacity: ring full, the
  * shim waits, nothing is dropped), write them in place and publish each by
  * storing its position + 1 into its `ready` word with release order, the

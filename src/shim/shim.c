@@ -32,6 +32,22 @@ static size_t libc_usable(const void *p)
 	return (sz & ~(size_t)7) - ((sz & 2) ? 16 : 8);
 }
 
+/* --bytes, libc mode: the first bytes of a block about to be freed into
+ * buf.  A pointer glibc would refuse (misaligned, or a size word no chunk
+ * has) is not read: glibc then aborts with its own message, as without
+ * memlens. */
+static unsigned libc_keep(unsigned char *buf, void *p)
+{
+	size_t sz;
+
+	if ((uintptr_t)p & 15)
+		return 0;
+	sz = ((const size_t *)p)[-1] & ~(size_t)7;
+	if (sz < 32 || (sz & 15))
+		return 0;
+	return shim_copy_block(buf, p, libc_usable(p));
+}
+
 /* ---- the family ------------------------------------------------------------ */
 
 static void *do_malloc(struct call c, size_t n)
@@ -105,13 +121,13 @@ static void *do_realloc(struct call c, void *old, size_t n)
 	void *p;
 
 	shim_init();
-	if (shim_use_libc && !teach_owns(old)) {
+	if (shim_use_libc && !(teach_may_own(old) && teach_owns(old))) {
 		unsigned char buf[RING_CONTENT_MAX];
 		unsigned nb = 0;
 		/* --bytes: the block as it is before the call, kept if the call
 		 * frees or moves it (glibc would abort on a bad pointer anyway) */
 		if (shim_keep_bytes && old)
-			nb = shim_copy_block(buf, old, libc_usable(old));
+			nb = libc_keep(buf, old);
 		int held = shim_order_lock();
 		p = __libc_realloc(old, n);
 		if (p == old || (!p && n))
@@ -169,11 +185,11 @@ API void free(void *p)
 	shim_init();
 	/* A block made by teach before the shim could read MEMLENS_ALLOC goes
 	 * back to teach. */
-	if (shim_use_libc && !teach_owns(p)) {
+	if (shim_use_libc && !(teach_may_own(p) && teach_owns(p))) {
 		unsigned char buf[RING_CONTENT_MAX];
 		unsigned nb = 0;
 		if (shim_keep_bytes && p) /* p is live, or glibc aborts below */
-			nb = shim_copy_block(buf, p, libc_usable(p));
+			nb = libc_keep(buf, p);
 		int held = shim_order_lock();
 		uint64_t seq = shim_reserve(1u + (nb != 0)); /* before the real free: see the order lock */
 		__libc_free(p);
@@ -253,7 +269,7 @@ API void *pvalloc(size_t size)
 API size_t malloc_usable_size(void *p)
 {
 	shim_init();
-	if (shim_use_libc && !teach_owns(p))
+	if (shim_use_libc && !(teach_may_own(p) && teach_owns(p)))
 		return p ? libc_usable(p) : 0;
 	return teach_usable_size(p);
 }

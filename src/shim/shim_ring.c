@@ -38,7 +38,7 @@ __asm__(".text\n"
 	".size memlens_shim_trap, .-memlens_shim_trap\n");
 
 _Atomic int shim_state;
-static struct ring_header *_Atomic ring;
+struct ring_header *_Atomic shim_ring;
 int shim_use_libc;
 static atomic_int early_lock;
 static struct ring_record early[EARLY_MAX];
@@ -62,37 +62,17 @@ static void spin_lock(atomic_int *w)
 }
 static void spin_unlock(atomic_int *w) { atomic_store_explicit(w, 0, memory_order_release); }
 
-/* Silent processes record nothing, so they need no order; nor does a
- * process with one thread (glibc clears __libc_single_threaded in
- * pthread_create before the new thread exists, and the creating thread
- * is then not inside a call of ours). */
-int shim_order_lock(void)
+/* The order lock's slow half (shim_order_lock in shim_int.h). */
+int shim_order_lock_slow(void)
 {
-	if (__libc_single_threaded || fork_holder ||
-	    atomic_load_explicit(&shim_state, memory_order_relaxed) == ST_SILENT)
+	if (fork_holder || atomic_load_explicit(&shim_state, memory_order_relaxed) == ST_SILENT)
 		return 0;
 	spin_lock(&order_word);
 	return 1;
 }
-void shim_order_unlock(int held)
+void shim_order_unlock_slow(void)
 {
-	if (held)
-		spin_unlock(&order_word);
-}
-
-uint64_t shim_reserve(unsigned n)
-{
-	struct ring_header *r = atomic_load_explicit(&ring, memory_order_acquire);
-
-	if (!r)
-		return SHIM_NO_SEQ;
-	if (__libc_single_threaded) {
-		/* no other producer can race for head: no locked instruction */
-		uint64_t seq = atomic_load_explicit(&r->head, memory_order_relaxed);
-		atomic_store_explicit(&r->head, seq + n, memory_order_relaxed);
-		return seq;
-	}
-	return ring_produce_reserve(r, n);
+	spin_unlock(&order_word);
 }
 
 /* teach mode's order hook: every record carries an aux slot, a free or a
@@ -150,7 +130,7 @@ static struct ring_header *room(uint64_t seq, unsigned n)
 
 	if (seq == SHIM_NO_SEQ)
 		return NULL;
-	r = atomic_load_explicit(&ring, memory_order_acquire);
+	r = atomic_load_explicit(&shim_ring, memory_order_acquire);
 	if (!r || (atomic_load_explicit(&r->mode, memory_order_relaxed) & RING_MODE_OFF))
 		return NULL;
 	wait_room(r, seq, n);
@@ -163,7 +143,7 @@ static struct ring_header *room(uint64_t seq, unsigned n)
 static void keep_early(const struct ring_record *rec)
 {
 	spin_lock(&early_lock);
-	if (!atomic_load(&ring) && nearly < EARLY_MAX) {
+	if (!atomic_load(&shim_ring) && nearly < EARLY_MAX) {
 		early[nearly] = *rec;
 		early[nearly++].flags |= RING_F_EARLY;
 	}
@@ -202,7 +182,7 @@ static void fork_child(void)
 {
 	/* A child is never traced through this ring: silent from now on. */
 	atomic_store(&shim_state, ST_SILENT);
-	atomic_store(&ring, NULL);
+	atomic_store(&shim_ring, NULL);
 	shim_keep_bytes = 0;
 	teach_set_keep(0);
 	my_tid = 0;
@@ -287,7 +267,7 @@ void shim_init_slow(void)
 		ring_produce_commit(h, seq, &early[i]);
 	}
 	nearly = 0;
-	atomic_store(&ring, h);
+	atomic_store(&shim_ring, h);
 	spin_unlock(&early_lock);
 	atomic_store(&h->attached, 1);
 	atomic_store(&shim_state, ST_ACTIVE);
@@ -401,19 +381,12 @@ void shim_report_teach(const struct call *c, void *result, const struct teach_in
 	errno = e;
 }
 
-unsigned shim_libc_slots(const struct call *c, void *result, unsigned nbytes)
-{
-	return 1u + (!result && c->kind != RING_FREE && errno != 0) + (nbytes != 0);
-}
-
 /* errno is read only for a failed call: put() keeps it (only its slow
  * paths make system calls, and they restore it), so the common call costs
  * no __errno_location calls. */
-void shim_report_libc(const struct call *c, void *result, uint64_t seq,
-		      const unsigned char *bytes, unsigned nbytes)
+void shim_put_libc(const struct call *c, void *result, uint64_t seq,
+		   const unsigned char *bytes, unsigned nbytes)
 {
-	if (seq == SHIM_NO_SEQ && atomic_load_explicit(&shim_state, memory_order_relaxed) == ST_SILENT)
-		return;
 	if (!result && c->kind != RING_FREE && errno) {
 		struct aux x = { .err_no = errno };
 		put(seq, c, c->kind, 0, 0, &x, bytes, nbytes);

@@ -9,6 +9,7 @@
 #ifndef MEMLENS_SHIM_TEACH_H
 #define MEMLENS_SHIM_TEACH_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,9 +53,16 @@ void *teach_realloc(void *p, size_t n, struct teach_info *ti);
 void teach_free(void *p, struct teach_info *ti);
 /* align: a power of two (any, >= 16 used); returns NULL + EINVAL otherwise. */
 void *teach_memalign(size_t align, size_t n, struct teach_info *ti);
-/* Nonzero if p lies in memory this allocator handed out (cheap; no lock:
- * for the shim's libc mode, which may meet blocks made before it knew). */
+/* Nonzero if p lies in memory this allocator handed out (for the shim's
+ * libc mode, which may meet blocks made before it knew).  Takes the lock
+ * unless the allocator never held any memory: teach_may_own says so
+ * without a call. */
 int teach_owns(const void *p);
+extern _Atomic int teach_has_memory; /* set once, under the lock, never cleared */
+static inline int teach_may_own(const void *p)
+{
+	return p && atomic_load_explicit(&teach_has_memory, memory_order_relaxed);
+}
 /* Usable bytes of a live block; 0 for NULL or a pointer not ours. */
 size_t teach_usable_size(void *p);
 

@@ -22,6 +22,7 @@ static struct fnode *bins[NBINS];
 static uint64_t binmap[NBINS / 64];
 static struct { char *lo, *hi; int mapped; } seg[NSEG]; /* hi: the fence */
 static int nseg;
+_Atomic int teach_has_memory;
 static struct tmap *maps;
 static uintptr_t recent_unmapped[NRECENT];
 static unsigned recent_i;
@@ -304,6 +305,7 @@ struct hdr *teach_grow(uint64_t need, struct teach_info *ti)
 	seg[nseg].hi = lo + want;
 	seg[nseg].mapped = mapped;
 	nseg++;
+	atomic_store_explicit(&teach_has_memory, 1, memory_order_relaxed);
 	h = (struct hdr *)lo;
 	h->size = want;
 	h->prev16 = 0;
@@ -334,6 +336,7 @@ void *teach_map_alloc(size_t n, size_t align, struct teach_info *ti)
 	if (maps)
 		maps->prev = m;
 	maps = m;
+	atomic_store_explicit(&teach_has_memory, 1, memory_order_relaxed);
 	h->size = (uint64_t)(base + len - (char *)h) | INUSE | MMAPD;
 	h->prev16 = 0;
 	seal(h);

@@ -99,6 +99,7 @@ struct trace {
 	uint64_t last_brk;
 	uint64_t start_brk;      /* the break at exec */
 	struct model_region *regs;  /* the last snapshot, for cheap checks */
+	size_t reg_hint;            /* index of the region an address last fell in */
 	uint64_t *big;              /* live blocks of 128 KiB or more (mmap'd) */
 	size_t nbig, capbig;
 	size_t nregs;

@@ -8,7 +8,9 @@
  *   tag 0x55: malloc(48), realloc(p, 0) frees   -> at least 48 bytes
  *   free(NULL)                                  -> none
  * "misuse" (teach only) then frees tag 0x66 twice and frees a pointer
- * into the middle of live block 0x77: only the first free has bytes. */
+ * into the middle of live block 0x77: only the first free has bytes.
+ * "badfree" frees a misaligned pointer, which glibc aborts on (libc mode:
+ * the shim must not read it first). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +52,8 @@ int main(int argc, char **argv)
 		free((void *)((uintptr_t)g + 16)); /* invalid free: reported, ignored */
 		free(g);
 	}
+	if (argc > 1 && strcmp(argv[1], "badfree") == 0)
+		free((void *)((uintptr_t)wall + 3));
 	free(c);
 	free(d);
 	free(wall);
