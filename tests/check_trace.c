@@ -351,7 +351,8 @@ END_TEST
 
 /* ---- ending: interrupted, killed ---------------------------------------- */
 
-static pid_t spawn_memlens_forever(void)
+/* memlens trace -q on t_forever; its stderr goes to `errpath` (NULL: nowhere) */
+static pid_t spawn_memlens_forever_to(const char *errpath)
 {
 	pid_t pid = fork();
 
@@ -359,6 +360,8 @@ static pid_t spawn_memlens_forever(void)
 		int fd = open("/dev/null", O_RDWR);
 		dup2(fd, 0);
 		dup2(fd, 1);
+		if (errpath)
+			fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		dup2(fd, 2);
 		execl(tu_memlens(), "memlens", "trace", "-q", T "t_forever", marker, (char *)NULL);
 		_exit(127);
@@ -369,6 +372,11 @@ static pid_t spawn_memlens_forever(void)
 	ck_assert(tu_marker_alive(marker));
 	usleep(100000);
 	return pid;
+}
+
+static pid_t spawn_memlens_forever(void)
+{
+	return spawn_memlens_forever_to(NULL);
 }
 
 static int wait_timeout(pid_t pid, int secs)
@@ -391,6 +399,30 @@ START_TEST(sigint_to_memlens_ends_both)
 
 	kill(pid, SIGINT);
 	ck_assert_int_eq(wait_timeout(pid, 10), 128 + SIGINT);
+	assert_no_target_left();
+}
+END_TEST
+
+START_TEST(interrupted_summary_says_memlens_killed_the_program)
+{
+	char path[] = "/tmp/memlens-int-XXXXXX";
+	int fd = mkstemp(path);
+	char buf[4096] = "";
+	ssize_t n;
+	pid_t pid;
+
+	ck_assert_int_ge(fd, 0);
+	pid = spawn_memlens_forever_to(path);
+	kill(pid, SIGINT);
+	ck_assert_int_eq(wait_timeout(pid, 10), 128 + SIGINT);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	unlink(path);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	/* the SIGKILL was memlens's: the summary must not blame the program */
+	ck_assert_msg(strstr(buf, "exit:         none of its own: memlens killed it (SIGKILL)") != NULL, "%s", buf);
+	ck_assert_ptr_nonnull(strstr(buf, "memlens: interrupted by SIGINT"));
 	assert_no_target_left();
 }
 END_TEST
@@ -825,6 +857,7 @@ static Suite *trace_suite(void)
 	tcase_add_loop_test(a, counts_match_valgrind_memcheck, 0, 6);
 	tcase_add_test(x, sigint_to_memlens_ends_both);
 	tcase_add_test(x, sigterm_to_memlens_ends_both);
+	tcase_add_test(x, interrupted_summary_says_memlens_killed_the_program);
 	tcase_add_test(x, memlens_killed_takes_the_program_with_it);
 	tcase_add_test(x, crash_null_pointer);
 	tcase_add_test(x, crash_use_after_free);

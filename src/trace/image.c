@@ -122,7 +122,9 @@ int trace_at_end(struct trace *t, int st, struct err *e)
 	ev.tid = t->pid;
 	ev.seq = t->ring ? ring_next_seq(t->ring) : t->static_seq;
 	ev.result = WIFEXITED(st) ? (uint64_t)WEXITSTATUS(st) : (uint64_t)WTERMSIG(st);
-	ev.code = WIFSIGNALED(st) ? 1 : 0;
+	/* 2: the SIGKILL was memlens's own, so the summary does not blame
+	 * the program */
+	ev.code = !WIFSIGNALED(st) ? 0 : (t->killed && WTERMSIG(st) == SIGKILL) ? 2 : 1;
 	ev.error = WIFSIGNALED(st) ? (uint32_t)WTERMSIG(st) : 0;
 	ev.stack_depth = t->stack_sampled_max;
 	t->exit_emitted = true;
