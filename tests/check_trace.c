@@ -332,6 +332,22 @@ START_TEST(program_closing_every_fd) { check_hostile("closefds"); }
 END_TEST
 START_TEST(program_calling_clearenv) { check_hostile("clearenv"); }
 END_TEST
+/* clearenv() then exec: the new image has no LD_PRELOAD; memlens follows
+ * it and says why its calls are not seen, instead of a silent "none". */
+START_TEST(exec_after_clearenv_says_the_shim_is_gone)
+{
+	struct run r = TRACE(20, "-q " T "t_hostile %s", "clearenv-exec");
+
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+	ck_assert_msg(strstr(r.err, "without memlens's LD_PRELOAD") != NULL, "%s", r.err);
+	ck_assert_ptr_nonnull(strstr(r.err, "calls:        none"));
+	tu_run_free(&r);
+	r = TRACE(20, "-q " T "t_hostile %s", "plain");
+	ck_assert_ptr_null(strstr(r.err, "LD_PRELOAD"));
+	tu_run_free(&r);
+	assert_no_target_left();
+}
+END_TEST
 START_TEST(program_blocking_every_signal) { check_hostile("blocksig"); }
 END_TEST
 START_TEST(programs_own_sigtrap_handler_runs) { check_hostile("sigtrap"); }
@@ -849,6 +865,7 @@ static Suite *trace_suite(void)
 	tcase_add_test(a, exec_from_a_thread_is_followed);
 	tcase_add_test(a, program_closing_every_fd);
 	tcase_add_test(a, program_calling_clearenv);
+	tcase_add_test(a, exec_after_clearenv_says_the_shim_is_gone);
 	tcase_add_test(a, program_blocking_every_signal);
 	tcase_add_test(a, programs_own_sigtrap_handler_runs);
 	tcase_add_test(a, program_reads_its_own_stdin);
