@@ -277,6 +277,29 @@ START_TEST(fork_and_vfork_children_run_untraced)
 }
 END_TEST
 
+/* 4 threads of a static binary call the allocator from the same sites at
+ * once: every call is seen once (a breakpoint is never lifted while
+ * another thread may pass it; returns go to memlens's trap). */
+START_TEST(static_threads_every_call_seen_once)
+{
+	struct run r = TRACE(60, "-q --json " T "t_threads_static%s", "");
+	const char *s = summary_line(r.err);
+
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+	ck_assert_int_eq(jnum(s, "realloc"), 8000);
+	/* glibc's thread start-up adds a few calls of its own */
+	ck_assert_int_ge(jnum(s, "malloc"), 8000);
+	ck_assert_int_lt(jnum(s, "malloc"), 8100);
+	ck_assert_int_ge(jnum(s, "calloc"), 8000);
+	ck_assert_int_lt(jnum(s, "calloc"), 8100);
+	ck_assert_int_ge(jnum(s, "free"), 16000);
+	ck_assert_int_lt(jnum(s, "free"), 16200);
+	ck_assert_int_lt(jnum(s, "leaked_blocks"), 50);
+	tu_run_free(&r);
+	assert_no_target_left();
+}
+END_TEST
+
 START_TEST(static_fork_child_loses_our_breakpoints)
 {
 	struct run r = TRACE(20, "-q --json " T "t_fork_static%s", "");
@@ -861,6 +884,7 @@ static Suite *trace_suite(void)
 	tcase_add_test(a, threads_every_event_with_its_tid);
 	tcase_add_test(a, fork_and_vfork_children_run_untraced);
 	tcase_add_test(a, static_fork_child_loses_our_breakpoints);
+	tcase_add_test(a, static_threads_every_call_seen_once);
 	tcase_add_test(a, exec_is_followed);
 	tcase_add_test(a, exec_from_a_thread_is_followed);
 	tcase_add_test(a, program_closing_every_fd);

@@ -73,6 +73,8 @@ struct trace {
 	int status;             /* shell-style exit status */
 	bool exit_emitted;
 	bool is_static;
+	uint64_t ret_trap;      /* static: an int3 in the text's page slack that allocator
+	                           calls return to (bkpt.c), 0 none */
 	bool shim_wanted;
 	bool shim_noted;
 
