@@ -26,7 +26,8 @@
  *    (merged with touching chunks when RING_F_COALESCED is set);
  *  - any event with stack_depth != 0 sets the stack depth (and the max);
  *    any event with brk != 0 sets the break.
- * MEV_EXIT: result = exit status, or code = 1 and error = signo when killed. */
+ * MEV_EXIT: result = exit status, or code = 1 and error = signo when killed
+ * (code = 2: killed by memlens itself, after an interrupt or a failure). */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -105,7 +106,7 @@ struct model_event {
 	uint64_t brk;        /* program break after the event (0 = unknown) */
 	uint64_t old_block;  /* realloc/free: the block given back */
 	int32_t err_no;      /* errno the call left (ENOMEM) */
-	int32_t code;        /* MEV_SIGNAL: si_code; MEV_EXIT: 1 if killed by signal */
+	int32_t code;        /* MEV_SIGNAL: si_code; MEV_EXIT: 1 killed by a signal, 2 by memlens */
 	uint64_t stack_depth; /* bytes from the stack top to sp at this stop */
 };
 

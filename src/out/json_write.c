@@ -258,6 +258,8 @@ void out_json_event_extra(FILE *f, const struct model *m, const struct model_eve
 			jw_kstr(&j, "signal", out_signame((int)ev->error, sig));
 			jw_kuint(&j, "signo", ev->error);
 			kopt(&j, "result", ev->result);
+			if (ev->code == 2)
+				jw_kstr(&j, "by", "memlens");
 		} else {
 			jw_kuint(&j, "status", ev->result);
 		}
@@ -376,6 +378,8 @@ void out_json_summary(FILE *f, const struct model *m)
 		if (ex->code) {
 			json_kstr(&j, "signal", out_signame((int)ex->error, sig));
 			json_kuint(&j, "signo", ex->error);
+			if (ex->code == 2)
+				json_kstr(&j, "by", "memlens");
 		} else {
 			json_kuint(&j, "status", ex->result);
 		}

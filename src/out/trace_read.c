@@ -209,6 +209,10 @@ static int read_kind(struct rd *r, struct model_event *ev)
 		}
 		if (v) {
 			ev->code = 1;
+			if (get_str(r, r->obj, "by", false, &s) < 0)
+				return -1;
+			if (s && strcmp(s, "memlens") == 0)
+				ev->code = 2;
 			return 0;
 		}
 		return get_int(r, r->obj, "status", true, 0, 255, &ev->result);

@@ -266,6 +266,7 @@ static void kill_all(struct trace *t)
 {
 	int st;
 
+	t->killed = true;
 	kill(t->pid, SIGKILL);
 	for (;;) {
 		pid_t w = waitpid(-1, &st, __WALL);

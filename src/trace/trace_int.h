@@ -69,9 +69,12 @@ struct trace {
 	                             (the loader's start-up is above it), 0 unknown */
 	bool started;           /* the first exec happened */
 	bool ended;
+	bool killed;            /* memlens sent the SIGKILL (interrupted, or a tracer failure) */
 	int status;             /* shell-style exit status */
 	bool exit_emitted;
 	bool is_static;
+	uint64_t ret_trap;      /* static: an int3 in the text's page slack that allocator
+	                           calls return to (bkpt.c), 0 none */
 	bool shim_wanted;
 	bool shim_noted;
 

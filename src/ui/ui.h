@@ -91,6 +91,11 @@ struct ui_source {
 	 * is still running towards the event (call again when poll_fd is
 	 * readable), -1 on failure with `e` filled. */
 	int (*next)(void *ctx, struct model *m, struct err *e);
+	/* Set by the screen before each next(): how many events that call may
+	 * apply at once (1 while stepping, a batch during a continue); 0 is 1.
+	 * After a continue is stopped the program may have run ahead: each
+	 * step must still show exactly one more event. */
+	unsigned batch;
 	int poll_fd;           /* readable when next() has news; -1 none */
 	/* Program output: a pty master (read for output, written for input),
 	 * or -1. */
