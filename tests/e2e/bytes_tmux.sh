@@ -5,36 +5,9 @@
 # and shows them in hex and ASCII, saying where they come from.  The pane's
 # tmux server lives in the test's own folder; no process is left.
 set -u
-: "${MEMLENS_BIN:=./memlens}"
-pass=0; fail=0; skip=0
-ok()   { pass=$((pass + 1)); echo "ok - $1"; }
-bad()  { fail=$((fail + 1)); echo "not ok - $1"; }
-check() { if [ "$1" = 0 ]; then ok "$2"; else bad "$2"; fi; }
-
-if ! command -v tmux >/dev/null 2>&1 || [ ! -x samples/linked_list ]; then
-  echo "tmux or samples/linked_list missing: skipped"
-  echo "0 passed, 0 failed, 1 skipped"; exit 0
-fi
-
-D=$(mktemp -d)
-export TMUX_TMPDIR="$D"
-SOCK="memlens-bytes-$$"
-BIN=$(cd "$(dirname "$MEMLENS_BIN")" && pwd)/$(basename "$MEMLENS_BIN")
+. "$(dirname "$0")/lib/tmux.sh"
+e2e_setup bytes samples/linked_list
 cp samples/linked_list "$D/ll_target"
-cleanup() { tmux -L "$SOCK" kill-server 2>/dev/null; rm -rf "$D"; }
-trap cleanup EXIT INT TERM
-
-tm() { tmux -L "$SOCK" "$@"; }
-screen() { tm capture-pane -p -t ml; }
-wait_for() {
-  n=0; lim=$(( ${2:-10} * 20 ))
-  while [ $n -lt $lim ]; do
-    screen 2>/dev/null | grep -qF -- "$1" && return 0
-    n=$((n + 1)); sleep 0.05
-  done
-  echo "# waited for '$1'; the screen was:"; screen | sed 's/^/#  /'
-  return 1
-}
 # seen TEXT: polls the pane for TEXT for a second, quietly.
 seen() {
   n=0; while [ $n -lt 20 ]; do
@@ -42,14 +15,6 @@ seen() {
     n=$((n + 1)); sleep 0.05
   done
   return 1
-}
-leftovers() {
-  c=0
-  for p in /proc/[0-9]*; do
-    e=$(readlink "$p/exe" 2>/dev/null) || continue
-    case "$e" in "$D"/*_target*) c=$((c + 1)) ;; esac
-  done
-  echo $c
 }
 
 # ---- record ---------------------------------------------------------------
@@ -107,8 +72,5 @@ screen | grep -qF "35 30 20 2d 3e 20 34 30  20 2d 3e 20 33 30 20 2d  |50 -> 40 -
 check $? "the details show the block's bytes in hex and ASCII"
 tm send-keys -t ml Escape q
 wait_for "REPLAY-DONE 0"; check $? "q quits the replay with status 0"
-[ "$(leftovers)" = 0 ]; check $? "no target process is left"
-tm kill-server 2>/dev/null
-
-echo "$pass passed, $fail failed, $skip skipped"
-[ $fail -eq 0 ]
+no_leftovers "replay"
+e2e_done
