@@ -316,7 +316,8 @@ static void put(uint64_t seq, const struct call *c, uint16_t kind, uint16_t flag
 			rec.error = x->error;
 			rec.err_no = x->err_no;
 		}
-		memcpy(rec.bytes, bytes, nb);
+		if (nb)
+			memcpy(rec.bytes, bytes, nb);
 		keep_early(&rec);
 		return;
 	}
