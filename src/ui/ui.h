@@ -111,6 +111,9 @@ struct ui_source {
 	/* Stack frames at the current stop (the newest event, index `event`),
 	 * innermost first; returns the count. */
 	int (*frames)(void *ctx, struct ui_frame *f, int max, size_t event);
+	/* frames() answers for any event of the history (a trace recorded
+	 * with --frames), not only at the newest one (a live program) */
+	bool frames_recorded;
 	/* Words about a fault address (crash explanation). */
 	explain_fault_fn describe_fault;
 	/* Continue: lets the program run on at full speed; next() then hands
