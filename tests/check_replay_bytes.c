@@ -184,8 +184,7 @@ END_TEST
 
 static struct replay_src rs;
 static struct ui u;
-static SCREEN *scr;
-static FILE *fout, *fin;
+static struct vs_term vt;
 static char screen[200 * 100 + 1];
 
 static void start_size(const char *path, int rows, int cols)
@@ -195,11 +194,7 @@ static void start_size(const char *path, int rows, int cols)
 
 	ck_assert_int_eq(replay_src_open(&rs, path, &e), 0);
 	ck_assert_int_eq(ui_init(&u, &o, rs.m, &rs.src, &e), 0);
-	fout = fopen("/dev/null", "w");
-	fin = fopen("/dev/null", "r");
-	scr = newterm("xterm", fout, fin);
-	ck_assert_ptr_nonnull(scr);
-	resizeterm(rows, cols);
+	vs_open(&vt, rows, cols);
 }
 
 static void start(const char *path)
@@ -209,10 +204,7 @@ static void start(const char *path)
 
 static void stop(void)
 {
-	endwin();
-	delscreen(scr);
-	fclose(fout);
-	fclose(fin);
+	vs_close(&vt);
 	ui_fini(&u);
 	replay_src_close(&rs);
 }
@@ -231,13 +223,7 @@ static const char *details(size_t k, uint64_t addr)
 	return vs_read(screen, k);
 }
 
-#define HAS(s, needle)                                                     \
-	do {                                                               \
-		if (!strstr((s), (needle))) {                              \
-			fprintf(stderr, "%s", (s));                        \
-			ck_abort_msg("screen lacks '%s'", (needle));       \
-		}                                                          \
-	} while (0)
+#define HAS VS_HAS
 
 /* Index of the first event of `type`. */
 static size_t first_of(enum model_ev_type type)

@@ -17,8 +17,7 @@
 static struct model *m;
 static uint64_t ptr[5];
 static struct ui u;
-static SCREEN *scr;
-static FILE *fout, *fin;
+static struct vs_term vt;
 static char screen[200 * 100 + 1];
 
 static void start_model(int rows, int cols, bool ascii, struct model *mm)
@@ -28,11 +27,7 @@ static void start_model(int rows, int cols, bool ascii, struct model *mm)
 
 	m = mm;
 	ck_assert_int_eq(ui_init(&u, &o, m, NULL, &e), 0);
-	fout = fopen("/dev/null", "w");
-	fin = fopen("/dev/null", "r");
-	scr = newterm("xterm", fout, fin);
-	ck_assert_ptr_nonnull(scr);
-	resizeterm(rows, cols);
+	vs_open(&vt, rows, cols);
 	ui_colors_start(&u);
 }
 
@@ -56,19 +51,12 @@ static void start_recorded(int rows, int cols, const char *path)
 	ck_assert_int_eq(out_trace_read(f, path, m, &cb, &e), 0);
 	fclose(f);
 	ck_assert_int_eq(ui_init(&u, &o, m, NULL, &e), 0);
-	fout = fopen("/dev/null", "w");
-	fin = fopen("/dev/null", "r");
-	scr = newterm("xterm", fout, fin);
-	ck_assert_ptr_nonnull(scr);
-	resizeterm(rows, cols);
+	vs_open(&vt, rows, cols);
 }
 
 static void stop(void)
 {
-	endwin();
-	delscreen(scr);
-	fclose(fout);
-	fclose(fin);
+	vs_close(&vt);
 	ui_fini(&u);
 	model_free(m);
 }
@@ -103,13 +91,7 @@ static int row_of(const char *s, const char *needle)
 	return row;
 }
 
-#define HAS(s, needle)                                                     \
-	do {                                                               \
-		if (!strstr((s), (needle))) {                              \
-			fprintf(stderr, "%s", (s));                        \
-			ck_abort_msg("screen lacks '%s'", (needle));       \
-		}                                                          \
-	} while (0)
+#define HAS VS_HAS
 
 START_TEST(at_120x40_every_pane_is_there_with_the_current_event)
 {

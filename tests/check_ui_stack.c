@@ -17,8 +17,7 @@ static struct model *m;
 static uint64_t ptr[5];
 static struct ui u;
 static struct ui_source src;
-static SCREEN *scr;
-static FILE *fout, *fin;
+static struct vs_term vt;
 static char screen[200 * 100 + 1];
 static struct ui_frame frames[8];
 static int nframes, asked;
@@ -55,11 +54,7 @@ static void start(int rows, int cols, const char *path, const char *file)
 	src.frames = frames_cb;
 	src.poll_fd = src.out_fd = -1;
 	ck_assert_int_eq(ui_init(&u, &o, m, &src, &e), 0);
-	fout = fopen("/dev/null", "w");
-	fin = fopen("/dev/null", "r");
-	scr = newterm("xterm", fout, fin);
-	ck_assert_ptr_nonnull(scr);
-	resizeterm(rows, cols);
+	vs_open(&vt, rows, cols);
 	ui_colors_start(&u);
 	u.v.cur = model_event_count(m);
 	ck_assert_int_eq(model_seek(m, u.v.cur, &e), 0);
@@ -68,10 +63,7 @@ static void start(int rows, int cols, const char *path, const char *file)
 
 static void stop(void)
 {
-	endwin();
-	delscreen(scr);
-	fclose(fout);
-	fclose(fin);
+	vs_close(&vt);
 	ui_fini(&u);
 	model_free(m);
 }
@@ -87,13 +79,7 @@ static enum view_action key(int k)
 	return view_key(&u.v, m, &u.lay, k);
 }
 
-#define HAS(s, needle)                                                     \
-	do {                                                               \
-		if (!strstr((s), (needle))) {                              \
-			fprintf(stderr, "%s", (s));                        \
-			ck_abort_msg("screen lacks '%s'", (needle));       \
-		}                                                          \
-	} while (0)
+#define HAS VS_HAS
 
 /* Whether the heap list's line of block #id is drawn selected (reverse
  * video in mono mode). */

@@ -10,36 +10,12 @@
 # exits with Ctrl-C, SIGTERM and SIGHUP to memlens, and a crashing program.
 # After each: the terminal settings are unchanged and no process is left.
 set -u
-: "${MEMLENS_BIN:=./memlens}"
-pass=0; fail=0; skip=0
-ok()   { pass=$((pass + 1)); echo "ok - $1${UI_E2E_TIME:+ ($(date +%s.%N | cut -c7-14))}"; }
-bad()  { fail=$((fail + 1)); echo "not ok - $1"; }
-check() { if [ "$1" = 0 ]; then ok "$2"; else bad "$2"; fi; }
-
-if ! command -v tmux >/dev/null 2>&1; then
-  echo "tmux is not installed: skipped"
-  echo "0 passed, 0 failed, 1 skipped"; exit 0
-fi
-if [ ! -x samples/linked_list ] || [ ! -x tests/targets/t_crash ]; then
-  echo "samples/linked_list or tests/targets/t_crash missing: run make all targets"
-  echo "0 passed, 0 failed, 1 skipped"; exit 0
-fi
-
-D=$(mktemp -d)
-# tmux sockets live in $D too, so nothing is left in /tmp afterwards
-export TMUX_TMPDIR="$D"
-SOCK="memlens-ui-$$"
-run=0
-BIN=$(cd "$(dirname "$MEMLENS_BIN")" && pwd)/$(basename "$MEMLENS_BIN")
+. "$(dirname "$0")/lib/tmux.sh"
+e2e_setup ui samples/linked_list tests/targets/t_crash
 # private copies, so "no process left" looks for exactly ours
 cp samples/linked_list "$D/ll_target"
 cp tests/targets/t_crash "$D/crash_target"
 [ -x tests/targets/t_stdin ] && cp tests/targets/t_stdin "$D/stdin_target"
-cleanup() {
-  i=0; while [ $i -le $run ]; do tmux -L "$SOCK-$i" kill-server 2>/dev/null; i=$((i + 1)); done
-  rm -rf "$D"
-}
-trap cleanup EXIT INT TERM
 
 # The wrapper: stty before, memlens (its pid in mlpid), its status, stty after.
 cat >"$D/wrap.sh" <<EOF
@@ -55,30 +31,9 @@ echo "WRAPPER-DONE"
 exec sleep 600
 EOF
 
-tm() { tmux -L "$SOCK-$run" "$@"; }
-screen() { tm capture-pane -p -t ml; }
-# wait_for TEXT [SECONDS]: polls the pane until TEXT shows.
-wait_for() {
-  n=0; lim=$(( ${2:-10} * 20 ))
-  while [ $n -lt $lim ]; do
-    screen 2>/dev/null | grep -qF -- "$1" && return 0
-    n=$((n + 1)); sleep 0.05
-  done
-  echo "# waited for '$1'; the screen was:"; screen | sed 's/^/#  /'
-  return 1
-}
 wait_file() {
   n=0; while [ $n -lt 200 ] && [ ! -s "$1" ]; do n=$((n + 1)); sleep 0.05; done
   [ -s "$1" ]
-}
-# Processes still running one of our private target copies.
-leftovers() {
-  c=0
-  for p in /proc/[0-9]*; do
-    e=$(readlink "$p/exe" 2>/dev/null) || continue
-    case "$e" in "$D"/*_target*) c=$((c + 1)) ;; esac
-  done
-  echo $c
 }
 start() { # start COLS ROWS ARGS...
   cols=$1; rows=$2; shift 2
@@ -92,8 +47,7 @@ finish() { # finish NAME EXPECTED_STATUS
   [ "$st" = "$2" ]; check $? "$1: memlens exits with $2 (got ${st:-none})"
   wait_file "$D/stty.after"
   cmp -s "$D/stty.before" "$D/stty.after"; check $? "$1: stty -a is the same before and after"
-  n=0; while [ "$(leftovers)" != 0 ] && [ $n -lt 100 ]; do n=$((n + 1)); sleep 0.05; done
-  [ "$(leftovers)" = 0 ]; check $? "$1: no target process is left"
+  no_leftovers "$1"
 }
 
 # ---- 1. stepping, details, resize, quit ----------------------------------
@@ -257,5 +211,4 @@ else
   skip=$((skip + 1)); echo "skip - no recorded trace in tests/data"
 fi
 
-echo "$pass passed, $fail failed, $skip skipped"
-[ $fail -eq 0 ]
+e2e_done

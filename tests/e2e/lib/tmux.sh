@@ -13,7 +13,8 @@
 #   e2e_done                 prints the closing line and sets the exit status
 : "${MEMLENS_BIN:=./memlens}"
 pass=0; fail=0; skip=0
-ok()   { pass=$((pass + 1)); echo "ok - $1"; }
+# UI_E2E_TIME=1 stamps each result with the time (to find slow steps)
+ok()   { pass=$((pass + 1)); echo "ok - $1${UI_E2E_TIME:+ ($(date +%s.%N | cut -c7-14))}"; }
 bad()  { fail=$((fail + 1)); echo "not ok - $1"; }
 check() { if [ "$1" = 0 ]; then ok "$2"; else bad "$2"; fi; }
 
