@@ -517,6 +517,8 @@ int model_apply(struct model *m, const struct model_event *ev, struct err *e)
 	} else if (m->broken) {
 		return err_set(e, ERR_INTERNAL, "model: out of memory");
 	}
+	m->prev_sp = m->last.sp;
+	m->prev_depth = m->last.stack_depth;
 	m->last = *ev;
 	m->nev = k + 1;
 	model_step(m, k, ev, m->tchg, m->ntchg);

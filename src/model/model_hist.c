@@ -225,6 +225,12 @@ const struct model_event *model_event(const struct model *m, size_t i)
 	return i == m->nev - 1 ? &m->last : NULL;
 }
 
+void model_prev_stack(const struct model *m, uint64_t *sp, uint64_t *depth)
+{
+	*sp = m->prev_sp;
+	*depth = m->prev_depth;
+}
+
 const struct model_event *model_exit_event(const struct model *m)
 {
 	if (!m->st.exit_ev)

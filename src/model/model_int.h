@@ -115,6 +115,7 @@ struct model {
 	uint32_t *chg;
 	size_t nchg, capchg;
 	struct model_event last, exit_copy, signal_copy;
+	uint64_t prev_sp, prev_depth; /* of the event applied before `last` */
 
 	/* entities */
 	struct ment *ent;

@@ -63,13 +63,34 @@ static void kopt(struct jw *j, const char *k, uint64_t v)
 		jw_kuint(j, k, v);
 }
 
+bool out_site_wants_off(const struct model_site *s)
+{
+	/* a site with file and line is named by them (model_site_format) */
+	return !(s->file && s->line);
+}
+
+/* Version 2: `sp` and `stack_depth` only when they differ from the
+ * previous event line's (the reader carries them forward); in a loop they
+ * repeat on nearly every line.  The model knows the previous event. */
+static void stack_fields(struct jw *j, const struct model *m, const struct model_event *ev)
+{
+	uint64_t sp, depth;
+
+	model_prev_stack(m, &sp, &depth);
+	if (ev->sp != sp)
+		jw_kuint(j, "sp", ev->sp);
+	if (ev->stack_depth != depth)
+		jw_kuint(j, "stack_depth", ev->stack_depth);
+}
+
 static void site_fmt(struct jw *j, const struct model_site *s)
 {
 	jw_open(j, '{');
 	jw_kuint(j, "addr", s->addr);
 	if (s->func)
 		jw_kstr(j, "func", s->func);
-	kopt(j, "func_off", s->func_off);
+	if (out_site_wants_off(s))
+		kopt(j, "func_off", s->func_off);
 	if (s->file)
 		jw_kstr(j, "file", s->file);
 	if (s->line)
@@ -281,8 +302,7 @@ void out_json_event_extra(FILE *f, const struct model *m, const struct model_eve
 		site_obj(&j, m, ev->site);
 	}
 	kopt(&j, "flags", ev->flags);
-	kopt(&j, "sp", ev->sp);
-	kopt(&j, "stack_depth", ev->stack_depth);
+	stack_fields(&j, m, ev);
 	kopt(&j, "brk", ev->brk);
 	kopt(&j, "block", ev->block);
 	kopt(&j, "block_size", ev->block_size);
@@ -314,7 +334,7 @@ static void site_obj_json(struct json *j, const struct model *m, uint32_t idx)
 	json_kuint(j, "addr", s->addr);
 	if (s->func)
 		json_kstr(j, "func", s->func);
-	if (s->func_off)
+	if (s->func_off && out_site_wants_off(s))
 		json_kuint(j, "func_off", s->func_off);
 	if (s->file)
 		json_kstr(j, "file", s->file);

@@ -13,7 +13,10 @@
 #include "util/err.h"
 #include "util/json.h"
 
-#define OUT_TRACE_VERSION 1
+/* Version 2 leaves out `func_off` where a site has file and line, and
+ * `sp`/`stack_depth` where they repeat the previous event line's;
+ * version 1 files are still read. */
+#define OUT_TRACE_VERSION 2
 
 /* ---- text ------------------------------------------------------------ */
 
