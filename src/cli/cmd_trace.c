@@ -15,11 +15,9 @@
 #include "cli/commands.h"
 #include "cli/trace_print.h"
 #include "model/model.h"
+#include "out/out.h"
 #include "trace/trace.h"
 #include "trace/trace_step.h"
-
-/* The trace file's stdio buffer: one write(2) per MiB. */
-#define TRACE_FILE_BUF (1u << 20)
 
 int cli_alloc_option(const char *arg, struct trace_opts *to)
 {
@@ -51,7 +49,6 @@ int cmd_trace(int argc, char **argv, struct err *e)
 	struct model *m = NULL;
 	struct trace *t = NULL;
 	const char *out = NULL;
-	char *vbuf = NULL;
 	FILE *f = stderr;
 	int c, rc = -1, gran = TRACE_GRAN_ALLOC;
 
@@ -86,14 +83,10 @@ int cmd_trace(int argc, char **argv, struct err *e)
 	if (optind >= argc)
 		return cli_usage_error("trace: expected a PROGRAM to run");
 	if (out) {
-		f = fopen(out, "we");
-		if (!f)
-			return err_errno(e, ERR_INPUT, errno, "%s", out);
-		/* a trace file takes ~150 bytes an event: write it in 1 MiB
-		 * pieces, not a system call per 4 KiB (glibc ignores the size
-		 * of a setvbuf without a buffer: the buffer must be ours) */
-		if ((vbuf = malloc(TRACE_FILE_BUF)))
-			setvbuf(f, vbuf, _IOFBF, TRACE_FILE_BUF);
+		/* a trace file takes ~150 bytes an event: written 1 MiB per
+		 * write(2) by a thread of its own (out/afile.c) */
+		if (!(f = out_file_open(out, e)))
+			return -1;
 	}
 	mo.keep_history = false; /* a trace prints as it goes: no stepping back */
 	mo.teach = to.alloc == TRACE_ALLOC_TEACH;
@@ -144,6 +137,5 @@ out:
 	model_free(m);
 	if (f && f != stderr && fclose(f) != 0 && rc >= 0)
 		rc = err_errno(e, ERR_INTERNAL, errno, "%s", out);
-	free(vbuf);
 	return rc;
 }

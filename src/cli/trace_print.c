@@ -88,15 +88,19 @@ void trace_print_event(void *ctx, struct model *m, const struct model_event *ev)
 
 	if (p->quiet)
 		return;
-	if (p->frames)
-		event_stack(p, ev, &st);
-	if (p->json && p->frames)
+	if (!p->frames) { /* the hot path of run mode: nothing to unwind */
+		if (p->json)
+			out_json_event(p->f, m, ev);
+		else
+			out_text_event(p->f, m, ev, model_event_count(m) - 1);
+		return;
+	}
+	event_stack(p, ev, &st);
+	if (p->json)
 		out_json_event_extra(p->f, m, ev, frames_cb, &st);
-	else if (p->json)
-		out_json_event(p->f, m, ev);
 	else
 		out_text_event(p->f, m, ev, model_event_count(m) - 1);
-	if (!p->json && p->frames)
+	if (!p->json)
 		frames_text(p->f, &st);
 	dbg_stack_free(&st);
 }

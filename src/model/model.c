@@ -10,10 +10,12 @@
 
 struct model *model_new(const struct model_opts *opts)
 {
+	static _Atomic uint64_t serial;
 	struct model *m = calloc(1, sizeof(*m));
 
 	if (!m)
 		return NULL;
+	m->id = ++serial;
 	if (opts)
 		m->o = *opts;
 	if (m->o.keep_history) {

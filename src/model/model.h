@@ -208,6 +208,9 @@ uint32_t model_site_intern(struct model *m, const struct model_site *s);
 const struct model_site *model_site(const struct model *m, uint32_t idx);
 /* Number of site indices in use (index 0 included). */
 uint32_t model_site_count(const struct model *m);
+/* A number no other model of this process had (sites never change once
+ * interned, so (model_id, site index) can key a cache of their text). */
+uint64_t model_id(const struct model *m);
 
 /* Stores a region snapshot (copied) and returns its index, for a
  * MEV_REGIONS event's `aux`. */

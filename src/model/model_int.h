@@ -91,6 +91,7 @@ struct snap {
 
 struct model {
 	struct model_opts o;
+	uint64_t id;                 /* model_id */
 	bool broken;                 /* ran out of memory: refuse further work */
 
 	/* sites (index 0 = unknown) and their interned strings */

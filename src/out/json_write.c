@@ -102,29 +102,27 @@ static void site_fmt(struct jw *j, const struct model_site *s)
 
 /* Formatted site objects by site index: a trace names a few sites again
  * and again, and formatting the object (escaping its strings) was a third
- * of an event's JSON.  An entry is used only when every member matches
- * (another model may reuse the index), so the bytes are what site_fmt
- * writes.  One writing thread (the trace's or replay's). */
+ * of an event's JSON.  An entry is keyed by the model's id and the index
+ * (sites never change once interned), so checking it costs two compares.
+ * One writing thread (the trace's or replay's). */
 #define SITE_CACHE 512
 struct site_memo {
-	struct model_site s; /* with copies of the strings */
+	uint64_t model;      /* model_id, 0: empty */
+	uint32_t idx;
 	char *json;
 	size_t len;
 };
 static struct site_memo *site_memo;
 
-static bool str_same(const char *a, const char *b)
-{
-	return a == b || (a && b && strcmp(a, b) == 0);
-}
-
-static void site_memo_put(struct site_memo *c, const struct model_site *s)
+static void site_memo_put(struct site_memo *c, uint64_t model, uint32_t idx,
+			  const struct model_site *s)
 {
 	struct jw t;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *ms = open_memstream(&buf, &len);
 
+	c->model = 0;
 	if (!ms)
 		return;
 	jw_init(&t, ms);
@@ -135,37 +133,28 @@ static void site_memo_put(struct site_memo *c, const struct model_site *s)
 		return;
 	}
 	free(c->json);
-	free((char *)c->s.func);
-	free((char *)c->s.file);
-	free((char *)c->s.object);
-	c->s = *s;
-	c->s.func = s->func ? strdup(s->func) : NULL;
-	c->s.file = s->file ? strdup(s->file) : NULL;
-	c->s.object = s->object ? strdup(s->object) : NULL;
 	c->json = buf;
 	c->len = len;
-	if ((s->func && !c->s.func) || (s->file && !c->s.file) || (s->object && !c->s.object))
-		c->json = NULL, free(buf); /* out of memory: not cached */
+	c->model = model;
+	c->idx = idx;
 }
 
 static void site_obj(struct jw *j, const struct model *m, uint32_t idx)
 {
-	const struct model_site *s = model_site(m, idx);
+	uint64_t id = model_id(m);
 	struct site_memo *c;
 
 	if (!site_memo)
 		site_memo = calloc(SITE_CACHE, sizeof(*site_memo));
 	if (!site_memo) {
-		site_fmt(j, s);
+		site_fmt(j, model_site(m, idx));
 		return;
 	}
 	c = &site_memo[idx % SITE_CACHE];
-	if (!c->json || c->s.addr != s->addr || c->s.func_off != s->func_off ||
-	    c->s.line != s->line || !str_same(c->s.func, s->func) ||
-	    !str_same(c->s.file, s->file) || !str_same(c->s.object, s->object))
-		site_memo_put(c, s);
-	if (!c->json) {
-		site_fmt(j, s);
+	if (c->model != id || c->idx != idx)
+		site_memo_put(c, id, idx, model_site(m, idx));
+	if (c->model != id) { /* out of memory: not cached */
+		site_fmt(j, model_site(m, idx));
 		return;
 	}
 	jw_sep(j);

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "out/out.h" /* out_file_put */
+
 #define JW_BUF 4096
 #define JW_DEPTH 8
 
@@ -22,10 +24,11 @@ struct jw {
 	char b[JW_BUF];
 };
 
+
 static inline void jw_flush(struct jw *w)
 {
 	if (w->n)
-		fwrite(w->b, 1, w->n, w->f);
+		out_file_put(w->f, w->b, w->n);
 	w->n = 0;
 }
 

@@ -62,6 +62,18 @@ void out_json_event_extra(FILE *f, const struct model *m, const struct model_eve
 /* The last line: {"type":"summary", "calls":{...}, "free_null":N, ...}. */
 void out_json_summary(FILE *f, const struct model *m);
 
+/* Opens PATH for `trace -o` (created or truncated, close-on-exec) as a
+ * stdio stream whose bytes a thread of memlens writes, 1 MiB per write(2),
+ * so the kernel's page-cache work overlaps the tracing (in place when no
+ * thread can be started).  The stream is unbuffered on the stdio side:
+ * fwrite copies straight into the thread's buffers.  fclose waits for the
+ * thread and returns EOF with errno set when a write failed (ENOSPC...).
+ * NULL with `e` filled when PATH cannot be opened. */
+FILE *out_file_open(const char *path, struct err *e);
+/* fwrite(p, 1, n, f), straight into the thread's buffers when `f` is the
+ * stream out_file_open made (the event lines' way out, no stdio call). */
+void out_file_put(FILE *f, const char *p, size_t n);
+
 /* ---- reading a trace file ---------------------------------------------- */
 
 /* The start line as read (strings owned by the reader; valid during the
