@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 
 #define AF_BUF (1u << 20) /* one write(2) */
 #define AF_NBUF 4         /* the tracer waits when all four are queued */
+#define AF_ALIGN 4096     /* O_DIRECT: buffer address and length */
 
 struct afile {
 	int fd;
@@ -30,15 +32,34 @@ struct afile {
 	size_t fill;          /* bytes in it */
 	bool closing;
 	bool thread;          /* the writer thread runs (else: write in place) */
+	bool direct;          /* fd has O_DIRECT: whole aligned pages only */
 	int err;              /* first write error (errno), 0 none */
 };
 
-static int write_all(int fd, const char *p, size_t n)
+/* Leaves direct I/O for the rest of the file (a tail that is not whole
+ * pages, or a file system that refused). */
+static void no_direct(struct afile *a)
+{
+	int fl = fcntl(a->fd, F_GETFL);
+
+	if (a->direct && fl >= 0)
+		fcntl(a->fd, F_SETFL, fl & ~O_DIRECT);
+	a->direct = false;
+}
+
+static int write_all(struct afile *a, const char *p, size_t n)
 {
 	while (n) {
-		ssize_t k = write(fd, p, n);
+		ssize_t k;
+		if (a->direct && (n % AF_ALIGN || (uintptr_t)p % AF_ALIGN))
+			no_direct(a);
+		k = write(a->fd, p, n);
 		if (k < 0 && errno == EINTR)
 			continue;
+		if (k < 0 && errno == EINVAL && a->direct) {
+			no_direct(a);
+			continue;
+		}
 		if (k <= 0)
 			return k < 0 ? errno : EIO;
 		p += k;
@@ -61,7 +82,7 @@ static void *writer(void *arg)
 			break;
 		i = a->wr;
 		pthread_mutex_unlock(&a->mu);
-		err = a->err ? 0 : write_all(a->fd, a->buf[i], a->len[i]);
+		err = a->err ? 0 : write_all(a, a->buf[i], a->len[i]);
 		pthread_mutex_lock(&a->mu);
 		if (err && !a->err)
 			a->err = err;
@@ -78,7 +99,7 @@ static void *writer(void *arg)
 static void submit(struct afile *a)
 {
 	if (!a->thread) {
-		int err = a->err ? 0 : write_all(a->fd, a->buf[a->cur], a->fill);
+		int err = a->err ? 0 : write_all(a, a->buf[a->cur], a->fill);
 		if (err)
 			a->err = err;
 		a->fill = 0;
@@ -177,11 +198,14 @@ FILE *out_file_open(const char *path, struct err *e)
 	pthread_cond_init(&a->room, NULL);
 	a->fd = -1;
 	for (int i = 0; i < AF_NBUF; i++)
-		if (!(a->buf[i] = malloc(AF_BUF))) {
+		if (posix_memalign((void **)&a->buf[i], AF_ALIGN, AF_BUF) != 0) {
 			err_errno(e, ERR_INTERNAL, ENOMEM, "%s", path);
 			goto fail;
 		}
-	a->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	a->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_DIRECT, 0666);
+	a->direct = a->fd >= 0;
+	if (a->fd < 0 && errno == EINVAL) /* tmpfs, a pipe... */
+		a->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (a->fd < 0) {
 		err_errno(e, ERR_INPUT, errno, "%s", path);
 		goto fail;
@@ -199,6 +223,8 @@ FILE *out_file_open(const char *path, struct err *e)
 	rc = pthread_create(&a->th, NULL, writer, a);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	a->thread = rc == 0; /* else the same bytes, written in place */
+	if (a->thread)
+		pthread_setname_np(a->th, "memlens-writer");
 	af_file = f;
 	af_cookie = a;
 	return f;
