@@ -4,6 +4,7 @@
  * 1 from `memlens replay`), and the hand-written fixture replays to the
  * log in tests/data/list.txt (checked line by line against the events of
  * tests/data/list.jsonl when it was written). */
+#include <errno.h>
 #include <stdint.h>
 
 #include "testutil.h"
@@ -273,6 +274,75 @@ START_TEST(stack_fields_are_written_when_they_change_and_read_back_carried)
 	free(buf);
 	model_free(m);
 	model_free(back);
+}
+END_TEST
+
+/* Writes the same trace (start, many events with long and short sites,
+ * summary) to `f`; lines cross the writer's 1 MiB buffers many times. */
+static void write_many(FILE *f)
+{
+	struct model *m = mk(false);
+	struct out_start st = { .program = "p", .alloc = "libc", .mode = "run" };
+	char longname[6000];
+
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	struct model_site s1 = { .addr = 0x401136, .func = "push", .file = "list.c", .line = 17 };
+	struct model_site s2 = { .addr = 0x401200, .func = longname }; /* a 6 KB line */
+	uint32_t i1 = model_site_intern(m, &s1), i2 = model_site_intern(m, &s2);
+
+	out_json_start(f, &st);
+	for (uint64_t i = 0; i < 40000; i++) {
+		struct model_event x = ev(i % 2 ? MEV_FREE : MEV_MALLOC, i % 2 ? 0x10000 + 16 * (i - 1) : i,
+					  0, i % 2 ? 0 : 0x10000 + 16 * i);
+		x.seq = i;
+		x.site = i % 997 == 0 ? i2 : i1;
+		x.sp = 0x7fffffffe000 - 16 * (i % 3);
+		apply(m, x);
+		out_json_event(f, m, model_event(m, model_event_count(m) - 1));
+	}
+	out_json_summary(f, m);
+	model_free(m);
+}
+
+/* trace -o's stream (a writer thread, O_DIRECT where it works, lines
+ * formatted in its buffers) holds exactly the bytes a plain stream gets,
+ * and a failed write is reported by fclose, not lost. */
+START_TEST(trace_file_stream_writes_the_same_bytes_and_reports_errors)
+{
+	char path[] = "/tmp/memlens-check-afile-XXXXXX";
+	char *want = NULL, *got;
+	size_t len;
+	struct err e = { 0 };
+	FILE *ms = open_memstream(&want, &len), *f;
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	write_many(ms);
+	fclose(ms);
+	ck_assert_uint_gt(len, 3u << 20);
+	f = out_file_open(path, &e);
+	ck_assert_msg(f != NULL, "%s", e.msg);
+	write_many(f);
+	ck_assert_int_eq(fclose(f), 0);
+	got = tu_slurp(path);
+	ck_assert_uint_eq(strlen(got), len);
+	ck_assert_msg(memcmp(got, want, len) == 0, "the file differs from the memstream");
+	free(got);
+	free(want);
+	unlink(path);
+	/* a path that cannot be opened, and a device that is always full */
+	ck_assert_ptr_null(out_file_open("/nonexistent-dir/x.jsonl", &e));
+	ck_assert_ptr_nonnull(strstr(e.msg, "/nonexistent-dir/x.jsonl: No such file"));
+	ck_assert_int_eq(e.status, ERR_INPUT);
+	f = out_file_open("/dev/full", &e);
+	ck_assert_ptr_nonnull(f);
+	for (int i = 0; i < 20000; i++)
+		fputs("{\"type\":\"free\",\"seq\":1,\"ptr\":0}\n", f);
+	errno = 0;
+	ck_assert_int_eq(fclose(f), EOF);
+	ck_assert_int_eq(errno, ENOSPC);
 }
 END_TEST
 
@@ -560,6 +630,7 @@ int main(void)
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, write_read_write_gives_identical_json);
 	tcase_add_test(t, stack_fields_are_written_when_they_change_and_read_back_carried);
+	tcase_add_test(t, trace_file_stream_writes_the_same_bytes_and_reports_errors);
 	tcase_add_test(t, summary_counting_rules);
 	tcase_add_test(t, text_lines_name_call_site_and_state);
 	tcase_add_test(t, malformed_traces_give_the_line_and_the_reason);

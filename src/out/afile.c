@@ -145,6 +145,28 @@ void out_file_put(FILE *f, const char *p, size_t n)
 		fwrite(p, 1, n, f);
 }
 
+bool out_file_room(FILE *f, size_t min, char **p, size_t *room)
+{
+	struct afile *a = af_cookie;
+
+	if (f != af_file || AF_BUF - a->fill < min)
+		return false;
+	*p = a->buf[a->cur] + a->fill;
+	*room = AF_BUF - a->fill;
+	return true;
+}
+
+void out_file_commit(FILE *f, size_t n)
+{
+	struct afile *a = af_cookie;
+
+	if (f != af_file)
+		return;
+	a->fill += n;
+	if (a->fill == AF_BUF)
+		submit(a);
+}
+
 static void af_release(struct afile *a)
 {
 	for (int i = 0; i < AF_NBUF; i++)

@@ -17,24 +17,33 @@
 
 struct jw {
 	FILE *f;
-	size_t n;
+	char *b;        /* the line so far: in `own`, or formatted in place in
+	                   the buffer of out_file_open's stream (`direct`) */
+	size_t n, cap;
 	int depth;
 	bool after_key;
+	bool direct;
 	bool first[JW_DEPTH];
-	char b[JW_BUF];
+	char own[JW_BUF];
 };
 
-
+/* Hands the bytes on (in place: they are only committed) and goes on in
+ * `own`: after a flush others may write to the stream (trace --frames). */
 static inline void jw_flush(struct jw *w)
 {
-	if (w->n)
+	if (w->n && w->direct)
+		out_file_commit(w->f, w->n);
+	else if (w->n)
 		out_file_put(w->f, w->b, w->n);
 	w->n = 0;
+	w->direct = false;
+	w->b = w->own;
+	w->cap = JW_BUF;
 }
 
 static inline void jw_need(struct jw *w, size_t k)
 {
-	if (w->n + k > JW_BUF)
+	if (w->n + k > w->cap)
 		jw_flush(w);
 }
 
@@ -46,7 +55,7 @@ static inline void jw_c(struct jw *w, char c)
 
 static inline void jw_raw(struct jw *w, const char *s, size_t k)
 {
-	if (w->n + k <= JW_BUF) {
+	if (w->n + k <= w->cap) {
 		memcpy(w->b + w->n, s, k);
 		w->n += k;
 		return;
@@ -54,7 +63,7 @@ static inline void jw_raw(struct jw *w, const char *s, size_t k)
 	while (k) {
 		size_t room, t;
 		jw_need(w, k < 64 ? k : 64);
-		room = JW_BUF - w->n;
+		room = w->cap - w->n;
 		t = k < room ? k : room;
 		memcpy(w->b + w->n, s, t);
 		w->n += t;
@@ -220,6 +229,11 @@ static inline void jw_close(struct jw *w, char c)
 static inline void jw_init(struct jw *w, FILE *f)
 {
 	w->f = f;
+	w->direct = out_file_room(f, JW_BUF, &w->b, &w->cap);
+	if (!w->direct) {
+		w->b = w->own;
+		w->cap = JW_BUF;
+	}
 	w->n = 0;
 	w->depth = 0;
 	w->first[0] = true;

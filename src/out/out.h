@@ -73,6 +73,12 @@ FILE *out_file_open(const char *path, struct err *e);
 /* fwrite(p, 1, n, f), straight into the thread's buffers when `f` is the
  * stream out_file_open made (the event lines' way out, no stdio call). */
 void out_file_put(FILE *f, const char *p, size_t n);
+/* When `f` is that stream and its buffer has at least `min` bytes free:
+ * *p and *room say where, and true; the caller formats there and then
+ * calls out_file_commit with what it wrote (at most *room), before any
+ * other write to `f`.  False otherwise. */
+bool out_file_room(FILE *f, size_t min, char **p, size_t *room);
+void out_file_commit(FILE *f, size_t n);
 
 /* ---- reading a trace file ---------------------------------------------- */
 
