@@ -27,9 +27,13 @@ struct jw {
 	char own[JW_BUF];
 };
 
+/* The per-byte helpers are forced inline (keys are literals: their
+ * strlen folds); the buffer's slow path is not. */
+#define JW_HOT static inline __attribute__((always_inline))
+
 /* Hands the bytes on (in place: they are only committed) and goes on in
  * `own`: after a flush others may write to the stream (trace --frames). */
-static inline void jw_flush(struct jw *w)
+static __attribute__((noinline, unused)) void jw_flush(struct jw *w)
 {
 	if (w->n && w->direct)
 		out_file_commit(w->f, w->n);
@@ -41,13 +45,13 @@ static inline void jw_flush(struct jw *w)
 	w->cap = JW_BUF;
 }
 
-static inline void jw_need(struct jw *w, size_t k)
+JW_HOT void jw_need(struct jw *w, size_t k)
 {
-	if (w->n + k > w->cap)
+	if (__builtin_expect(w->n + k > w->cap, 0))
 		jw_flush(w);
 }
 
-static inline void jw_c(struct jw *w, char c)
+JW_HOT void jw_c(struct jw *w, char c)
 {
 	jw_need(w, 1);
 	w->b[w->n++] = c;
@@ -72,7 +76,7 @@ static inline void jw_raw(struct jw *w, const char *s, size_t k)
 	}
 }
 
-static inline void jw_sep(struct jw *w)
+JW_HOT void jw_sep(struct jw *w)
 {
 	if (w->after_key) {
 		w->after_key = false;
@@ -118,7 +122,7 @@ static inline void jw_esc(struct jw *w, const char *s)
 }
 
 /* Keys are our own names: no escaping needed. */
-static inline void jw_key(struct jw *w, const char *k)
+JW_HOT void jw_key(struct jw *w, const char *k)
 {
 	size_t n = strlen(k);
 
@@ -206,11 +210,11 @@ static inline void jw_str(struct jw *w, const char *s)
 		jw_raw(w, "null", 4);
 }
 
-static inline void jw_kuint(struct jw *w, const char *k, uint64_t v) { jw_key(w, k); jw_uint(w, v); }
-static inline void jw_kint(struct jw *w, const char *k, int64_t v) { jw_key(w, k); jw_int(w, v); }
-static inline void jw_kstr(struct jw *w, const char *k, const char *s) { jw_key(w, k); jw_str(w, s); }
+JW_HOT void jw_kuint(struct jw *w, const char *k, uint64_t v) { jw_key(w, k); jw_uint(w, v); }
+JW_HOT void jw_kint(struct jw *w, const char *k, int64_t v) { jw_key(w, k); jw_int(w, v); }
+JW_HOT void jw_kstr(struct jw *w, const char *k, const char *s) { jw_key(w, k); jw_str(w, s); }
 
-static inline void jw_open(struct jw *w, char c)
+JW_HOT void jw_open(struct jw *w, char c)
 {
 	jw_sep(w);
 	jw_c(w, c);
@@ -219,7 +223,7 @@ static inline void jw_open(struct jw *w, char c)
 	w->first[w->depth] = true;
 }
 
-static inline void jw_close(struct jw *w, char c)
+JW_HOT void jw_close(struct jw *w, char c)
 {
 	jw_c(w, c);
 	if (w->depth > 0)
