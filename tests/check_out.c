@@ -209,14 +209,15 @@ START_TEST(write_read_write_gives_identical_json)
 }
 END_TEST
 
-/* Version 2 writes `sp` and `stack_depth` only where they differ from
- * the previous event line's, a 0 included; the reader carries them
+/* Version 2 writes `sp`, `stack_depth` and `brk` only where they differ
+ * from the previous event line's, a 0 included; the reader carries them
  * forward, so every event comes back with its own values.  A version 1
  * file (no carrying) reads an absent one as 0. */
 START_TEST(stack_fields_are_written_when_they_change_and_read_back_carried)
 {
 	static const uint64_t sp[] = { 0x7fffffffe000, 0x7fffffffe000, 0x7fffffffd000, 0, 0x7fffffffd000 };
 	static const uint64_t depth[] = { 312, 312, 4408, 0, 4408 };
+	static const uint64_t brk[] = { 0x5000, 0x5000, 0x5000, 0, 0x6000 };
 	struct model *m = mk(true), *back = mk(true);
 	char *buf = NULL, *again;
 	size_t len;
@@ -229,6 +230,7 @@ START_TEST(stack_fields_are_written_when_they_change_and_read_back_carried)
 		struct model_event x = ev(MEV_MALLOC, 8, 0, 0x1000 + 0x100 * (uint64_t)i);
 		x.sp = sp[i];
 		x.stack_depth = depth[i];
+		x.brk = brk[i];
 		apply(m, x);
 		out_json_event(f, m, model_event(m, model_event_count(m) - 1));
 	}
@@ -240,11 +242,14 @@ START_TEST(stack_fields_are_written_when_they_change_and_read_back_carried)
 	for (char *p = buf; p && n < 7; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
 		l[n++] = p;
 	ck_assert_int_eq(n, 7);
-	ck_assert_ptr_nonnull(strstr(l[1], "\"sp\":140737488347136,\"stack_depth\":312}"));
-	ck_assert_ptr_null(strstr(strndup(l[2], (size_t)(l[3] - l[2])), "\"sp\""));
+	ck_assert_ptr_nonnull(strstr(l[1], "\"sp\":140737488347136,\"stack_depth\":312,\"brk\":20480}"));
+	char *second = strndup(l[2], (size_t)(l[3] - l[2]));
+	ck_assert_ptr_null(strstr(second, "\"sp\""));
+	ck_assert_ptr_null(strstr(second, "\"brk\""));
+	free(second);
 	ck_assert_ptr_nonnull(strstr(l[3], "\"sp\":140737488343040,\"stack_depth\":4408}"));
-	ck_assert_ptr_nonnull(strstr(l[4], "\"sp\":0,\"stack_depth\":0}"));
-	ck_assert_ptr_nonnull(strstr(l[5], "\"sp\":140737488343040,\"stack_depth\":4408}"));
+	ck_assert_ptr_nonnull(strstr(l[4], "\"sp\":0,\"stack_depth\":0,\"brk\":0}"));
+	ck_assert_ptr_nonnull(strstr(l[5], "\"sp\":140737488343040,\"stack_depth\":4408,\"brk\":24576}"));
 	/* read back: each event has its own values; written again: the same bytes */
 	FILE *in = fmemopen(buf, len, "r");
 	ck_assert_int_eq(out_trace_read(in, "t.jsonl", back, NULL, &e), 0);
@@ -253,6 +258,7 @@ START_TEST(stack_fields_are_written_when_they_change_and_read_back_carried)
 	for (size_t i = 0; i < 5; i++) {
 		ck_assert_uint_eq(model_event(back, i)->sp, sp[i]);
 		ck_assert_uint_eq(model_event(back, i)->stack_depth, depth[i]);
+		ck_assert_uint_eq(model_event(back, i)->brk, brk[i]);
 	}
 	ck_assert_uint_eq(model_stats(back)->stack_max, 4408);
 	again = rewrite(buf, &e, false);

@@ -77,13 +77,17 @@ static uint32_t eh_next(uint32_t j, uint32_t cap)
 	return j + 1 == cap ? 0 : j + 1;
 }
 
-static uint32_t eh_find(const struct model *m, uint64_t addr)
+/* Remembers where it found the address: a free deletes what it just
+ * found, and eh_del starts there instead of probing again. */
+static uint32_t eh_find(struct model *m, uint64_t addr)
 {
 	if (!m->ehcap)
 		return NONE32;
 	for (uint32_t j = ahash(addr, m->ehcap); m->eh[j]; j = eh_next(j, m->ehcap))
-		if (m->ent[m->eh[j] - 1].addr == addr)
+		if (m->ent[m->eh[j] - 1].addr == addr) {
+			m->eh_hint = j;
 			return m->eh[j] - 1;
+		}
 	return NONE32;
 }
 
@@ -139,9 +143,11 @@ static void eh_del(struct model *m, uint64_t addr)
 
 	if (!cap)
 		return;
-	for (j = ahash(addr, cap); m->eh[j]; j = eh_next(j, cap))
-		if (m->ent[m->eh[j] - 1].addr == addr)
-			break;
+	j = m->eh_hint;
+	if (j >= cap || !m->eh[j] || m->ent[m->eh[j] - 1].addr != addr)
+		for (j = ahash(addr, cap); m->eh[j]; j = eh_next(j, cap))
+			if (m->ent[m->eh[j] - 1].addr == addr)
+				break;
 	if (!m->eh[j])
 		return;
 	m->eh[j] = 0;
@@ -521,6 +527,7 @@ int model_apply(struct model *m, const struct model_event *ev, struct err *e)
 	}
 	m->prev_sp = m->last.sp;
 	m->prev_depth = m->last.stack_depth;
+	m->prev_brk = m->last.brk;
 	m->last = *ev;
 	m->nev = k + 1;
 	model_step(m, k, ev, m->tchg, m->ntchg);

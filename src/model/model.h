@@ -229,10 +229,11 @@ size_t model_event_count(const struct model *m);
 /* Event i (0-based) of the history; NULL when out of range.  Without
  * history only the last event applied is kept. */
 const struct model_event *model_event(const struct model *m, size_t i);
-/* The stack pointer and depth of the event applied before the last one
- * (0 and 0 before the second event), in both modes: a trace file leaves
- * out the `sp` and `stack_depth` that repeat the previous line's. */
-void model_prev_stack(const struct model *m, uint64_t *sp, uint64_t *depth);
+/* The stack pointer, stack depth and program break of the event applied
+ * before the last one (0 before the second event), in both modes: a
+ * trace file leaves out the `sp`, `stack_depth` and `brk` that repeat the
+ * previous line's. */
+void model_prev_marks(const struct model *m, uint64_t *sp, uint64_t *depth, uint64_t *brk);
 /* The MEV_EXIT / last MEV_SIGNAL event at the cursor, or NULL (works with
  * and without history). */
 const struct model_event *model_exit_event(const struct model *m);

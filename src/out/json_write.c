@@ -69,18 +69,20 @@ bool out_site_wants_off(const struct model_site *s)
 	return !(s->file && s->line);
 }
 
-/* Version 2: `sp` and `stack_depth` only when they differ from the
- * previous event line's (the reader carries them forward); in a loop they
- * repeat on nearly every line.  The model knows the previous event. */
-static void stack_fields(struct jw *j, const struct model *m, const struct model_event *ev)
+/* Version 2: `sp`, `stack_depth` and `brk` only when they differ from
+ * the previous event line's (the reader carries them forward); in a loop
+ * they repeat on nearly every line.  The model knows the previous event. */
+static void carried_fields(struct jw *j, const struct model *m, const struct model_event *ev)
 {
-	uint64_t sp, depth;
+	uint64_t sp, depth, brk;
 
-	model_prev_stack(m, &sp, &depth);
+	model_prev_marks(m, &sp, &depth, &brk);
 	if (ev->sp != sp)
 		jw_kuint(j, "sp", ev->sp);
 	if (ev->stack_depth != depth)
 		jw_kuint(j, "stack_depth", ev->stack_depth);
+	if (ev->brk != brk)
+		jw_kuint(j, "brk", ev->brk);
 }
 
 static void site_fmt(struct jw *j, const struct model_site *s)
@@ -291,8 +293,7 @@ void out_json_event_extra(FILE *f, const struct model *m, const struct model_eve
 		site_obj(&j, m, ev->site);
 	}
 	kopt(&j, "flags", ev->flags);
-	stack_fields(&j, m, ev);
-	kopt(&j, "brk", ev->brk);
+	carried_fields(&j, m, ev);
 	kopt(&j, "block", ev->block);
 	kopt(&j, "block_size", ev->block_size);
 	kopt(&j, "old_block", ev->old_block);

@@ -19,7 +19,7 @@ struct rd {
 	struct model *m;
 	uint32_t obj;        /* the line's object */
 	int version;         /* of the file, from its start line */
-	uint64_t last_sp, last_depth; /* carried forward (version 2) */
+	uint64_t last_sp, last_depth, last_brk; /* carried forward (version 2) */
 };
 
 static int bad(struct rd *r, const char *fmt, const char *what)
@@ -75,8 +75,8 @@ static int get_str(struct rd *r, uint32_t obj, const char *key, bool required, c
 	return 0;
 }
 
-/* `sp` or `stack_depth`: since version 2 an absent one repeats the
- * previous event line's (json_write.c's stack_fields). */
+/* `sp`, `stack_depth` or `brk`: since version 2 an absent one repeats
+ * the previous event line's (json_write.c's carried_fields). */
 static int get_carried(struct rd *r, const char *key, uint64_t *last, uint64_t *out)
 {
 	if (r->version >= 2 && jobj_get(&r->d, r->obj, key) == JNONE) {
@@ -240,7 +240,7 @@ static int read_event(struct rd *r, enum model_ev_type t)
 	    get_int(r, r->obj, "flags", false, 0, UINT16_MAX, &flags) < 0 ||
 	    get_carried(r, "sp", &r->last_sp, &ev.sp) < 0 ||
 	    get_carried(r, "stack_depth", &r->last_depth, &ev.stack_depth) < 0 ||
-	    get_u64(r, r->obj, "brk", false, &ev.brk) < 0 || get_u64(r, r->obj, "block", false, &ev.block) < 0 ||
+	    get_carried(r, "brk", &r->last_brk, &ev.brk) < 0 || get_u64(r, r->obj, "block", false, &ev.block) < 0 ||
 	    get_u64(r, r->obj, "block_size", false, &ev.block_size) < 0 ||
 	    get_u64(r, r->obj, "old_block", false, &ev.old_block) < 0 ||
 	    get_int(r, r->obj, "errno", false, INT32_MIN, INT32_MAX, &errn) < 0 ||
