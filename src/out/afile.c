@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "out/out.h"
@@ -208,8 +209,9 @@ FILE *out_file_open(const char *path, struct err *e)
 {
 	struct afile *a = calloc(1, sizeof(*a));
 	sigset_t all, old;
+	struct stat st;
 	FILE *f = NULL;
-	int rc;
+	int rc, fl;
 
 	if (!a) {
 		err_errno(e, ERR_INTERNAL, ENOMEM, "%s", path);
@@ -224,14 +226,15 @@ FILE *out_file_open(const char *path, struct err *e)
 			err_errno(e, ERR_INTERNAL, ENOMEM, "%s", path);
 			goto fail;
 		}
-	a->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_DIRECT, 0666);
-	a->direct = a->fd >= 0;
-	if (a->fd < 0 && errno == EINVAL) /* tmpfs, a pipe... */
-		a->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	a->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (a->fd < 0) {
 		err_errno(e, ERR_INPUT, errno, "%s", path);
 		goto fail;
 	}
+	/* direct I/O for regular files only (on a pipe O_DIRECT means
+	 * packets); a file system without it refuses the flag */
+	if (fstat(a->fd, &st) == 0 && S_ISREG(st.st_mode) && (fl = fcntl(a->fd, F_GETFL)) >= 0)
+		a->direct = fcntl(a->fd, F_SETFL, fl | O_DIRECT) == 0;
 	f = fopencookie(a, "w", (cookie_io_functions_t){ .write = af_write, .close = af_close });
 	if (!f) {
 		err_errno(e, ERR_INTERNAL, errno, "%s", path);
