@@ -18,7 +18,7 @@
 #include "out/out.h"
 
 #define AF_BUF (1u << 20) /* one write(2) */
-#define AF_NBUF 4         /* the tracer waits when all four are queued */
+#define AF_NBUF 8         /* the tracer waits when all eight are queued */
 #define AF_ALIGN 4096     /* O_DIRECT: buffer address and length */
 
 struct afile {
