@@ -92,10 +92,20 @@ static inline void jw_esc(struct jw *w, const char *s)
 	static const char hex[] = "0123456789abcdef";
 	size_t plain = 0;
 
-	/* the common case: nothing to escape, one copy */
+	/* the common case: nothing to escape, one copy (through a local
+	 * pointer: a store through char * could change w's own members, so
+	 * the compiler would reload them after every byte) */
 	while (s[plain] && s[plain] != '"' && s[plain] != '\\' &&
 	       (unsigned char)s[plain] >= 0x20 && s[plain] != 0x7f)
 		plain++;
+	if (!s[plain] && w->n + plain + 2 <= w->cap) {
+		char *p = w->b + w->n;
+		*p++ = '"';
+		memcpy(p, s, plain);
+		p[plain] = '"';
+		w->n += plain + 2;
+		return;
+	}
 	jw_c(w, '"');
 	jw_raw(w, s, plain);
 	for (s += plain; *s; s++) {
@@ -121,19 +131,26 @@ static inline void jw_esc(struct jw *w, const char *s)
 	jw_c(w, '"');
 }
 
-/* Keys are our own names: no escaping needed. */
+/* Keys are our own names: no escaping needed.  The separator is decided
+ * first and the bytes stored through a local pointer (see jw_esc). */
 JW_HOT void jw_key(struct jw *w, const char *k)
 {
 	size_t n = strlen(k);
+	bool comma = !w->after_key && !w->first[w->depth];
+	char *p;
 
-	jw_sep(w);
-	jw_need(w, n + 3);
-	w->b[w->n++] = '"';
-	memcpy(w->b + w->n, k, n);
-	w->n += n;
-	w->b[w->n++] = '"';
-	w->b[w->n++] = ':';
+	w->first[w->depth] = false;
 	w->after_key = true;
+	jw_need(w, n + 4);
+	p = w->b + w->n;
+	*p = ',';
+	p += comma;
+	*p++ = '"';
+	memcpy(p, k, n);
+	p += n;
+	p[0] = '"';
+	p[1] = ':';
+	w->n = (size_t)(p + 2 - w->b);
 }
 
 static const char jw_d2[201] =
