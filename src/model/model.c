@@ -63,7 +63,7 @@ void model_free(struct model *m)
  * home index is a multiply-shift of the address scaled to the capacity, so
  * the table can grow by a quarter (it is part of the per-live-block cost,
  * which the model keeps under 64 bytes). */
-#define EH_MAX_LOAD_NUM 7   /* grow above a load of 7/10: at 4/5 a delete's */
+#define EH_MAX_LOAD_NUM 5   /* grow above a load of 5/10: at 7/10 a delete's */
 #define EH_MAX_LOAD_DEN 10  /* backward shift walked clusters twice as long */
 
 static uint32_t ahash(uint64_t a, uint32_t cap)
