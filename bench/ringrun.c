@@ -2,7 +2,8 @@
  * event ring that this process drains, as memlens does in run mode:
  * the command on CPU 0, the reader on CPU 1 (when there are two).
  * Usage: ringrun SHIM_PATH CMD [ARGS...]; prints the record count to
- * stderr; exits with the command's status. */
+ * stderr; exits with the command's status.  RINGRUN_BYTES=1 asks the shim
+ * for block contents at free (RING_MODE_BYTES, as `trace --bytes`). */
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,7 @@ int main(int argc, char **argv)
 		_exit(127);
 	}
 	ring_set_pid(r, pid);
+	ring_set_bytes(r, getenv("RINGRUN_BYTES") && *getenv("RINGRUN_BYTES") == '1');
 	if (two && getenv("RINGRUN_PIN")) {
 		pin(pid, 0);
 		pin(0, 1);

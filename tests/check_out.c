@@ -559,6 +559,25 @@ START_TEST(replay_json_twice_is_identical)
 }
 END_TEST
 
+/* An exit whose SIGKILL came from memlens ("by":"memlens") reads back as
+ * such: the summary does not blame the program, and --json keeps the field. */
+START_TEST(replay_keeps_an_exit_killed_by_memlens)
+{
+	struct run r = tu_sh(20, "f=/tmp/memlens-check-by-$$.jsonl; printf '%%s\\n' '{\"type\":\"start\",\"version\":1}' "
+			     "'{\"type\":\"malloc\",\"seq\":0,\"size\":8,\"result\":4096}' "
+			     "'{\"type\":\"exit\",\"seq\":1,\"signal\":\"SIGKILL\",\"signo\":9,\"by\":\"memlens\"}' > $f; "
+			     "%s replay --text -q $f && %s replay --json $f; rc=$?; rm -f $f; exit $rc",
+			     tu_memlens(), tu_memlens());
+
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_msg(strstr(r.err, "exit:         none of its own: memlens killed it (SIGKILL) before it ended") ||
+		      strstr(r.out, "exit:         none of its own: memlens killed it (SIGKILL) before it ended"),
+		      "%s%s", r.out, r.err);
+	ck_assert_ptr_nonnull(strstr(r.out, "\"signo\":9,\"by\":\"memlens\"}"));
+	tu_run_free(&r);
+}
+END_TEST
+
 START_TEST(replay_of_a_malformed_file_exits_1_with_the_line)
 {
 	struct run r = tu_sh(20, "f=/tmp/memlens-check-bad-$$.jsonl; printf '%%s\\n' '{\"type\":\"start\",\"version\":1}' "
@@ -643,6 +662,7 @@ int main(void)
 	tcase_add_test(t, parser_decodes_escapes_and_keeps_spans);
 	tcase_add_test(t, replay_text_of_the_fixture_prints_the_expected_log);
 	tcase_add_test(t, replay_json_twice_is_identical);
+	tcase_add_test(t, replay_keeps_an_exit_killed_by_memlens);
 	tcase_add_test(t, replay_text_of_the_teach_fixture_prints_the_expected_log);
 	tcase_add_test(t, replay_of_a_malformed_file_exits_1_with_the_line);
 	tcase_add_test(t, damaged_fixtures_never_crash_the_reader);

@@ -16,6 +16,7 @@
 #define TARGET "tests/targets/alloc_api"
 
 static char shim[PATH_MAX];
+static bool ring_bytes; /* run_traced asks for block contents (RING_MODE_BYTES) */
 
 static void find_shim(void)
 {
@@ -81,6 +82,7 @@ static void run_traced(struct traced *t, const char *alloc, size_t capacity, int
 	}
 	ring_set_pid(t->r, pid_override ? pid_override : pid);
 	ring_set_step(t->r, step);
+	ring_set_bytes(t->r, ring_bytes);
 	close(sync[0]);
 	ck_assert_int_eq(write(sync[1], "g", 1), 1);
 	close(sync[1]);
@@ -442,6 +444,48 @@ START_TEST(many_short_lived_threads_every_call_in_order)
 }
 END_TEST
 
+/* Ring v3 through the real shim: 200 threads' records of two slots
+ * (primary + teach facts) and three (+ contents at free) through an
+ * 8-slot ring, so their extension slots wrap its end all the time and the
+ * threads interleave: every record comes back whole, in order, with its
+ * teach facts and contents. */
+START_TEST(teach_facts_and_contents_survive_a_wrapping_ring_and_threads)
+{
+	char *argv[] = { TARGET, "threads", NULL };
+	struct traced t;
+	long mallocs = 0, frees = 0;
+	uint64_t live[4096] = { 0 };
+
+	ring_bytes = true;
+	run_traced(&t, "teach", 8, 0, 0, argv);
+	ring_bytes = false;
+	ck_assert_int_eq(t.status, 0);
+	assert_in_order(&t);
+	for (size_t i = 0; i < t.n; i++) {
+		const struct ring_record *r = &t.rec[i];
+		if (r->kind == RING_MALLOC && r->args[0] == 333 && r->result) {
+			ck_assert(r->flags & RING_F_TEACH);
+			ck_assert_uint_eq(r->block, r->result - 16);
+			ck_assert_uint_ge(r->block_size, 333 + 16);
+			ck_assert_uint_ne(r->brk, 0);
+			ck_assert_uint_eq(r->nbytes, 0);
+			live[(r->result >> 4) & 4095] = r->result;
+			mallocs++;
+		} else if (r->kind == RING_FREE && r->args[0] &&
+			   live[(r->args[0] >> 4) & 4095] == r->args[0]) {
+			ck_assert(r->flags & RING_F_TEACH);
+			ck_assert_uint_eq(r->old_block, r->args[0] - 16);
+			ck_assert_uint_eq(r->nbytes, RING_CONTENT_MAX); /* 336 usable bytes, capped */
+			live[(r->args[0] >> 4) & 4095] = 0;
+			frees++;
+		}
+	}
+	ck_assert_int_eq(mallocs, 200 * 50);
+	ck_assert_int_eq(frees, 200 * 50);
+	traced_free(&t);
+}
+END_TEST
+
 START_TEST(a_ring_for_another_pid_is_left_alone)
 {
 	char *argv[] = { TARGET, "many", "1000", NULL };
@@ -635,6 +679,7 @@ int main(void)
 	tcase_add_test(ring, children_of_the_traced_program_run_free_and_silent);
 	tcase_add_test(ring, a_ring_for_another_pid_is_left_alone);
 	tcase_add_test(ring, many_short_lived_threads_every_call_in_order);
+	tcase_add_test(ring, teach_facts_and_contents_survive_a_wrapping_ring_and_threads);
 	tcase_add_test(ring, an_exec_with_the_same_pid_goes_on_in_the_same_ring);
 	tcase_add_test(ring, three_hundred_forks_while_threads_allocate_teach);
 	tcase_add_test(ring, three_hundred_forks_while_threads_allocate_libc);

@@ -235,7 +235,7 @@ START_TEST(details_of_a_live_block)
 	HAS(s, "requested  40 B");
 	HAS(s, "allocated  at event 4, in push (linked_list.c:12)");
 	HAS(s, "freed      not (yet)");
-	HAS(s, "a recorded trace holds no memory contents");
+	HAS(s, "bytes: not recorded; record with memlens trace --bytes --json -o FILE");
 	stop();
 }
 END_TEST

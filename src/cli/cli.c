@@ -56,6 +56,8 @@ void cli_usage(FILE *f)
 		   "      --step=alloc|call|line  also stop at each call and return, or each\n"
 		   "                  source line, of the program's own code (needs -g)\n"
 		   "      --frames    (with --json) add each stop's stack frames and locals\n"
+		   "      --bytes     (with --json) record block contents: each freed block's\n"
+		   "                  first bytes and the live blocks' at exit (for replay)\n"
 		   "  The program keeps its stdin, stdout and stderr; memlens exits with the\n"
 		   "  program's status, or 128+N when signal N killed it.\n"
 		   "\nExit status: 0 success, 1 a problem with the input or usage,\n"

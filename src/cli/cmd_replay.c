@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/replay_src.h"
 #include "model/model.h"
 #include "out/out.h"
 #include "ui/ui.h"
@@ -19,35 +20,23 @@ struct replay {
 	enum replay_mode mode;
 	bool quiet;
 	FILE *out;
-	const char *frames;  /* the event's "frames" JSON (trace --frames), or NULL */
-	size_t nframes;
+	const struct out_line_extra *x; /* the line's frames, bytes, contents */
 };
 
 /* The interactive replay: the screen steps through the trace in a model
- * that keeps its history. */
+ * that keeps its history; the bytes the trace recorded (trace --bytes)
+ * wait in a side table by block for the details. */
 static int replay_interactive(const char *path, struct ui_opts *uo, struct err *e)
 {
-	struct model_opts mo = { .keep_history = true, .teach = true };
-	struct out_reader_cb cb = { 0 };
-	struct model *m = model_new(&mo);
+	struct replay_src rs;
 	const char *base = strrchr(path, '/');
-	FILE *f = NULL;
 	int rc = -1;
 
-	if (!m)
-		return err_set(e, ERR_INTERNAL, "out of memory");
-	if (!(f = fopen(path, "r"))) {
-		err_errno(e, ERR_INPUT, errno, "%s", path);
-		goto out;
+	if (replay_src_open(&rs, path, e) == 0) {
+		uo->title = base ? base + 1 : path;
+		rc = ui_run(uo, rs.m, &rs.src, e);
 	}
-	if (out_trace_read(f, path, m, &cb, e) < 0)
-		goto out;
-	uo->title = base ? base + 1 : path;
-	rc = ui_run(uo, m, NULL, e);
-out:
-	if (f)
-		fclose(f);
-	model_free(m);
+	replay_src_close(&rs);
 	return rc;
 }
 
@@ -63,34 +52,43 @@ static int on_start(void *arg, const struct out_trace_start *s, struct err *e)
 	return 0;
 }
 
-static void on_frames(void *arg, const char *json, size_t len)
+static void on_line(void *arg, const struct out_line_extra *x)
 {
 	struct replay *r = arg;
 
-	r->frames = json;
-	r->nframes = len;
+	r->x = x;
 }
 
-static void frames_raw(struct json *j, void *arg)
+/* What the trace wrote beside the event, in the order trace writes it:
+ * frames verbatim, then the recorded bytes, then the exit contents
+ * (re-encoded: the same bytes, since memlens writes them one way). */
+static void line_extra(struct json *j, void *arg)
 {
-	struct replay *r = arg;
+	const struct out_line_extra *x = arg;
 
-	json_key(j, "frames");
-	json_raw(j, r->frames, r->nframes);
+	if (x->frames) {
+		json_key(j, "frames");
+		json_raw(j, x->frames, x->nframes);
+	}
+	out_json_bytes(j, x->bytes, x->nbytes);
+	if (x->has_contents)
+		out_json_contents(j, x->contents, x->ncontents, x->contents_more);
 }
 
 static int on_event(void *arg, const struct model *m, const struct model_event *ev, size_t idx,
 		    struct err *e)
 {
 	struct replay *r = arg;
+	const struct out_line_extra *x = r->x;
 
 	(void)e;
-	if (r->mode == REPLAY_JSON && r->frames)
-		out_json_event_extra(r->out, m, ev, frames_raw, r); /* verbatim */
+	if (r->mode == REPLAY_JSON && x && (x->frames || x->nbytes || x->has_contents))
+		out_json_event_extra(r->out, m, ev, line_extra, (void *)x);
 	else if (r->mode == REPLAY_JSON)
 		out_json_event(r->out, m, ev);
 	else if (!r->quiet)
 		out_text_event(r->out, m, ev, idx);
+	r->x = NULL;
 	return 0;
 }
 
@@ -144,7 +142,7 @@ int cmd_replay(int argc, char **argv, struct err *e)
 		err_set(e, ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	if (out_trace_read_frames(f, path, m, &cb, on_frames, e) < 0)
+	if (out_trace_read_extra(f, path, m, &cb, on_line, e) < 0)
 		goto out;
 	if (r.mode == REPLAY_JSON)
 		out_json_summary(r.out, m);

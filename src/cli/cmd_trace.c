@@ -40,6 +40,7 @@ int cmd_trace(int argc, char **argv, struct err *e)
 		{ "aslr", no_argument, NULL, 'A' },
 		{ "step", required_argument, NULL, 'S' },
 		{ "frames", no_argument, NULL, 'F' },
+		{ "bytes", no_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -61,6 +62,7 @@ int cmd_trace(int argc, char **argv, struct err *e)
 		case 'o': out = optarg; break;
 		case 'A': to.aslr = true; break;
 		case 'F': pr.frames = true; break;
+		case 'B': pr.bytes = to.bytes = true; break;
 		case 'S':
 			if ((gran = trace_gran_parse(optarg)) < 0)
 				return cli_usage_error("trace: --step must be 'alloc', 'call' or 'line', not '%s'",
@@ -82,6 +84,8 @@ int cmd_trace(int argc, char **argv, struct err *e)
 	}
 	if (optind >= argc)
 		return cli_usage_error("trace: expected a PROGRAM to run");
+	if (pr.bytes && !pr.json)
+		return cli_usage_error("trace: --bytes records block contents in a JSON trace: use it with --json (and -o FILE)");
 	if (out) {
 		/* a trace file takes ~150 bytes an event: written 1 MiB per
 		 * write(2) by a thread of its own (out/afile.c) */

@@ -47,16 +47,16 @@ static int take(struct run_live *r, struct model *m, struct err *e)
 	return take_res(r, &r->res, m, e);
 }
 
-/* Applies up to 4096 queued results, oldest first, ending the batch after
+/* Applies up to `max` queued results, oldest first, ending the batch after
  * a signal or the exit when `stop_at_end`.  Called and returns with qlock
  * held; on -1 (an error applying) the lock is released.  `*got` counts
  * what was applied. */
-static int drain_queue(struct run_live *r, struct model *m, bool stop_at_end, int *got,
+static int drain_queue(struct run_live *r, struct model *m, bool stop_at_end, int max, int *got,
 		       struct err *e)
 {
 	struct result res;
 
-	while (r->qcount && *got < 4096) {
+	while (r->qcount && *got < max) {
 		res = r->q[r->qhead];
 		r->qhead = (r->qhead + 1) % QMAX;
 		r->qcount--;
@@ -73,8 +73,9 @@ static int drain_queue(struct run_live *r, struct model *m, bool stop_at_end, in
 	return 0;
 }
 
-/* Screen side in run mode: the queued events, up to 4096 a call, ending
- * a batch after a signal so the screen can stop there. */
+/* Screen side in run mode: the queued events, as many a call as the
+ * screen's batch (one per step once a continue was stopped), ending a
+ * batch after a signal so the screen can stop there. */
 static int run_next(struct run_live *r, struct model *m, struct err *e)
 {
 	int got = 0;
@@ -83,7 +84,7 @@ static int run_next(struct run_live *r, struct model *m, struct err *e)
 	while (read(r->done[0], &c, 1) == 1)
 		; /* wake-ups only */
 	pthread_mutex_lock(&r->qlock);
-	if (drain_queue(r, m, true, &got, e) < 0)
+	if (drain_queue(r, m, true, r->src && r->src->batch > 1 ? (int)r->src->batch : 1, &got, e) < 0)
 		return -1;
 	if (got) {
 		pthread_mutex_unlock(&r->qlock);
@@ -114,7 +115,7 @@ static int finish_next(struct run_live *r, struct model *m, struct err *e)
 		; /* wake-ups only */
 	pthread_mutex_lock(&r->qlock);
 	done = r->finish_done; /* read first: every event is queued by then */
-	if (drain_queue(r, m, false, &got, e) < 0)
+	if (drain_queue(r, m, false, 4096, &got, e) < 0)
 		return -1;
 	if (done && r->qcount == 0) {
 		r->finishing = false;
@@ -398,6 +399,7 @@ struct run_live *run_live_start(const struct trace_opts *o, struct model *m,
 	src->finish = live_finish;
 	src->finishing = live_finishing;
 	src->kill = live_kill;
+	r->src = src;
 	return r;
 fail:
 	if (slave >= 0)

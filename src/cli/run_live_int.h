@@ -54,6 +54,7 @@ struct run_live {
 	pthread_mutex_t qlock;
 	pthread_cond_t qroom;
 	struct result *q;          /* QMAX entries, a ring */
+	const struct ui_source *src; /* the screen's: its batch size */
 	size_t qhead, qcount;
 	bool run_done, quitting;
 	int run_rc;

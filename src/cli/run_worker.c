@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/run_live_int.h"
+#include "cli/uiframe.h"
 #include "dbg/dbg.h"
 #include "trace/trace_step.h"
 
@@ -100,40 +101,6 @@ static void run_to_end(struct run_live *r)
 	run_notify(r);
 }
 
-static enum ui_pt pt_kind(uint8_t k)
-{
-	switch (k) {
-	case DBG_PT_HEAP: return UI_PT_HEAP;
-	case DBG_PT_FREED: return UI_PT_FREED;
-	case DBG_PT_STACK: return UI_PT_STACK;
-	case DBG_PT_DATA: return UI_PT_DATA;
-	case DBG_PT_BSS: return UI_PT_BSS;
-	case DBG_PT_RODATA: return UI_PT_RODATA;
-	case DBG_PT_LITERAL: return UI_PT_LITERAL;
-	case DBG_PT_NULL: return UI_PT_NULL;
-	case DBG_PT_UNMAPPED: return UI_PT_UNMAPPED;
-	case DBG_PT_TEXT: return UI_PT_TEXT;
-	case DBG_PT_OTHER: return UI_PT_OTHER;
-	default: return UI_PT_NONE;
-	}
-}
-
-static void copy_local(struct ui_local *u, const struct dbg_local *l)
-{
-	memset(u, 0, sizeof(*u));
-	snprintf(u->name, sizeof(u->name), "%s", l->name ? l->name : "?");
-	snprintf(u->type, sizeof(u->type), "%s", l->type ? l->type : "");
-	snprintf(u->value, sizeof(u->value), "%s", l->value);
-	u->param = l->param;
-	u->is_ptr = l->is_ptr;
-	u->available = l->available;
-	u->ptr = l->ptr;
-	u->kind = (uint8_t)pt_kind(l->label.kind);
-	u->block = l->label.block;
-	u->offset = l->label.offset;
-	snprintf(u->sym, sizeof(u->sym), "%s", l->label.symbol);
-}
-
 /* Worker side: the stack of the stopped thread with its locals, pointers
  * labelled against the worker's model (the same block numbers as the
  * screen's), copied into r->frames (innermost first). */
@@ -172,7 +139,7 @@ static void unwind(struct run_live *r)
 				u->more++;
 				continue;
 			}
-			copy_local(&u->locals[u->nlocals++], &f->locals[k]);
+			uiframe_local_from_dbg(&u->locals[u->nlocals++], &f->locals[k]);
 		}
 	}
 	dbg_stack_free(&st);

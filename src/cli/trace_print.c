@@ -32,6 +32,7 @@ void trace_print_start(struct trace_print *p, struct model *m)
 	s.alloc = p->alloc == TRACE_ALLOC_LIBC ? "libc" : "teach";
 	s.aslr = p->aslr;
 	s.mode = p->stepping ? "step" : "run";
+	s.bytes = p->bytes;
 	if (trace_elf(p->trace)) {
 		s.layout = layout_cb;
 		s.layout_arg = trace_elf(p->trace);
@@ -88,19 +89,24 @@ void trace_print_event(void *ctx, struct model *m, const struct model_event *ev)
 
 	if (p->quiet)
 		return;
-	if (!p->frames) { /* the hot path of run mode: nothing to unwind */
+	if (!p->frames && !p->bytes) { /* the hot path of run mode: nothing to unwind */
 		if (p->json)
 			out_json_event(p->f, m, ev);
 		else
 			out_text_event(p->f, m, ev, model_event_count(m) - 1);
 		return;
 	}
-	event_stack(p, ev, &st);
-	if (p->json)
+	if (p->frames)
+		event_stack(p, ev, &st);
+	if (p->json && p->bytes && trace_print_json_bytes(p, m, ev, p->frames ? &st : NULL))
+		; /* written with the block contents */
+	else if (p->json && p->frames)
 		out_json_event_extra(p->f, m, ev, frames_cb, &st);
+	else if (p->json)
+		out_json_event(p->f, m, ev);
 	else
 		out_text_event(p->f, m, ev, model_event_count(m) - 1);
-	if (!p->json)
+	if (!p->json && p->frames)
 		frames_text(p->f, &st);
 	dbg_stack_free(&st);
 }

@@ -15,6 +15,7 @@ struct trace_print {
 	bool json, quiet, aslr;
 	bool frames;            /* --frames: each event's stack (trace_frames) */
 	bool stepping;          /* step mode: the program waits at each event */
+	bool bytes;             /* --bytes: block contents at frees and at exit */
 	enum trace_alloc alloc;
 	char *const *argv;
 	struct trace *trace;
@@ -24,6 +25,12 @@ struct trace_print {
 void trace_print_start(struct trace_print *p, struct model *m);
 /* A trace_event_fn: one line per event (nothing with quiet). */
 void trace_print_event(void *ctx, struct model *m, const struct model_event *ev);
+struct dbg_stack;
+/* --bytes --json (trace_bytes.c): writes event `ev` with the block
+ * contents the tracer recorded for it (and its frames when `st`); false,
+ * writing nothing, when the event has none. */
+bool trace_print_json_bytes(struct trace_print *p, struct model *m, const struct model_event *ev,
+			    const struct dbg_stack *st);
 /* Notes, then the summary. */
 void trace_print_summary(struct trace_print *p, struct model *m);
 

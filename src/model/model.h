@@ -26,7 +26,8 @@
  *    (merged with touching chunks when RING_F_COALESCED is set);
  *  - any event with stack_depth != 0 sets the stack depth (and the max);
  *    any event with brk != 0 sets the break.
- * MEV_EXIT: result = exit status, or code = 1 and error = signo when killed. */
+ * MEV_EXIT: result = exit status, or code = 1 and error = signo when killed
+ * (code = 2: killed by memlens itself, after an interrupt or a failure). */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -105,7 +106,7 @@ struct model_event {
 	uint64_t brk;        /* program break after the event (0 = unknown) */
 	uint64_t old_block;  /* realloc/free: the block given back */
 	int32_t err_no;      /* errno the call left (ENOMEM) */
-	int32_t code;        /* MEV_SIGNAL: si_code; MEV_EXIT: 1 if killed by signal */
+	int32_t code;        /* MEV_SIGNAL: si_code; MEV_EXIT: 1 killed by a signal, 2 by memlens */
 	uint64_t stack_depth; /* bytes from the stack top to sp at this stop */
 };
 
@@ -258,6 +259,11 @@ const struct model_block *model_blocks(const struct model *m, size_t *n);
 /* Every block ever made up to the cursor, by id (freed ones included):
  * the block with id N, or NULL. */
 const struct model_block *model_block_by_id(const struct model *m, uint32_t id);
+/* The id of the block that event `idx` released: freed, or moved away by a
+ * realloc (not an in-place realloc, not an exec), or 0.  Works only with
+ * history (0 without); independent of the cursor.  For side tables kept
+ * by block, such as the bytes a trace recorded at a free. */
+uint32_t model_event_released(const struct model *m, size_t idx);
 /* The live or freed block whose [addr, addr+size) holds `addr` (a live one
  * preferred; among freed ones the last freed), or NULL.  A zero-size block
  * holds its own address.  Without history, freed blocks are remembered for

@@ -378,6 +378,18 @@ const struct model_block *model_block_by_id(const struct model *cm, uint32_t id)
 	return NULL;
 }
 
+uint32_t model_event_released(const struct model *m, size_t idx)
+{
+	if (!m->o.keep_history || !m->chg || idx >= m->nev)
+		return 0;
+	for (uint32_t i = m->chg_off[idx]; i < m->chg_off[idx + 1]; i++) {
+		const struct ment *b = &m->ent[m->chg[i] >> 1];
+		if (!(m->chg[i] & 1) && !(b->vflags & (VF_CHUNK | VF_REPLACED | VF_GONE)))
+			return b->id;
+	}
+	return 0;
+}
+
 /* The view entry with the greatest address <= addr, or -1. */
 static long view_floor(const struct model *m, uint64_t addr)
 {

@@ -44,6 +44,8 @@ void out_json_start(FILE *f, const struct out_start *s)
 		json_kstr(&j, "alloc", s->alloc ? s->alloc : "teach");
 		json_kbool(&j, "aslr", s->aslr);
 		json_kstr(&j, "mode", s->mode ? s->mode : "run");
+		if (s->bytes)
+			json_kbool(&j, "bytes", true);
 		json_obj_end(&j);
 	}
 	json_key(&j, "layout");
@@ -268,6 +270,8 @@ void out_json_event_extra(FILE *f, const struct model *m, const struct model_eve
 			jw_kstr(&j, "signal", out_signame((int)ev->error, sig));
 			jw_kuint(&j, "signo", ev->error);
 			kopt(&j, "result", ev->result);
+			if (ev->code == 2)
+				jw_kstr(&j, "by", "memlens");
 		} else {
 			jw_kuint(&j, "status", ev->result);
 		}
@@ -384,6 +388,8 @@ void out_json_summary(FILE *f, const struct model *m)
 		if (ex->code) {
 			json_kstr(&j, "signal", out_signame((int)ex->error, sig));
 			json_kuint(&j, "signo", ex->error);
+			if (ex->code == 2)
+				json_kstr(&j, "by", "memlens");
 		} else {
 			json_kuint(&j, "status", ex->result);
 		}

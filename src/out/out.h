@@ -7,6 +7,7 @@
 #define MEMLENS_OUT_OUT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "model/model.h"
@@ -43,6 +44,7 @@ struct out_start {
 	const char *alloc;          /* "teach" or "libc" */
 	bool aslr;
 	const char *mode;           /* "run" or "step" */
+	bool bytes;                 /* trace --bytes: written as "bytes":true */
 	/* layout: `layout_raw` (JSON text) when not NULL, else the callback
 	 * writes one JSON value (elfmap_write_json), else null */
 	const char *layout_raw;
@@ -91,6 +93,7 @@ struct out_trace_start {
 	int argc;
 	const char *options_raw;    /* JSON text of "options", or NULL */
 	const char *layout_raw;     /* JSON text of "layout", or NULL */
+	bool bytes;                 /* options say "bytes":true (trace --bytes) */
 };
 
 struct out_reader_cb {
@@ -113,6 +116,78 @@ int out_trace_read(FILE *f, const char *name, struct model *m,
 typedef void (*out_frames_fn)(void *arg, const char *json, size_t len);
 int out_trace_read_frames(FILE *f, const char *name, struct model *m,
 			  const struct out_reader_cb *cb, out_frames_fn frames, struct err *e);
+
+/* ---- recorded block contents (trace --bytes) -------------------------- */
+
+/* The most bytes one record holds: a free or realloc line's "bytes" (the
+ * shim's capture, at most 56) and each block of the exit line's
+ * "contents" (read by the tracer, at most 64). */
+#define OUT_BYTES_MAX 64
+/* The exit line lists at most this many blocks; "contents_more" counts
+ * the live blocks left out. */
+#define OUT_CONTENTS_MAX 100000
+
+/* One block's first bytes at the program's exit. */
+struct out_content {
+	uint64_t addr;
+	uint32_t n;
+	unsigned char b[OUT_BYTES_MAX];
+};
+
+/* Inside an event object (an out_extra_fn): "bytes":"<lowercase hex>";
+ * nothing when n is 0. */
+void out_json_bytes(struct json *j, const unsigned char *b, size_t n);
+/* Inside the exit object: "contents":[{"addr":A,"bytes":"hex"},...] and,
+ * when more > 0, "contents_more":more. */
+void out_json_contents(struct json *j, const struct out_content *c, size_t n, size_t more);
+/* Hex text to bytes; the count, or -1 when not hex or longer than max. */
+int out_hex_parse(const char *s, unsigned char *b, size_t max);
+
+/* What a line holds beside the model's event, valid during the callbacks
+ * of that line only. */
+struct out_line_extra {
+	const char *frames;         /* JSON text of "frames" (trace --frames), or NULL */
+	size_t nframes;
+	const unsigned char *bytes; /* "bytes" of a free/realloc line, decoded */
+	size_t nbytes;              /* 0: none */
+	const struct out_content *contents; /* the exit line's "contents" */
+	size_t ncontents;
+	uint64_t contents_more;     /* "contents_more" */
+	bool has_contents;          /* the line has a "contents" member */
+};
+typedef void (*out_line_fn)(void *arg, const struct out_line_extra *x);
+/* out_trace_read, and `line` (when not NULL) is called after each event
+ * was applied and before cb->event, with cb->arg. */
+int out_trace_read_extra(FILE *f, const char *name, struct model *m,
+			 const struct out_reader_cb *cb, out_line_fn line, struct err *e);
+
+/* The side table replay keeps beside the model: recorded bytes by block
+ * id (the model holds no contents).  A block has at most one record: the
+ * bytes it held just before the call that released it, or, for a block
+ * still live at the end, its bytes at the program's exit. */
+enum out_bytes_when { OUT_BYTES_RELEASE = 1, OUT_BYTES_EXIT = 2 };
+struct out_bytes_rec {
+	uint32_t id;
+	uint32_t event;             /* index of the free/realloc or exit event */
+	enum out_bytes_when when;
+	size_t n;
+	const unsigned char *b;     /* owned by the table */
+};
+struct out_bytes;
+struct out_bytes *out_bytes_new(void);
+void out_bytes_free(struct out_bytes *t);
+/* Whether the trace was recorded with --bytes (its start line said so). */
+void out_bytes_set_recorded(struct out_bytes *t, bool on);
+bool out_bytes_recorded(const struct out_bytes *t);
+int out_bytes_add(struct out_bytes *t, uint32_t id, uint32_t event, enum out_bytes_when when,
+		  const unsigned char *b, size_t n, struct err *e);
+/* Adds what line `x` of event `idx` recorded; `m` keeps history and has
+ * just applied the event (block ids come from the model). */
+int out_bytes_add_line(struct out_bytes *t, const struct model *m, size_t idx,
+		       const struct out_line_extra *x, struct err *e);
+/* The record of block `id`; false when none. */
+bool out_bytes_find(const struct out_bytes *t, uint32_t id, struct out_bytes_rec *r);
+size_t out_bytes_count(const struct out_bytes *t);
 
 /* ---- names ------------------------------------------------------------ */
 

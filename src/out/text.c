@@ -86,7 +86,8 @@ void out_describe_call(const struct model *m, const struct model_event *ev, char
 	}
 	case MEV_EXIT:
 		if (ev->code)
-			snprintf(buf, n, "exit: killed by %s", out_signame((int)ev->error, sig));
+			snprintf(buf, n, "exit: killed by %s%s", out_signame((int)ev->error, sig),
+				 ev->code == 2 ? " from memlens" : "");
 		else
 			snprintf(buf, n, "exit: status %" PRIu64, ev->result);
 		return;
@@ -166,7 +167,11 @@ void out_text_summary(FILE *f, const struct model *m)
 		fprintf(f, "exit:         unknown (the trace ends before the program did)\n");
 	else if (ex->code) {
 		const struct model_event *sg = model_signal_event(m);
-		fprintf(f, "exit:         killed by %s (signal %u)\n", out_signame((int)ex->error, sig), ex->error);
+		if (ex->code == 2)
+			fprintf(f, "exit:         none of its own: memlens killed it (%s) before it ended\n",
+				out_signame((int)ex->error, sig));
+		else
+			fprintf(f, "exit:         killed by %s (signal %u)\n", out_signame((int)ex->error, sig), ex->error);
 		/* -q prints no event lines, so the crash's explanation goes here. */
 		if (sg && sg->error == ex->error) {
 			char what[640];

@@ -20,6 +20,10 @@ struct rd {
 	uint32_t obj;        /* the line's object */
 	int version;         /* of the file, from its start line */
 	uint64_t last_sp, last_depth, last_brk; /* carried forward (version 2) */
+	/* trace --bytes: what the line holds beside its event, alive until
+	 * the next line (the line and event callbacks both see it) */
+	struct out_line_extra x;
+	unsigned char bytes[OUT_BYTES_MAX];
 };
 
 static int bad(struct rd *r, const char *fmt, const char *what)
@@ -221,6 +225,10 @@ static int read_kind(struct rd *r, struct model_event *ev)
 		}
 		if (v) {
 			ev->code = 1;
+			if (get_str(r, r->obj, "by", false, &s) < 0)
+				return -1;
+			if (s && strcmp(s, "memlens") == 0)
+				ev->code = 2;
 			return 0;
 		}
 		return get_int(r, r->obj, "status", true, 0, 255, &ev->result);
@@ -304,6 +312,10 @@ static int read_start(struct rd *r, const struct out_reader_cb *cb)
 	}
 	s.options_raw = opts;
 	s.layout_raw = layout;
+	if (o != JNONE && r->d.v[o].type == JT_OBJ) {
+		uint32_t b = jobj_get(&r->d, o, "bytes");
+		s.bytes = b != JNONE && r->d.v[b].type == JT_BOOL && r->d.v[b].b;
+	}
 	rc = cb && cb->start ? cb->start(cb->arg, &s, r->e) : 0;
 out:
 	free(s.argv);
@@ -312,16 +324,89 @@ out:
 	return rc;
 }
 
+/* trace --bytes: the "bytes" of a free or realloc line, the "contents"
+ * of the exit line (at most OUT_CONTENTS_MAX blocks), checked and decoded;
+ * then the line callback with them and the line's "frames" text. */
+static int read_line_extra(struct rd *r, enum model_ev_type t, const char *buf,
+			   struct out_content **cont, out_line_fn line, void *arg)
+{
+	struct out_line_extra *xp = &r->x;
+	unsigned char *b = r->bytes;
+	uint32_t fr = jobj_get(&r->d, r->obj, "frames"), c;
+	const char *hex;
+	int n;
+
+	memset(xp, 0, sizeof(*xp));
+	if (fr != JNONE && r->d.v[fr].type == JT_ARR) {
+		xp->frames = buf + r->d.v[fr].off;
+		xp->nframes = r->d.v[fr].len;
+	}
+	if (get_str(r, r->obj, "bytes", false, &hex) < 0)
+		return -1;
+	if (hex) {
+		if ((n = out_hex_parse(hex, b, OUT_BYTES_MAX)) < 0)
+			return bad(r, "\"%s\" must be hex text of at most 64 bytes", "bytes");
+		if (t != MEV_FREE && t != MEV_REALLOC && t != MEV_REALLOCARRAY)
+			return bad(r, "\"%s\" belongs on a free or realloc line", "bytes");
+		xp->bytes = b;
+		xp->nbytes = (size_t)n;
+	}
+	c = jobj_get(&r->d, r->obj, "contents");
+	if (c != JNONE) {
+		size_t k = 0;
+		if (t != MEV_EXIT || r->d.v[c].type != JT_ARR)
+			return bad(r, "\"%s\" must be an array on the exit line", "contents");
+		if (r->d.v[c].u > OUT_CONTENTS_MAX)
+			return bad(r, "\"%s\" lists more blocks than memlens records", "contents");
+		free(*cont);
+		if (!(*cont = malloc((r->d.v[c].u ? r->d.v[c].u : 1) * sizeof(**cont))))
+			return err_set(r->e, ERR_INTERNAL, "out of memory");
+		for (uint32_t i = r->d.v[c].first; i != JNONE; i = r->d.v[i].next, k++) {
+			struct out_content *o = &(*cont)[k];
+			if (r->d.v[i].type != JT_OBJ)
+				return bad(r, "\"%s\" must hold objects {addr, bytes}", "contents");
+			if (get_u64(r, i, "addr", true, &o->addr) < 0 || get_str(r, i, "bytes", true, &hex) < 0)
+				return -1;
+			if ((n = out_hex_parse(hex, o->b, OUT_BYTES_MAX)) < 0)
+				return bad(r, "\"%s\" must be hex text of at most 64 bytes", "bytes");
+			o->n = (uint32_t)n;
+		}
+		xp->contents = *cont;
+		xp->ncontents = k;
+		xp->has_contents = true;
+		if (get_u64(r, r->obj, "contents_more", false, &xp->contents_more) < 0)
+			return -1;
+	}
+	line(arg, xp);
+	return 0;
+}
+
+static int read_all(FILE *f, const char *name, struct model *m, const struct out_reader_cb *cb,
+		    out_frames_fn frames, out_line_fn line, struct err *e);
+
 int out_trace_read(FILE *f, const char *name, struct model *m,
 		   const struct out_reader_cb *cb, struct err *e)
 {
-	return out_trace_read_frames(f, name, m, cb, NULL, e);
+	return read_all(f, name, m, cb, NULL, NULL, e);
 }
 
 int out_trace_read_frames(FILE *f, const char *name, struct model *m,
 			  const struct out_reader_cb *cb, out_frames_fn frames, struct err *e)
 {
+	return read_all(f, name, m, cb, frames, NULL, e);
+}
+
+int out_trace_read_extra(FILE *f, const char *name, struct model *m,
+			 const struct out_reader_cb *cb, out_line_fn line, struct err *e)
+{
+	return read_all(f, name, m, cb, NULL, line, e);
+}
+
+static int read_all(FILE *f, const char *name, struct model *m, const struct out_reader_cb *cb,
+		    out_frames_fn frames, out_line_fn line, struct err *e)
+{
 	struct rd r = { .name = name, .e = e, .m = m };
+	struct out_content *cont = NULL;
 	char *buf = NULL;
 	size_t cap = 0;
 	ssize_t len;
@@ -387,6 +472,8 @@ int out_trace_read_frames(FILE *f, const char *name, struct model *m,
 			else
 				frames(cb ? cb->arg : NULL, NULL, 0);
 		}
+		if (line && read_line_extra(&r, t, buf, &cont, line, cb ? cb->arg : NULL) < 0)
+			goto out;
 		if (cb && cb->event &&
 		    cb->event(cb->arg, m, model_event(m, model_event_count(m) - 1), model_event_count(m) - 1, e) < 0)
 			goto out;
@@ -402,6 +489,7 @@ int out_trace_read_frames(FILE *f, const char *name, struct model *m,
 	rc = 0;
 out:
 	free(buf);
+	free(cont);
 	jdoc_free(&r.d);
 	return rc;
 }

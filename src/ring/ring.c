@@ -16,7 +16,7 @@ struct ring {
 	struct ring_header *h;
 	size_t len;
 	int fd;
-	uint64_t next;  /* the consumer's position, exact even inside a drain */
+	uint64_t events; /* events handed out: the next one's number */
 };
 
 static size_t round_pow2(size_t n)
@@ -56,7 +56,9 @@ struct ring *ring_create(size_t capacity, struct err *e)
 	int fd;
 
 	capacity = round_pow2(capacity ? capacity : RING_DEFAULT_CAPACITY);
-	if (capacity < 2 || capacity > (1u << 24)) {
+	if (capacity < RING_RECORD_SLOTS_MAX + 1) /* room for the largest event */
+		capacity = round_pow2(RING_RECORD_SLOTS_MAX + 1);
+	if (capacity > (1u << 24)) {
 		err_set(e, ERR_INPUT, "event ring: %zu slots is out of range", capacity);
 		return NULL;
 	}
@@ -78,7 +80,7 @@ struct ring *ring_create(size_t capacity, struct err *e)
 	}
 	r->h->magic = RING_MAGIC;
 	r->h->version = RING_VERSION;
-	r->h->record_size = sizeof(struct ring_record);
+	r->h->record_size = RING_SLOT_SIZE;
 	r->h->capacity = capacity;
 	r->h->pid = 0;
 	return r;
@@ -98,11 +100,11 @@ int ring_attach_check(const void *map, size_t len, struct err *e)
 		return err_set(e, ERR_INPUT,
 			       "event ring: version %u, this memlens reads version %u (shim and memlens do not match)",
 			       h->version, RING_VERSION);
-	if (h->record_size != sizeof(struct ring_record))
-		return err_set(e, ERR_INPUT, "event ring: records of %u bytes, expected %zu",
-			       h->record_size, sizeof(struct ring_record));
-	if (h->capacity < 2 || (h->capacity & (h->capacity - 1)) ||
-	    h->capacity > (len - RING_HEADER_SIZE) / sizeof(struct ring_record))
+	if (h->record_size != RING_SLOT_SIZE)
+		return err_set(e, ERR_INPUT, "event ring: slots of %u bytes, expected %u",
+			       h->record_size, RING_SLOT_SIZE);
+	if (h->capacity < RING_RECORD_SLOTS_MAX + 1 || (h->capacity & (h->capacity - 1)) ||
+	    h->capacity > (len - RING_HEADER_SIZE) / RING_SLOT_SIZE)
 		return err_set(e, ERR_INPUT, "event ring: capacity %llu does not fit %zu bytes",
 			       (unsigned long long)h->capacity, len);
 	return 0;
@@ -128,7 +130,6 @@ struct ring *ring_open_fd(int fd, struct err *e)
 		close(nfd);
 		return NULL;
 	}
-	r->next = atomic_load(&r->h->tail);
 	if (ring_attach_check(r->h, r->len, e) != 0) {
 		munmap(r->h, r->len);
 		close(nfd);
@@ -170,6 +171,14 @@ void ring_set_step(struct ring *r, bool on)
 		atomic_fetch_and(&r->h->mode, ~(uint32_t)RING_MODE_STEP);
 }
 
+void ring_set_bytes(struct ring *r, bool on)
+{
+	if (on)
+		atomic_fetch_or(&r->h->mode, RING_MODE_BYTES);
+	else
+		atomic_fetch_and(&r->h->mode, ~(uint32_t)RING_MODE_BYTES);
+}
+
 uint64_t ring_trap_addr(const struct ring *r)
 {
 	return atomic_load(&r->h->trap_addr);
@@ -191,33 +200,129 @@ uint64_t ring_pending(const struct ring *r)
 
 uint64_t ring_next_seq(const struct ring *r)
 {
-	return r->next;
+	return r->events;
+}
+
+/* Reassembles the event whose primary slot is at `t` into *rec; returns
+ * its slot count, or 0 when a part is not published yet. */
+static unsigned take(struct ring_header *h, uint64_t t, struct ring_record *rec)
+{
+	const union ring_slot *s = ring_slot_at(h, t);
+	const struct ring_primary *p = &s->ev;
+	unsigned n;
+
+	if (!ring_slot_ready(s, t))
+		return 0;
+	n = ring_primary_slots(p);
+	rec->kind = p->kind;
+	rec->flags = p->flags & (uint16_t)~RING_F_AUX;
+	rec->tid = p->tid;
+	rec->args[0] = p->args[0];
+	rec->args[1] = p->args[1];
+	rec->args[2] = p->args[2];
+	rec->result = p->result;
+	rec->caller = p->caller;
+	rec->sp = p->sp;
+	rec->nbytes = p->nbytes > RING_CONTENT_MAX ? RING_CONTENT_MAX : p->nbytes;
+	uint64_t pos = t + 1;
+	if (p->flags & RING_F_AUX) {
+		const union ring_slot *a = ring_slot_at(h, pos);
+		if (!ring_slot_ready(a, pos))
+			return 0;
+		rec->block = a->aux.block;
+		rec->block_size = a->aux.block_size;
+		rec->brk = a->aux.brk;
+		rec->old_block = a->aux.old_block;
+		rec->error = a->aux.error;
+		rec->err_no = a->aux.err_no;
+		pos++;
+	} else {
+		rec->block = rec->block_size = rec->brk = rec->old_block = 0;
+		rec->error = 0;
+		rec->err_no = 0;
+	}
+	if (rec->nbytes) {
+		const union ring_slot *c = ring_slot_at(h, pos);
+		if (!ring_slot_ready(c, pos))
+			return 0;
+		memcpy(rec->bytes, c->content.bytes, rec->nbytes);
+	}
+	return n;
 }
 
 size_t ring_drain(struct ring *r, size_t max, ring_cb cb, void *arg)
 {
 	struct ring_header *h = r->h;
 	uint64_t t = atomic_load_explicit(&h->tail, memory_order_relaxed);
+	uint64_t published = t;
+	size_t n = 0;
+	struct ring_record rec; /* bytes[] is copied only when nbytes says so */
+
+	while (!max || n < max) {
+		unsigned k = take(h, t, &rec);
+		int stop;
+
+		if (!k)
+			break;
+		rec.seq = r->events++;
+		t += k;
+		n++;
+		/* Release, in batches: the producers of the next lap may write
+		 * these slots once they see the new tail. */
+		if (t - published >= 64) {
+			atomic_store_explicit(&h->tail, t, memory_order_release);
+			published = t;
+		}
+		stop = cb(&rec, arg);
+		if (stop)
+			break;
+	}
+	atomic_store_explicit(&h->tail, t, memory_order_release);
+	return n;
+}
+
+size_t ring_drain_view(struct ring *r, size_t max, ring_view_cb cb, void *arg)
+{
+	struct ring_header *h = r->h;
+	uint64_t t = atomic_load_explicit(&h->tail, memory_order_relaxed);
+	uint64_t published = t;
 	size_t n = 0;
 
 	while (!max || n < max) {
-		struct ring_record *s = ring_slot_at(h, t);
-		struct ring_record rec;
-		int stop;
+		const union ring_slot *s = ring_slot_at(h, t);
+		struct ring_view v;
+		unsigned k;
+		uint64_t pos = t + 1;
 
 		if (!ring_slot_ready(s, t))
 			break;
-		rec = *s;
-		rec.ready = 0;
-		t++;
-		n++;
-		r->next = t;
-		/* Release, in batches: the producers of the next lap may write
-		 * these slots once they see the new tail. */
-		if ((n & 63) == 0)
+		k = ring_primary_slots(&s->ev);
+		v.ev = &s->ev;
+		v.aux = NULL;
+		v.bytes = NULL;
+		if (s->ev.flags & RING_F_AUX) {
+			const union ring_slot *a = ring_slot_at(h, pos);
+			if (!ring_slot_ready(a, pos))
+				break;
+			v.aux = &a->aux;
+			pos++;
+		}
+		if (s->ev.nbytes) {
+			const union ring_slot *c = ring_slot_at(h, pos);
+			if (!ring_slot_ready(c, pos) || s->ev.nbytes > RING_CONTENT_MAX)
+				break;
+			v.bytes = c->content.bytes;
+		}
+		/* Release the slots before this event, in batches; its own
+		 * stay reserved while cb reads them in place. */
+		if (t - published >= 64) {
 			atomic_store_explicit(&h->tail, t, memory_order_release);
-		stop = cb(&rec, arg);
-		if (stop)
+			published = t;
+		}
+		v.seq = r->events++;
+		t += k;
+		n++;
+		if (cb(&v, arg))
 			break;
 	}
 	atomic_store_explicit(&h->tail, t, memory_order_release);

@@ -13,13 +13,14 @@
 #include "ring/ring_format.h"
 #include "util/err.h"
 
-/* Default number of slots: 16384 x 144 bytes, about 2.3 MiB. */
-#define RING_DEFAULT_CAPACITY 16384u
+/* Default number of slots: 32768 x 64 bytes, 2 MiB (16K teach-mode
+ * events of two slots, 32K libc-mode events of one). */
+#define RING_DEFAULT_CAPACITY 32768u
 
 struct ring;
 
 /* Creates a memfd ring with `capacity` slots (0: the default; rounded up to
- * a power of two), maps it prefaulted and fills the header (magic, version,
+ * a power of two, at least 4), maps it prefaulted and fills the header (magic, version,
  * record size, capacity; pid 0 until ring_set_pid).  The fd has no
  * FD_CLOEXEC so it survives fork and exec: hand its number to the target
  * in RING_ENV_FD (see ring_env). */
@@ -54,6 +55,10 @@ void ring_set_pid(struct ring *r, pid_t pid);
  * site after publishing each record. */
 void ring_set_step(struct ring *r, bool on);
 
+/* Block contents on or off (RING_MODE_BYTES): set it before the program
+ * starts; the shim reads it once, when it maps the ring. */
+void ring_set_bytes(struct ring *r, bool on);
+
 /* The address of the shim's int3 (0 until the shim published it).  A stop
  * is the shim's when it is SIGTRAP, si_code SI_KERNEL and rip - 1 equals
  * this address. */
@@ -63,11 +68,13 @@ uint64_t ring_trap_addr(const struct ring *r);
  * 1 for libc, as the shim reports it. */
 bool ring_attached(const struct ring *r, unsigned *alloc);
 
-/* Records published but not yet drained (an estimate while producers run). */
+/* Slots published but not yet drained (an estimate while producers run). */
 uint64_t ring_pending(const struct ring *r);
 
 /* Calls cb for every record available, in sequence order, up to `max`
- * records (0: no limit), and frees their slots.  Stops at the first slot
+ * records (0: no limit), and frees their slots.  Each record is one event
+ * reassembled from its slots (ring_format.h) and numbered by this reader:
+ * rec->seq counts the events it handed out, from 0.  Stops at the first slot
  * not yet published (a producer still writing it), so no record is lost or
  * reordered.  Never blocks; safe after the target exited.  A nonzero
  * return from cb stops the drain after that record.  Returns the number of
@@ -75,7 +82,21 @@ uint64_t ring_pending(const struct ring *r);
 typedef int (*ring_cb)(const struct ring_record *rec, void *arg);
 size_t ring_drain(struct ring *r, size_t max, ring_cb cb, void *arg);
 
-/* Same, copying up to `max` records into buf. */
+/* The same without copying: cb sees each event in place in the ring, its
+ * slots still reserved for it until cb returns (aux and bytes are NULL
+ * when the event has no such slot; ev->flags may hold RING_F_AUX).  For
+ * the tracer's hot path: reading a fresh copy back cost more than the
+ * reading itself (stores and loads of different widths do not forward). */
+struct ring_view {
+	uint64_t seq;                  /* the event's number, as ring_drain's rec->seq */
+	const struct ring_primary *ev;
+	const struct ring_aux *aux;    /* NULL: no aux slot (all its fields 0) */
+	const unsigned char *bytes;    /* ev->nbytes content bytes, or NULL */
+};
+typedef int (*ring_view_cb)(const struct ring_view *v, void *arg);
+size_t ring_drain_view(struct ring *r, size_t max, ring_view_cb cb, void *arg);
+
+/* Same as ring_drain, copying up to `max` records into buf. */
 size_t ring_read(struct ring *r, struct ring_record *buf, size_t max);
 
 /* Sleeps up to `ns` nanoseconds unless a record is waiting or a producer
@@ -84,8 +105,9 @@ size_t ring_read(struct ring *r, struct ring_record *buf, size_t max);
  * batches without making a busy program wait for it. */
 void ring_wait(struct ring *r, long ns);
 
-/* Sequence number of the next record ring_drain will hand out (inside a
- * ring_drain callback: the record being handed out + 1). */
+/* Number of the next record ring_drain will hand out (inside a
+ * ring_drain callback: the record being handed out + 1); a ring opened
+ * with ring_open_fd counts from 0 at its opening. */
 uint64_t ring_next_seq(const struct ring *r);
 
 /* Tells shims that the reader is gone (they stop writing and never wait),

@@ -1,6 +1,6 @@
 /* ring_format: the one header shared by the shim (in the target) and the
  * tracer (in memlens).  It fixes the layout of the shared-memory event ring
- * (a memfd) and of its fixed-size records.  Change it only together with
+ * (a memfd), its 64-byte slots and the events written into them.  Change it only together with
  * RING_VERSION: both sides refuse a magic or version they do not know.
  * Plain C11, libc only: the shim includes it. */
 #ifndef MEMLENS_RING_FORMAT_H
@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #define RING_MAGIC   UINT64_C(0x474e52534e454c4d) /* "MLENSRNG" little-endian */
-#define RING_VERSION 2  /* 2: slots are the 128-byte records themselves */
+#define RING_VERSION 3  /* 3: 64-byte slots, an event is a primary slot + extensions */
 
 /* Environment the tracer hands the target (the shim reads, then may drop). */
 #define RING_ENV_FD    "MEMLENS_RING_FD"    /* decimal fd of the memfd */
@@ -55,13 +55,66 @@ enum ring_flags {
 	RING_F_MMAP      = 1u << 3, /* served by (or returned to) its own mmap */
 	RING_F_TEACH     = 1u << 4, /* block/block_size/brk fields are valid */
 	RING_F_EARLY     = 1u << 5, /* made before the ring was mapped */
+	RING_F_AUX       = 1u << 6, /* in the ring only: an aux slot follows */
 };
 
-/* One event: 128 bytes, fixed size. */
+/* ---- the ring's slots (version 3) -------------------------------------
+ *
+ * The ring is an array of 64-byte slots (one cache line each: the shim
+ * writes a line, the tracer on the other CPU reads it).  Every slot starts
+ * with `ready`, the slot's position + 1 once published, so the position is
+ * never stored twice and a slot left from the previous lap is never taken
+ * for a new one.  An event is one primary slot, followed directly (with one
+ * reservation, so nothing comes between) by the extension slots it needs,
+ * in this order:
+ *   - an aux slot when RING_F_AUX is set: the teach-mode facts (block,
+ *     block_size, brk, old_block, error) and err_no; always in teach mode,
+ *     in libc mode only when the call left a nonzero errno;
+ *   - a content slot when nbytes > 0 (RING_MODE_BYTES): the first bytes
+ *     of the block a free or realloc released or moved.
+ * Extension slots may wrap past the ring's end: the consumer reads every
+ * slot by its position.  The producer publishes the extension slots first
+ * and the primary last, so a ready primary has ready extensions. */
+#define RING_SLOT_SIZE   64u
+#define RING_CONTENT_MAX 56u /* content bytes: a slot minus its `ready` word */
+#define RING_RECORD_SLOTS_MAX 3u
+
+struct ring_primary {
+	uint64_t ready;      /* position + 1 once published (atomic, release) */
+	uint8_t kind;        /* enum ring_kind */
+	uint8_t nbytes;      /* bytes in the content slot; 0: no content slot */
+	uint16_t flags;      /* enum ring_flags (RING_F_AUX: an aux slot follows) */
+	int32_t tid;         /* thread that made the call */
+	uint64_t args[3];    /* see struct ring_record */
+	uint64_t result, caller, sp;
+};
+struct ring_aux {
+	uint64_t ready;
+	uint64_t block, block_size, brk, old_block;
+	uint32_t error;
+	int32_t err_no;
+	uint64_t pad[2];
+};
+struct ring_content {
+	uint64_t ready;
+	unsigned char bytes[RING_CONTENT_MAX];
+};
+union ring_slot {
+	uint64_t ready;
+	struct ring_primary ev;
+	struct ring_aux aux;
+	struct ring_content content;
+};
+_Static_assert(sizeof(struct ring_primary) == RING_SLOT_SIZE, "primary slot is 64 bytes");
+_Static_assert(sizeof(struct ring_aux) == RING_SLOT_SIZE, "aux slot is 64 bytes");
+_Static_assert(sizeof(union ring_slot) == RING_SLOT_SIZE, "a slot is 64 bytes");
+
+/* One event as the consumer hands it out, reassembled from its slots (and
+ * as the shim keeps its early records).  Not itself in the ring. */
 struct ring_record {
-	uint64_t seq;        /* global order of the calls (0, 1, 2, ...) */
+	uint64_t seq;        /* the event's number: 0, 1, 2, ... counted by the consumer */
 	uint16_t kind;       /* enum ring_kind */
-	uint16_t flags;      /* enum ring_flags */
+	uint16_t flags;      /* enum ring_flags, without RING_F_AUX */
 	int32_t tid;         /* thread that made the call */
 	/* Arguments as the call received them:
 	 *   malloc(size)               args[0]=size
@@ -83,100 +136,144 @@ struct ring_record {
 	uint64_t old_block;  /* realloc/free: the block given back, else 0 */
 	uint32_t error;      /* enum ring_error for RING_ERROR, else 0 */
 	int32_t err_no;      /* errno the call left (ENOMEM), else 0 */
-	uint64_t reserved[2];
-	uint64_t ready;      /* ring bookkeeping: seq + 1 once published (atomic) */
+	/* RING_MODE_BYTES: a free, or a realloc that released or moved its
+	 * block: its first `nbytes` bytes just before the call */
+	uint32_t nbytes;
+	unsigned char bytes[RING_CONTENT_MAX];
 };
-
-_Static_assert(sizeof(struct ring_record) == 128, "ring record is 128 bytes");
 
 /* Flags in ring_header.mode, set by the tracer, read by the shim per call. */
 enum ring_mode {
-	RING_MODE_STEP = 1u << 0, /* trap after each event so the tracer stops */
-	RING_MODE_OFF  = 1u << 1, /* the reader is gone: write nothing, never wait */
+	RING_MODE_STEP  = 1u << 0, /* trap after each event so the tracer stops */
+	RING_MODE_OFF   = 1u << 1, /* the reader is gone: write nothing, never wait */
+	/* record block contents at free/realloc (content slots); set before
+	 * the program starts and never changed */
+	RING_MODE_BYTES = 1u << 2,
 };
 
 /* The memfd begins with this header (one 4 KiB page), then `capacity`
- * slots, each one struct ring_record (two cache lines, so neighbouring
- * slots never share a line).  Producers (target threads) reserve a
- * sequence number by fetch-adding `head`, wait until the consumer has
- * consumed seq - capacity (that is, until seq - tail < capacity: ring full,
- * the shim waits, nothing is dropped), write the record into slot
- * seq % capacity, then publish by storing seq+1 into its `ready` field
- * with release order.  The consumer (tracer) reads slot tail % capacity
- * once its `ready == tail + 1` (a slot's previous lap left seq+1-capacity
- * there, so no reset is needed), copies the record and advances `tail`
- * with release order (it may batch that store).  ring_produce_* below is
- * the producer side, shared by the shim and the tests; a producer may cache
+ * slots of 64 bytes.  Producers (target threads) reserve the n slots of an
+ * event (1 to RING_RECORD_SLOTS_MAX) with one fetch-add of n on `head`
+ * (under whatever lock orders their calls), wait until
+ * the consumer has freed them (seq + n - tail <= capacity: ring full, the
+ * shim waits, nothing is dropped), write them in place and publish each by
+ * storing its position + 1 into its `ready` word with release order, the
+ * primary last.  The consumer (tracer) reads slot tail % capacity once its
+ * `ready == tail + 1`, then its extension slots the same way, hands out
+ * the event and advances `tail` past all of them with release order (it
+ * may batch that store).  ring_produce_* below is the producer side,
+ * shared by the shim's early buffer and the tests; a producer may cache
  * the tail it last read, since the tail only grows. */
 struct ring_header {
 	uint64_t magic;          /* RING_MAGIC */
 	uint32_t version;        /* RING_VERSION */
-	uint32_t record_size;    /* sizeof(struct ring_record) */
-	uint64_t capacity;       /* number of slots, a power of two */
+	uint32_t record_size;    /* RING_SLOT_SIZE: bytes per slot */
+	uint64_t capacity;       /* number of slots, a power of two, >= 4 */
 	int32_t pid;             /* the traced pid: a shim in another process stays silent */
 	_Atomic uint32_t mode;   /* enum ring_mode */
 	_Atomic uint64_t trap_addr; /* address of the shim's int3, published by the shim */
 	_Atomic uint32_t attached;  /* set to 1 by the shim once it mapped the ring */
 	uint32_t alloc;          /* 0 teach, 1 libc: what the shim runs (set by the shim) */
+	uint64_t pad0[8];
+	_Alignas(64) _Atomic uint64_t head; /* next slot position to reserve */
+	/* The reader's line: it writes these, producers read them seldom. */
+	_Alignas(64) _Atomic uint64_t tail; /* next slot position to consume */
 	/* 1 while the reader sleeps in FUTEX_WAIT on this word (shared, not
-	 * private).  A producer wakes it when the ring is full and at every
-	 * RING_WAKE_EVERY-th record, so the reader can sleep while records
-	 * gather and drain them in batches.  Taken from the padding: a shim
-	 * that ignores it only lets the reader sleep to its timeout. */
+	 * private).  A producer wakes it when the ring is full and whenever
+	 * its slots cross a multiple of RING_WAKE_EVERY, so the reader can
+	 * sleep while records gather and drain them in batches.  Not beside
+	 * `mode` and `capacity`, which producers read at every call. */
 	_Atomic uint32_t reader_sleeps;
-	uint32_t pad1;
-	uint64_t pad0[7];
-	_Alignas(64) _Atomic uint64_t head; /* next sequence number to reserve */
-	_Alignas(64) _Atomic uint64_t tail; /* next sequence number to consume */
 };
 
 #define RING_HEADER_SIZE 4096u
-#define RING_WAKE_EVERY 4096u  /* records; a power of two */
+#define RING_WAKE_EVERY 4096u  /* slots; a power of two */
 _Static_assert(sizeof(struct ring_header) <= RING_HEADER_SIZE, "ring header fits a page");
 
 /* Bytes of a ring with `capacity` slots. */
-#define RING_BYTES(capacity) ((uint64_t)RING_HEADER_SIZE + (uint64_t)(capacity) * sizeof(struct ring_record))
+#define RING_BYTES(capacity) ((uint64_t)RING_HEADER_SIZE + (uint64_t)(capacity) * RING_SLOT_SIZE)
 
-static inline struct ring_record *ring_slot_at(struct ring_header *h, uint64_t seq)
+static inline union ring_slot *ring_slot_at(struct ring_header *h, uint64_t pos)
 {
-	return (struct ring_record *)((char *)h + RING_HEADER_SIZE) + (seq & (h->capacity - 1));
+	return (union ring_slot *)((char *)h + RING_HEADER_SIZE) + (pos & (h->capacity - 1));
 }
 
-/* Consumer: nonzero once slot seq holds its record (acquire). */
-static inline int ring_slot_ready(const struct ring_record *s, uint64_t seq)
+/* Consumer: nonzero once slot `pos` holds its part (acquire). */
+static inline int ring_slot_ready(const union ring_slot *s, uint64_t pos)
 {
-	return __atomic_load_n(&s->ready, __ATOMIC_ACQUIRE) == seq + 1;
+	return __atomic_load_n(&s->ready, __ATOMIC_ACQUIRE) == pos + 1;
 }
 
-/* Producer: publishes slot seq, filled in place (release). */
-static inline void ring_slot_publish(struct ring_record *s, uint64_t seq)
+/* Producer: publishes slot `pos`, filled in place (release). */
+static inline void ring_slot_publish(union ring_slot *s, uint64_t pos)
 {
-	s->seq = seq;
-	__atomic_store_n(&s->ready, seq + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->ready, pos + 1, __ATOMIC_RELEASE);
 }
 
-/* Producer, step 1: take the next sequence number (the true global order;
- * take it under the lock that orders the calls). */
-static inline uint64_t ring_produce_reserve(struct ring_header *h)
+/* Slots of the event whose primary slot is `p`. */
+static inline unsigned ring_primary_slots(const struct ring_primary *p)
 {
-	return atomic_fetch_add_explicit(&h->head, 1, memory_order_relaxed);
+	return 1u + ((p->flags & RING_F_AUX) != 0) + (p->nbytes != 0);
 }
 
-/* Producer, step 2: nonzero once slot `seq` may be written. */
-static inline int ring_produce_room(struct ring_header *h, uint64_t seq)
+/* Whether a record needs an aux slot: teach facts or an errno. */
+static inline int ring_record_has_aux(const struct ring_record *r)
 {
-	return seq - atomic_load_explicit(&h->tail, memory_order_acquire) < h->capacity;
+	return (r->flags & RING_F_TEACH) || r->block || r->block_size || r->brk ||
+	       r->old_block || r->error || r->err_no;
 }
 
-/* Producer, step 3 (after ring_produce_room said yes): write and publish.
- * rec->seq is set here. */
+/* Slots a record needs: its primary, an aux slot, a content slot. */
+static inline unsigned ring_record_slots(const struct ring_record *r)
+{
+	return 1u + (ring_record_has_aux(r) != 0) + (r->nbytes != 0);
+}
+
+/* Producer, step 1: take the positions of the event's n slots (the true
+ * global order: take them under the lock that orders the calls). */
+static inline uint64_t ring_produce_reserve(struct ring_header *h, unsigned n)
+{
+	return atomic_fetch_add_explicit(&h->head, n, memory_order_relaxed);
+}
+
+/* Producer, step 2: nonzero once slots seq .. seq + n - 1 may be written. */
+static inline int ring_produce_room(struct ring_header *h, uint64_t seq, unsigned n)
+{
+	return seq + n - atomic_load_explicit(&h->tail, memory_order_acquire) <= h->capacity;
+}
+
+/* Producer, step 3 (after ring_produce_room said yes): writes the record
+ * into the ring_record_slots(rec) slots from `seq` and publishes them. */
 static inline void ring_produce_commit(struct ring_header *h, uint64_t seq,
 				       const struct ring_record *rec)
 {
-	struct ring_record *s = ring_slot_at(h, seq);
-
-	/* Everything but `ready`, which keeps the old lap's value until now. */
-	__builtin_memcpy(s, rec, __builtin_offsetof(struct ring_record, ready));
+	union ring_slot *s = ring_slot_at(h, seq);
+	uint64_t pos = seq + 1;
+	s->ev.kind = (uint8_t)rec->kind;
+	s->ev.nbytes = (uint8_t)(rec->nbytes > RING_CONTENT_MAX ? RING_CONTENT_MAX : rec->nbytes);
+	s->ev.flags = (uint16_t)((rec->flags & ~RING_F_AUX) | (ring_record_has_aux(rec) ? RING_F_AUX : 0));
+	s->ev.tid = rec->tid;
+	s->ev.args[0] = rec->args[0];
+	s->ev.args[1] = rec->args[1];
+	s->ev.args[2] = rec->args[2];
+	s->ev.result = rec->result;
+	s->ev.caller = rec->caller;
+	s->ev.sp = rec->sp;
+	if (s->ev.flags & RING_F_AUX) {
+		union ring_slot *a = ring_slot_at(h, pos);
+		a->aux.block = rec->block;
+		a->aux.block_size = rec->block_size;
+		a->aux.brk = rec->brk;
+		a->aux.old_block = rec->old_block;
+		a->aux.error = rec->error;
+		a->aux.err_no = rec->err_no;
+		ring_slot_publish(a, pos++);
+	}
+	if (s->ev.nbytes) {
+		union ring_slot *c = ring_slot_at(h, pos);
+		__builtin_memcpy(c->content.bytes, rec->bytes, s->ev.nbytes);
+		ring_slot_publish(c, pos);
+	}
 	ring_slot_publish(s, seq);
 }
 

@@ -22,6 +22,32 @@ void *__libc_pvalloc(size_t);
 
 static int pow2(size_t a) { return a && !(a & (a - 1)); }
 
+/* glibc's usable size of a live block: its chunk size word sits just
+ * before it; bit 1 marks an mmap'd chunk, which has no neighbour to borrow
+ * 8 bytes from. */
+static size_t libc_usable(const void *p)
+{
+	size_t sz = ((const size_t *)p)[-1];
+
+	return (sz & ~(size_t)7) - ((sz & 2) ? 16 : 8);
+}
+
+/* --bytes, libc mode: the first bytes of a block about to be freed into
+ * buf.  A pointer glibc would refuse (misaligned, or a size word no chunk
+ * has) is not read: glibc then aborts with its own message, as without
+ * memlens. */
+static unsigned libc_keep(unsigned char *buf, void *p)
+{
+	size_t sz;
+
+	if ((uintptr_t)p & 15)
+		return 0;
+	sz = ((const size_t *)p)[-1] & ~(size_t)7;
+	if (sz < 32 || (sz & 15))
+		return 0;
+	return shim_copy_block(buf, p, libc_usable(p));
+}
+
 /* ---- the family ------------------------------------------------------------ */
 
 static void *do_malloc(struct call c, size_t n)
@@ -33,9 +59,9 @@ static void *do_malloc(struct call c, size_t n)
 	if (shim_use_libc) {
 		int held = shim_order_lock();
 		p = __libc_malloc(n);
-		uint64_t seq = shim_reserve();
+		uint64_t seq = shim_reserve(shim_libc_slots(&c, p, 0));
 		shim_order_unlock(held);
-		shim_report_libc(&c, p, seq);
+		shim_report_libc(&c, p, seq, NULL, 0);
 		return p;
 	}
 	p = teach_malloc(n, &ti);
@@ -54,9 +80,9 @@ static void *do_memalign(struct call c, size_t align, size_t size, int valloc_ki
 		int held = shim_order_lock();
 		p = valloc_kind == RING_VALLOC ? __libc_valloc(size) :
 		    valloc_kind == RING_PVALLOC ? __libc_pvalloc(size) : __libc_memalign(align, size);
-		uint64_t seq = shim_reserve();
+		uint64_t seq = shim_reserve(shim_libc_slots(&c, p, 0));
 		shim_order_unlock(held);
-		shim_report_libc(&c, p, seq);
+		shim_report_libc(&c, p, seq, NULL, 0);
 		return p;
 	}
 	p = teach_memalign(align, size, &ti);
@@ -79,9 +105,9 @@ API void *calloc(size_t n, size_t size)
 	if (shim_use_libc) {
 		int held = shim_order_lock();
 		p = __libc_calloc(n, size);
-		uint64_t seq = shim_reserve();
+		uint64_t seq = shim_reserve(shim_libc_slots(&c, p, 0));
 		shim_order_unlock(held);
-		shim_report_libc(&c, p, seq);
+		shim_report_libc(&c, p, seq, NULL, 0);
 		return p;
 	}
 	p = teach_calloc(n, size, &ti);
@@ -95,12 +121,20 @@ static void *do_realloc(struct call c, void *old, size_t n)
 	void *p;
 
 	shim_init();
-	if (shim_use_libc && !teach_owns(old)) {
+	if (shim_use_libc && !(teach_may_own(old) && teach_owns(old))) {
+		unsigned char buf[RING_CONTENT_MAX];
+		unsigned nb = 0;
+		/* --bytes: the block as it is before the call, kept if the call
+		 * frees or moves it (glibc would abort on a bad pointer anyway) */
+		if (shim_keep_bytes && old)
+			nb = libc_keep(buf, old);
 		int held = shim_order_lock();
 		p = __libc_realloc(old, n);
-		uint64_t seq = shim_reserve();
+		if (p == old || (!p && n))
+			nb = 0; /* resized in place, or failed: the block is still there */
+		uint64_t seq = shim_reserve(shim_libc_slots(&c, p, nb));
 		shim_order_unlock(held);
-		shim_report_libc(&c, p, seq);
+		shim_report_libc(&c, p, seq, buf, nb);
 		return p;
 	}
 	if (old && n == 0) { /* glibc: frees the block and returns NULL */
@@ -129,12 +163,12 @@ API void *reallocarray(void *old, size_t n, size_t size)
 		struct teach_info ti = { .seq = 0 };
 		if (shim_use_libc) {
 			int held = shim_order_lock();
-			ti.seq = shim_reserve();
+			ti.seq = shim_reserve(shim_libc_slots(&c, NULL, 0));
 			shim_order_unlock(held);
-			shim_report_libc(&c, NULL, ti.seq);
+			shim_report_libc(&c, NULL, ti.seq, NULL, 0);
 		} else {
 			int held = shim_order_lock();
-			ti.seq = shim_reserve();
+			ti.seq = shim_reserve(2); /* the record and its aux slot */
 			shim_order_unlock(held);
 			shim_report_teach(&c, NULL, &ti);
 		}
@@ -151,12 +185,16 @@ API void free(void *p)
 	shim_init();
 	/* A block made by teach before the shim could read MEMLENS_ALLOC goes
 	 * back to teach. */
-	if (shim_use_libc && !teach_owns(p)) {
+	if (shim_use_libc && !(teach_may_own(p) && teach_owns(p))) {
+		unsigned char buf[RING_CONTENT_MAX];
+		unsigned nb = 0;
+		if (shim_keep_bytes && p) /* p is live, or glibc aborts below */
+			nb = libc_keep(buf, p);
 		int held = shim_order_lock();
-		uint64_t seq = shim_reserve(); /* before the real free: see the order lock */
+		uint64_t seq = shim_reserve(1u + (nb != 0)); /* before the real free: see the order lock */
 		__libc_free(p);
 		shim_order_unlock(held);
-		shim_report_libc(&c, NULL, seq);
+		shim_report_libc(&c, NULL, seq, buf, nb);
 		return;
 	}
 	teach_free(p, &ti);
@@ -231,15 +269,8 @@ API void *pvalloc(size_t size)
 API size_t malloc_usable_size(void *p)
 {
 	shim_init();
-	if (shim_use_libc && !teach_owns(p)) {
-		/* glibc's chunk size word sits just before the block; bit 1 marks
-		 * an mmap'd chunk, which has no neighbour to borrow 8 bytes from. */
-		size_t sz;
-		if (!p)
-			return 0;
-		sz = ((size_t *)p)[-1];
-		return (sz & ~(size_t)7) - ((sz & 2) ? 16 : 8);
-	}
+	if (shim_use_libc && !(teach_may_own(p) && teach_owns(p)))
+		return p ? libc_usable(p) : 0;
 	return teach_usable_size(p);
 }
 

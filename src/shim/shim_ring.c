@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/single_threaded.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,13 +37,13 @@ __asm__(".text\n"
 	".cfi_endproc\n"
 	".size memlens_shim_trap, .-memlens_shim_trap\n");
 
-enum { ST_NONE, ST_INIT, ST_ACTIVE, ST_SILENT };
-static _Atomic int state;
-static struct ring_header *_Atomic ring;
+_Atomic int shim_state;
+struct ring_header *_Atomic shim_ring;
 int shim_use_libc;
 static atomic_int early_lock;
 static struct ring_record early[EARLY_MAX];
 static unsigned nearly;
+int shim_keep_bytes;
 
 /* libc mode: one lock orders each call with its sequence number, so a
  * freed address reused by another thread never shows out of order. */
@@ -61,27 +62,24 @@ static void spin_lock(atomic_int *w)
 }
 static void spin_unlock(atomic_int *w) { atomic_store_explicit(w, 0, memory_order_release); }
 
-/* Silent processes record nothing, so they need no order. */
-int shim_order_lock(void)
+/* The order lock's slow half (shim_order_lock in shim_int.h). */
+int shim_order_lock_slow(void)
 {
-	if (fork_holder || atomic_load_explicit(&state, memory_order_relaxed) == ST_SILENT)
+	if (fork_holder || atomic_load_explicit(&shim_state, memory_order_relaxed) == ST_SILENT)
 		return 0;
 	spin_lock(&order_word);
 	return 1;
 }
-void shim_order_unlock(int held)
+void shim_order_unlock_slow(void)
 {
-	if (held)
-		spin_unlock(&order_word);
+	spin_unlock(&order_word);
 }
 
-uint64_t shim_reserve(void)
+/* teach mode's order hook: every record carries an aux slot, a free or a
+ * moving realloc a content slot too when bytes were kept. */
+static uint64_t teach_hook(const struct teach_info *ti, int error_record)
 {
-	struct ring_header *r = atomic_load_explicit(&ring, memory_order_acquire);
-
-	if (r)
-		return ring_produce_reserve(r);
-	return SHIM_NO_SEQ;
+	return shim_reserve(2u + (!error_record && ti->nkept));
 }
 
 static __thread uint64_t seen_tail __attribute__((tls_model("initial-exec")));
@@ -92,69 +90,71 @@ static __thread int32_t my_tid __attribute__((tls_model("initial-exec")));
 static void wake_reader(struct ring_header *r)
 {
 	if (atomic_load_explicit(&r->reader_sleeps, memory_order_relaxed)) {
+		int e = errno; /* the program's errno survives our system calls */
 		atomic_store_explicit(&r->reader_sleeps, 0, memory_order_relaxed);
 		syscall(SYS_futex, &r->reader_sleeps, FUTEX_WAKE, 1, NULL, NULL, 0);
+		errno = e;
 	}
 }
 
-/* Waits until slot `seq` is free.  The tail only grows, so the last one
- * this thread saw is a safe answer while seq is within a lap of it.
+/* Waits until slots seq .. seq + n - 1 are free.  The tail only grows, so
+ * the last one this thread saw is a safe answer while seq is within a lap.
  * A short spin, then short sleeps; no sched_yield: on a loaded machine each
  * yield hands a whole time slice to some busy process, and a full ring then
  * moved 40 times slower (a wakeup from a sleep is scheduled at once). */
-static void wait_room(struct ring_header *r, uint64_t seq)
+static void wait_room(struct ring_header *r, uint64_t seq, unsigned n)
 {
-	if (seq - seen_tail < r->capacity)
+	if (seq + n - seen_tail <= r->capacity)
 		return;
+	int e = errno;
 	for (unsigned i = 0;; i++) {
 		wake_reader(r);
 		seen_tail = atomic_load_explicit(&r->tail, memory_order_acquire);
-		if (seq - seen_tail < r->capacity)
-			return;
+		if (seq + n - seen_tail <= r->capacity)
+			break;
 		if (atomic_load_explicit(&r->mode, memory_order_relaxed) & RING_MODE_OFF)
-			return;
+			break;
 		if (i < 2048)
 			__builtin_ia32_pause();
 		else
 			nanosleep(&(struct timespec){ 0, 20000 }, NULL);
 	}
+	errno = e;
 }
 
-/* Where record `seq` is to be written: in place in its ring slot (after
- * waiting for room), in `tmp` while the ring is not mapped yet (kept for
- * the flush), or nowhere (NULL) in a silent process. */
-static struct ring_record *rec_begin(uint64_t seq, struct ring_record *tmp, struct ring_header **rp)
+/* The ring to write the n slots from `seq` into, after waiting for room;
+ * NULL when there is none (no ring yet: SHIM_NO_SEQ; the reader is gone). */
+static struct ring_header *room(uint64_t seq, unsigned n)
 {
 	struct ring_header *r;
 
-	*rp = NULL;
 	if (seq == SHIM_NO_SEQ)
-		return atomic_load(&state) == ST_SILENT ? NULL : tmp;
-	r = atomic_load_explicit(&ring, memory_order_acquire);
+		return NULL;
+	r = atomic_load_explicit(&shim_ring, memory_order_acquire);
 	if (!r || (atomic_load_explicit(&r->mode, memory_order_relaxed) & RING_MODE_OFF))
 		return NULL;
-	wait_room(r, seq);
+	wait_room(r, seq, n);
 	if (atomic_load_explicit(&r->mode, memory_order_relaxed) & RING_MODE_OFF)
 		return NULL;
-	*rp = r;
-	return ring_slot_at(r, seq);
+	return r;
 }
 
-/* Publishes the record (or keeps an early one), then traps if the tracer
- * asked for step mode. */
-static void rec_end(struct ring_header *r, uint64_t seq, struct ring_record *rec)
+/* Keeps a record made before the ring was mapped, for shim_init's flush. */
+static void keep_early(const struct ring_record *rec)
 {
-	if (!r) {
-		spin_lock(&early_lock);
-		if (!atomic_load(&ring) && nearly < EARLY_MAX) {
-			early[nearly] = *rec;
-			early[nearly++].flags |= RING_F_EARLY;
-		}
-		spin_unlock(&early_lock);
-		return;
+	spin_lock(&early_lock);
+	if (!atomic_load(&shim_ring) && nearly < EARLY_MAX) {
+		early[nearly] = *rec;
+		early[nearly++].flags |= RING_F_EARLY;
 	}
-	ring_slot_publish(rec, seq);
-	if (!((seq + 1) & (RING_WAKE_EVERY - 1)))
+	spin_unlock(&early_lock);
+}
+
+/* After publishing the n slots from seq: wake the reader when they cross
+ * a multiple of RING_WAKE_EVERY, trap if the tracer asked for step mode. */
+static void published(struct ring_header *r, uint64_t seq, unsigned n)
+{
+	if (((seq + n) & (RING_WAKE_EVERY - 1)) < n)
 		wake_reader(r);
 	if (atomic_load_explicit(&r->mode, memory_order_relaxed) & RING_MODE_STEP)
 		memlens_shim_trap();
@@ -181,8 +181,10 @@ static void fork_parent(void)
 static void fork_child(void)
 {
 	/* A child is never traced through this ring: silent from now on. */
-	atomic_store(&state, ST_SILENT);
-	atomic_store(&ring, NULL);
+	atomic_store(&shim_state, ST_SILENT);
+	atomic_store(&shim_ring, NULL);
+	shim_keep_bytes = 0;
+	teach_set_keep(0);
 	my_tid = 0;
 	if (shim_use_libc) {
 		fork_holder = 0;
@@ -222,7 +224,7 @@ static struct ring_header *attach(void)
 	if (h == MAP_FAILED)
 		return NULL;
 	int ok = h->magic == RING_MAGIC && h->version == RING_VERSION &&
-		 h->record_size == sizeof(struct ring_record) && h->capacity >= 2 &&
+		 h->record_size == RING_SLOT_SIZE && h->capacity > RING_RECORD_SLOTS_MAX &&
 		 !(h->capacity & (h->capacity - 1)) && h->pid == (int32_t)syscall(SYS_getpid);
 	len = RING_BYTES(h->capacity);
 	munmap(h, RING_HEADER_SIZE);
@@ -234,112 +236,170 @@ static struct ring_header *attach(void)
 
 /* Lazy, idempotent; safe from every entry point, even re-entered (the
  * calls made while it runs go to the early buffer). */
-void shim_init(void)
+void shim_init_slow(void)
 {
 	struct ring_header *h;
 	int expect = ST_NONE;
 
-	if (atomic_load_explicit(&state, memory_order_acquire) != ST_NONE)
-		return;
 	if (!environ)
 		return; /* too early to read the environment: try again later */
-	if (!atomic_compare_exchange_strong(&state, &expect, ST_INIT))
+	if (!atomic_compare_exchange_strong(&shim_state, &expect, ST_INIT))
 		return;
 	const char *a = getenv(RING_ENV_ALLOC);
 	shim_use_libc = a && strcmp(a, "libc") == 0;
-	teach_set_order_hook(shim_reserve);
+	teach_set_order_hook(teach_hook);
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 	h = attach();
 	if (!h) {
-		atomic_store(&state, ST_SILENT);
+		atomic_store(&shim_state, ST_SILENT);
 		return;
 	}
 	h->alloc = (uint32_t)shim_use_libc;
+	/* set before the program started, never changed: read once */
+	shim_keep_bytes = (atomic_load(&h->mode) & RING_MODE_BYTES) != 0;
+	teach_set_keep(shim_keep_bytes);
 	atomic_store(&h->trap_addr, (uint64_t)(uintptr_t)memlens_shim_trap);
 	spin_lock(&early_lock);
 	for (unsigned i = 0; i < nearly; i++) {
-		uint64_t seq = ring_produce_reserve(h);
-		wait_room(h, seq);
+		unsigned n = ring_record_slots(&early[i]);
+		uint64_t seq = ring_produce_reserve(h, n);
+		wait_room(h, seq, n);
 		ring_produce_commit(h, seq, &early[i]);
 	}
 	nearly = 0;
-	atomic_store(&ring, h);
+	atomic_store(&shim_ring, h);
 	spin_unlock(&early_lock);
 	atomic_store(&h->attached, 1);
-	atomic_store(&state, ST_ACTIVE);
+	atomic_store(&shim_state, ST_ACTIVE);
 }
 
-/* ---- building records ---------------------------------------------------- */
+/* ---- writing records ------------------------------------------------------ */
 
-
-/* Fills everything but `ready` (the slot's publication word). */
-static void fill(struct ring_record *r, const struct call *c, void *result, int err_no)
+static int32_t tid_of_caller(void)
 {
-	memset(r, 0, offsetof(struct ring_record, ready));
-	r->kind = c->kind;
 	if (!my_tid)
 		my_tid = (int32_t)syscall(SYS_gettid);
-	r->tid = my_tid;
-	r->args[0] = c->a0;
-	r->args[1] = c->a1;
-	r->args[2] = c->a2;
-	r->result = (uint64_t)(uintptr_t)result;
-	r->caller = c->caller;
-	r->sp = c->sp;
-	r->err_no = result || c->kind == RING_FREE ? 0 : err_no;
+	return my_tid;
+}
+
+/* The parts of a record beyond the call (struct ring_aux's fields). */
+struct aux {
+	uint64_t block, block_size, brk, old_block;
+	uint32_t error;
+	int32_t err_no;
+};
+
+/* Writes one record: its primary slot, an aux slot when `x` is not NULL
+ * and a content slot when nb > 0, in place in the n slots reserved at
+ * `seq` (n = 1 + !!x + !!nb: what the caller reserved), or into the early
+ * buffer before the ring is mapped.  Extension slots first, the primary
+ * last, so a ready primary means a whole record. */
+static void put(uint64_t seq, const struct call *c, uint16_t kind, uint16_t flags,
+		uint64_t result, const struct aux *x, const unsigned char *bytes, unsigned nb)
+{
+	unsigned n = 1u + (x != NULL) + (nb != 0);
+	struct ring_header *r = room(seq, n);
+
+	if (!r) {
+		if (seq != SHIM_NO_SEQ || atomic_load(&shim_state) == ST_SILENT)
+			return;
+		struct ring_record rec = {
+			.kind = kind, .flags = flags, .tid = tid_of_caller(),
+			.args = { c->a0, c->a1, c->a2 }, .result = result,
+			.caller = c->caller, .sp = c->sp, .nbytes = nb,
+		};
+		if (x) {
+			rec.block = x->block;
+			rec.block_size = x->block_size;
+			rec.brk = x->brk;
+			rec.old_block = x->old_block;
+			rec.error = x->error;
+			rec.err_no = x->err_no;
+		}
+		if (nb)
+			memcpy(rec.bytes, bytes, nb);
+		keep_early(&rec);
+		return;
+	}
+	union ring_slot *s = ring_slot_at(r, seq);
+	uint64_t pos = seq + 1;
+	if (x) {
+		union ring_slot *a = ring_slot_at(r, pos);
+		a->aux.block = x->block;
+		a->aux.block_size = x->block_size;
+		a->aux.brk = x->brk;
+		a->aux.old_block = x->old_block;
+		a->aux.error = x->error;
+		a->aux.err_no = x->err_no;
+		ring_slot_publish(a, pos++);
+		flags |= RING_F_AUX;
+	}
+	if (nb) {
+		union ring_slot *b = ring_slot_at(r, pos);
+		memcpy(b->content.bytes, bytes, nb);
+		ring_slot_publish(b, pos);
+	}
+	s->ev.kind = (uint8_t)kind;
+	s->ev.nbytes = (uint8_t)nb;
+	s->ev.flags = flags;
+	s->ev.tid = tid_of_caller();
+	s->ev.args[0] = c->a0;
+	s->ev.args[1] = c->a1;
+	s->ev.args[2] = c->a2;
+	s->ev.result = result;
+	s->ev.caller = c->caller;
+	s->ev.sp = c->sp;
+	ring_slot_publish(s, seq);
+	published(r, seq, n);
 }
 
 void shim_report_teach(const struct call *c, void *result, const struct teach_info *ti)
 {
-	struct ring_record tmp, *r;
-	struct ring_header *h;
 	int e = errno;
 
-	if (ti->seq == SHIM_NO_SEQ && atomic_load(&state) == ST_SILENT)
+	if (ti->seq == SHIM_NO_SEQ && atomic_load(&shim_state) == ST_SILENT)
 		return;
 	if (ti->error) {
 		uint64_t seq = ti->ignored ? ti->seq : ti->err_seq;
-		if ((r = rec_begin(seq, &tmp, &h))) {
-			fill(r, c, NULL, 0);
-			r->kind = RING_ERROR;
-			r->args[0] = c->kind;
-			r->args[1] = c->kind == RING_REALLOC || c->kind == RING_REALLOCARRAY ||
-				     c->kind == RING_FREE ? c->a0 : 0;
-			r->args[2] = 0;
-			r->error = ti->error;
-			r->block = ti->block;
-			r->flags = RING_F_TEACH;
-			r->brk = ti->brk;
-			rec_end(h, seq, r);
-		}
+		struct aux x = { .block = ti->block, .brk = ti->brk, .error = ti->error };
+		struct call ec = *c;
+		ec.a0 = c->kind;
+		ec.a1 = c->kind == RING_REALLOC || c->kind == RING_REALLOCARRAY ||
+			c->kind == RING_FREE ? c->a0 : 0;
+		ec.a2 = 0;
+		put(seq, &ec, RING_ERROR, RING_F_TEACH, 0, &x, NULL, 0);
 		if (ti->ignored) {
 			errno = e;
 			return;
 		}
 	}
-	if ((r = rec_begin(ti->seq, &tmp, &h))) {
-		fill(r, c, result, e);
-		r->flags = (uint16_t)(ti->flags | RING_F_TEACH);
-		r->block = ti->block;
-		r->block_size = ti->block_size;
-		r->brk = ti->brk;
-		r->old_block = ti->old_block;
-		rec_end(h, ti->seq, r);
-	}
+	struct aux x = {
+		.block = ti->block, .block_size = ti->block_size, .brk = ti->brk,
+		.old_block = ti->old_block, .err_no = result || c->kind == RING_FREE ? 0 : e,
+	};
+	put(ti->seq, c, c->kind, (uint16_t)(ti->flags | RING_F_TEACH), (uint64_t)(uintptr_t)result,
+	    &x, ti->kept, ti->nkept);
 	errno = e;
 }
 
-void shim_report_libc(const struct call *c, void *result, uint64_t seq)
+/* errno is read only for a failed call: put() keeps it (only its slow
+ * paths make system calls, and they restore it), so the common call costs
+ * no __errno_location calls. */
+void shim_put_libc(const struct call *c, void *result, uint64_t seq,
+		   const unsigned char *bytes, unsigned nbytes)
 {
-	struct ring_record tmp, *r;
-	struct ring_header *h;
-	int e = errno;
-
-	if (seq == SHIM_NO_SEQ && atomic_load(&state) == ST_SILENT)
-		return;
-	if ((r = rec_begin(seq, &tmp, &h))) {
-		fill(r, c, result, e);
-		rec_end(h, seq, r);
+	if (!result && c->kind != RING_FREE && errno) {
+		struct aux x = { .err_no = errno };
+		put(seq, c, c->kind, 0, 0, &x, bytes, nbytes);
+	} else {
+		put(seq, c, c->kind, 0, (uint64_t)(uintptr_t)result, NULL, bytes, nbytes);
 	}
-	errno = e;
+}
+
+unsigned shim_copy_block(unsigned char *buf, void *p, size_t usable)
+{
+	unsigned n = (unsigned)(usable < RING_CONTENT_MAX ? usable : RING_CONTENT_MAX);
+
+	memcpy(buf, p, n);
+	return n;
 }

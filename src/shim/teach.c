@@ -4,9 +4,31 @@
 #include "shim/teach_int.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "ring/ring_format.h"
+
+static int keep_bytes;
+
+void teach_set_keep(int on) { keep_bytes = on; }
+
+/* Everything but the kept bytes, which nkept = 0 makes void. */
+static void ti_clear(struct teach_info *ti)
+{
+	memset(ti, 0, offsetof(struct teach_info, kept));
+}
+
+/* The first bytes of live block h, about to be given back. */
+static void keep(struct teach_info *ti, struct hdr *h)
+{
+	uint64_t n = hsize(h) - TEACH_HDR;
+
+	if (!keep_bytes)
+		return;
+	ti->nkept = (uint32_t)(n < TEACH_KEEP_MAX ? n : TEACH_KEEP_MAX);
+	memcpy(ti->kept, payload(h), ti->nkept);
+}
 
 /* ---- the calls ---------------------------------------------------------- */
 
@@ -70,7 +92,7 @@ void *teach_malloc(size_t n, struct teach_info *ti)
 {
 	void *p;
 
-	memset(ti, 0, sizeof(*ti));
+	ti_clear(ti);
 	teach_lock();
 	p = alloc_locked(n, 16, ti);
 	teach_finish(ti);
@@ -81,7 +103,7 @@ void *teach_memalign(size_t align, size_t n, struct teach_info *ti)
 {
 	void *p;
 
-	memset(ti, 0, sizeof(*ti));
+	ti_clear(ti);
 	if (!align || (align & (align - 1))) {
 		errno = EINVAL;
 		return NULL;
@@ -97,7 +119,7 @@ void *teach_calloc(size_t n, size_t size, struct teach_info *ti)
 	size_t total;
 	void *p;
 
-	memset(ti, 0, sizeof(*ti));
+	ti_clear(ti);
 	if (__builtin_mul_overflow(n, size, &total)) {
 		teach_lock();
 		teach_finish(ti);
@@ -116,11 +138,12 @@ void teach_free(void *p, struct teach_info *ti)
 {
 	struct hdr *h = NULL;
 
-	memset(ti, 0, sizeof(*ti));
+	ti_clear(ti);
 	teach_lock();
 	if (p && !(h = teach_lookup(p, RING_ERR_DOUBLE_FREE, ti)))
 		ti->ignored = 1;
 	if (p && h) {
+		keep(ti, h);
 		if (h->size & MMAPD) {
 			teach_map_free(h, ti);
 		} else {
@@ -142,7 +165,7 @@ void *teach_realloc(void *p, size_t n, struct teach_info *ti)
 
 	if (!p)
 		return teach_malloc(n, ti);
-	memset(ti, 0, sizeof(*ti));
+	ti_clear(ti);
 	teach_lock();
 	h = teach_lookup(p, RING_ERR_REALLOC_FREED, ti);
 	if (!h) {
@@ -198,6 +221,7 @@ void *teach_realloc(void *p, size_t n, struct teach_info *ti)
 	if (q) {
 		struct teach_info old = { 0 };
 		memcpy(q, p, n < usable ? n : usable);
+		keep(ti, h);
 		if (h->size & MMAPD) {
 			teach_map_free(h, &old);
 		} else {

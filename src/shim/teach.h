@@ -9,6 +9,7 @@
 #ifndef MEMLENS_SHIM_TEACH_H
 #define MEMLENS_SHIM_TEACH_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,6 +17,7 @@
 #define TEACH_HDR       16u                 /* header bytes before each block */
 #define TEACH_MMAP_MIN  (128u * 1024u)      /* requests this big get their own mmap */
 #define TEACH_MAX       (UINT64_C(4) << 30) /* larger requests fail with ENOMEM */
+#define TEACH_KEEP_MAX  56u                 /* bytes kept of a block given back */
 
 /* What the allocator did, filled by every call (zeroed first). */
 struct teach_info {
@@ -28,11 +30,22 @@ struct teach_info {
 	uint32_t error;      /* RING_ERR_*: misuse or damage found by this call */
 	uint32_t ignored;    /* 1: the call itself was misuse and did nothing */
 	uint64_t err_seq;    /* error && !ignored: the error's own number, before seq */
+	/* teach_set_keep on: a free, or a realloc that moved, copies the
+	 * first bytes of the block it gives back here, just before (only for
+	 * a block found in use: a bad pointer is never read).  Not cleared
+	 * beyond nkept. */
+	uint32_t nkept;
+	unsigned char kept[TEACH_KEEP_MAX];
 };
 
+/* Turns the copy into teach_info.kept on or off (off at start). */
+void teach_set_keep(int on);
+
 /* Called with the lock held at the end of every call, so the numbers it
- * hands out follow the true order of the heap changes.  NULL: seq = 0. */
-void teach_set_order_hook(uint64_t (*hook)(void));
+ * hands out follow the true order of the heap changes: once for the
+ * error record (error_record 1) when there is one that is not the call's
+ * own, then for the call.  NULL: seq = 0. */
+void teach_set_order_hook(uint64_t (*hook)(const struct teach_info *ti, int error_record));
 
 void *teach_malloc(size_t n, struct teach_info *ti);
 void *teach_calloc(size_t n, size_t size, struct teach_info *ti);
@@ -40,9 +53,16 @@ void *teach_realloc(void *p, size_t n, struct teach_info *ti);
 void teach_free(void *p, struct teach_info *ti);
 /* align: a power of two (any, >= 16 used); returns NULL + EINVAL otherwise. */
 void *teach_memalign(size_t align, size_t n, struct teach_info *ti);
-/* Nonzero if p lies in memory this allocator handed out (cheap; no lock:
- * for the shim's libc mode, which may meet blocks made before it knew). */
+/* Nonzero if p lies in memory this allocator handed out (for the shim's
+ * libc mode, which may meet blocks made before it knew).  Takes the lock
+ * unless the allocator never held any memory: teach_may_own says so
+ * without a call. */
 int teach_owns(const void *p);
+extern _Atomic int teach_has_memory; /* set once, under the lock, never cleared */
+static inline int teach_may_own(const void *p)
+{
+	return p && atomic_load_explicit(&teach_has_memory, memory_order_relaxed);
+}
 /* Usable bytes of a live block; 0 for NULL or a pointer not ours. */
 size_t teach_usable_size(void *p);
 

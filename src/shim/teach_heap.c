@@ -17,11 +17,12 @@
 
 static atomic_int lock_word;
 static __thread int fork_holder __attribute__((tls_model("initial-exec")));
-static uint64_t (*order_hook)(void);
+static uint64_t (*order_hook)(const struct teach_info *ti, int error_record);
 static struct fnode *bins[NBINS];
 static uint64_t binmap[NBINS / 64];
 static struct { char *lo, *hi; int mapped; } seg[NSEG]; /* hi: the fence */
 static int nseg;
+_Atomic int teach_has_memory;
 static struct tmap *maps;
 static uintptr_t recent_unmapped[NRECENT];
 static unsigned recent_i;
@@ -61,7 +62,7 @@ void teach_unlock(void)
 		futex_op(&lock_word, FUTEX_WAKE, 1);
 }
 
-void teach_set_order_hook(uint64_t (*hook)(void)) { order_hook = hook; }
+void teach_set_order_hook(uint64_t (*hook)(const struct teach_info *, int)) { order_hook = hook; }
 
 /* Ends every call: the sequence number and the break, under the lock. */
 void teach_finish(struct teach_info *ti)
@@ -69,8 +70,8 @@ void teach_finish(struct teach_info *ti)
 	ti->brk = (uint64_t)(uintptr_t)sbrk(0);
 	if (order_hook) {
 		if (ti->error && !ti->ignored)
-			ti->err_seq = order_hook();
-		ti->seq = order_hook();
+			ti->err_seq = order_hook(ti, 1);
+		ti->seq = order_hook(ti, 0);
 	}
 	teach_unlock();
 }
@@ -304,6 +305,7 @@ struct hdr *teach_grow(uint64_t need, struct teach_info *ti)
 	seg[nseg].hi = lo + want;
 	seg[nseg].mapped = mapped;
 	nseg++;
+	atomic_store_explicit(&teach_has_memory, 1, memory_order_relaxed);
 	h = (struct hdr *)lo;
 	h->size = want;
 	h->prev16 = 0;
@@ -334,6 +336,7 @@ void *teach_map_alloc(size_t n, size_t align, struct teach_info *ti)
 	if (maps)
 		maps->prev = m;
 	maps = m;
+	atomic_store_explicit(&teach_has_memory, 1, memory_order_relaxed);
 	h->size = (uint64_t)(base + len - (char *)h) | INUSE | MMAPD;
 	h->prev16 = 0;
 	seal(h);

@@ -3,6 +3,7 @@
  * addresses once) gives the arguments; a return breakpoint on the caller's
  * return address, matched by thread and stack pointer, gives the result.
  * Stepping over: restore the byte, rewind rip, single-step, re-insert. */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "elf/elfmap.h"
+#include "trace/emul.h"
 #include "trace/trace_int.h"
 
 #ifndef __WALL
@@ -68,6 +70,7 @@ static void bp_del(struct trace *t, struct trace_bp *b)
 void trace_bp_reset(struct trace *t)
 {
 	t->nbp = 0;
+	t->ret_trap = 0;
 	for (size_t i = 0; i < t->nthr; i++)
 		t->thr[i].in_call = false;
 }
@@ -80,9 +83,34 @@ int trace_bp_insert_entry(struct trace *t, uint64_t entry)
 	return 0;
 }
 
+/* The return trap: one int3 in the slack after the end of the executable
+ * segment (its last page is mapped executable, but no code lies there).
+ * An allocator call's return address is pointed at it, so the return is
+ * seen without a breakpoint in the caller's code: such a breakpoint had to
+ * be lifted to step over it, and another thread returning through the
+ * same call site meanwhile went unseen (and its next calls counted as
+ * nested).  0 when the segment ends on a page boundary. */
+static uint64_t place_ret_trap(struct trace *t)
+{
+	static const uint8_t cc = 0xcc;
+	size_t n = 0;
+	const struct elfmap_segment *sg = elfmap_segments(t->elf, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t end = sg[i].vaddr + sg[i].memsz + t->bias;
+		if (!(sg[i].flags & PF_X) || sg[i].memsz != sg[i].filesz || (end & 4095) == 0)
+			continue;
+		if (trace_mem_write(t, end, &cc, 1) == 0)
+			return end;
+	}
+	return 0;
+}
+
 int trace_bp_insert_all(struct trace *t, struct err *e)
 {
 	size_t placed = 0;
+
+	t->ret_trap = place_ret_trap(t);
 
 	for (size_t i = 0; i < sizeof(family) / sizeof(family[0]); i++) {
 		uint64_t addrs[8];
@@ -106,11 +134,39 @@ int trace_bp_insert_all(struct trace *t, struct err *e)
 /* Executes the original instruction at b for thread tid, then puts the
  * int3 back (unless `keep` is false).  Returns a signal that arrived
  * meanwhile (to deliver later), or 0. */
+static int emul_mem(void *ctx, uint64_t addr, void *buf, size_t n, int write)
+{
+	return write ? trace_mem_write(ctx, addr, buf, n) : trace_mem_read(ctx, addr, buf, n);
+}
+
+/* Moves tid past the instruction at a without lifting the int3, when emul
+ * knows the instruction; 0 when it did. */
+static int emulate(struct trace *t, pid_t tid, struct user_regs_struct *regs, uint64_t a, uint8_t orig)
+{
+	struct user_regs_struct r = *regs;
+	uint8_t code[16];
+	size_t n = sizeof(code);
+
+	while (n >= 4 && trace_mem_read(t, a, code, n) != 0)
+		n /= 2; /* near the end of the mapping */
+	if (n < 4)
+		return -1;
+	code[0] = orig;
+	r.rip = a;
+	if (emul_step(&r, code, n, emul_mem, t) != 0 || ptrace(PTRACE_SETREGS, tid, 0, &r) != 0)
+		return -1;
+	*regs = r;
+	return 0;
+}
+
 static int step_over(struct trace *t, pid_t tid, struct user_regs_struct *regs,
 		     uint64_t a, uint8_t orig, bool keep)
 {
 	static const uint8_t cc = 0xcc;
 	int st, pending = 0;
+
+	if (keep && emulate(t, tid, regs, a, orig) == 0)
+		return 0;
 
 	trace_mem_write(t, a, &orig, 1);
 	regs->rip = a;
@@ -180,6 +236,25 @@ int trace_bp_hit(struct trace *t, pid_t tid, struct err *e)
 	if (!th || ptrace(PTRACE_GETREGS, tid, 0, &regs) != 0)
 		return 0;
 	a = regs.rip - 1;
+	if (t->ret_trap && a == t->ret_trap) {
+		/* an allocator call returning to the trap: back to its caller */
+		uint64_t result = regs.rax;
+		if (!th->in_call)
+			return err_set(e, ERR_INTERNAL, "thread %d returned to memlens's trap "
+				       "outside an allocator call", (int)tid);
+		if (th->call_kind == RING_POSIX_MEMALIGN) {
+			uint64_t p = 0;
+			result = (regs.rax == 0 && trace_mem_read(t, th->call_caller_sp, &p, 8) == 0) ? p : 0;
+		}
+		th->in_call = false;
+		regs.rip = th->call_ret;
+		if (ptrace(PTRACE_SETREGS, tid, 0, &regs) != 0)
+			return 0; /* gone */
+		if (emit_call(t, tid, th, result, e) != 0)
+			return -1;
+		hold_thread(t, tid, 0);
+		return 1;
+	}
 	b = bp_at(t, a);
 	if (!b)
 		return 0;
@@ -252,7 +327,10 @@ int trace_bp_hit(struct trace *t, pid_t tid, struct err *e)
 		}
 		th->in_call = true;
 		uint8_t orig = b->orig;
-		struct trace_bp *r = ret ? bp_at(t, ret) : NULL;
+		struct trace_bp *r = NULL;
+		if (ret && t->ret_trap && trace_mem_write(t, regs.rsp, &t->ret_trap, 8) == 0)
+			ret = 0; /* it returns to the trap */
+		r = ret ? bp_at(t, ret) : NULL;
 		if (ret && !r)
 			r = bp_add(t, ret, 0);
 		if (r)

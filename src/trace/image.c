@@ -2,6 +2,7 @@
  * bias, the stack top, debug info, breakpoints, regions), the last look at
  * the process before it ends, and the exit event. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,52 @@
 #include <unistd.h>
 
 #include "elf/elfmap.h"
+#include "ring/ring_format.h"
 #include "trace/trace_int.h"
+
+/* True when the new image's environment (at the exec stop, before its
+ * loader ran) still preloads the shim and names the ring: a program that
+ * called clearenv() or execve() with its own environment drops both. */
+static bool environ_keeps_shim(pid_t pid)
+{
+	char p[64], *buf, *nb;
+	size_t cap = 1 << 16, n = 0;
+	bool preload = false, ring = false;
+	ssize_t r;
+	int fd;
+
+	snprintf(p, sizeof(p), "/proc/%d/environ", (int)pid);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true; /* cannot tell: say nothing */
+	if (!(buf = malloc(cap))) {
+		close(fd);
+		return true;
+	}
+	while ((r = read(fd, buf + n, cap - n - 1)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		n += (size_t)r;
+		if (n + 1 == cap) {
+			if (!(nb = realloc(buf, cap * 2)))
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	close(fd);
+	buf[n] = '\0';
+	for (size_t i = 0; i < n; i += strlen(buf + i) + 1) {
+		if (strncmp(buf + i, "LD_PRELOAD=", 11) == 0 && strstr(buf + i, "libmemlens-shim"))
+			preload = true;
+		else if (strncmp(buf + i, RING_ENV_FD "=", sizeof(RING_ENV_FD)) == 0)
+			ring = true;
+	}
+	free(buf);
+	return preload && ring;
+}
 
 int trace_handle_exec(struct trace *t, pid_t tid, struct err *e)
 {
@@ -37,6 +83,10 @@ int trace_handle_exec(struct trace *t, pid_t tid, struct err *e)
 			return -1;
 		trace_note(t, "the program exec'd %s: memlens followed it into the new image",
 			   t->exe);
+		if (t->ring && !environ_keeps_shim(t->pid))
+			trace_note(t, "%s was started without memlens's LD_PRELOAD (the program cleared "
+				   "or replaced its environment before the exec): its allocations cannot "
+				   "be seen; its regions, stack and exit still are", t->exe);
 	}
 	t->started = true;
 	elfmap_close(t->elf);
@@ -98,6 +148,8 @@ int trace_at_exit_stop(struct trace *t, struct err *e)
 	trace_drain(t);
 	if (trace_regions_read(t, e) != 0)
 		return -1;
+	if (t->o.bytes)
+		trace_contents_take(t);
 	low = trace_stack_lowest_touched(t);
 	/* pages below those the loader touched before the first event, and
 	 * below the deepest sampled page: the program went deeper than any
@@ -122,7 +174,9 @@ int trace_at_end(struct trace *t, int st, struct err *e)
 	ev.tid = t->pid;
 	ev.seq = t->ring ? ring_next_seq(t->ring) : t->static_seq;
 	ev.result = WIFEXITED(st) ? (uint64_t)WEXITSTATUS(st) : (uint64_t)WTERMSIG(st);
-	ev.code = WIFSIGNALED(st) ? 1 : 0;
+	/* 2: the SIGKILL was memlens's own, so the summary does not blame
+	 * the program */
+	ev.code = !WIFSIGNALED(st) ? 0 : (t->killed && WTERMSIG(st) == SIGKILL) ? 2 : 1;
 	ev.error = WIFSIGNALED(st) ? (uint32_t)WTERMSIG(st) : 0;
 	ev.stack_depth = t->stack_sampled_max;
 	t->exit_emitted = true;

@@ -57,12 +57,18 @@ static int flush(struct trace *t, size_t max, struct model_event *last, struct e
 
 	while (t->qlen && (!max || done < max)) {
 		struct model_event ev = t->q[t->qhead];
+		const struct trace_qbytes *qb = t->qb ? &t->qb[t->qhead] : NULL;
 		t->qhead = (t->qhead + 1) % t->qcap;
 		t->qlen--;
 		if (model_apply(t->m, &ev, e) != 0)
 			return -1;
-		if (t->o.on_event)
+		if (t->o.on_event) {
+			/* the slot stays put until the next trace_emit */
+			t->ev_bytes = qb ? qb->b : NULL;
+			t->ev_nbytes = qb ? qb->n : 0;
 			t->o.on_event(t->o.ctx, t->m, &ev);
+			t->ev_nbytes = 0;
+		}
 		if (last)
 			*last = ev;
 		done++;
@@ -260,6 +266,7 @@ static void kill_all(struct trace *t)
 {
 	int st;
 
+	t->killed = true;
 	kill(t->pid, SIGKILL);
 	for (;;) {
 		pid_t w = waitpid(-1, &st, __WALL);

@@ -156,7 +156,7 @@ ssize_t trace_maps_parse(FILE *f, const struct trace_layout *lay,
 		} else if (strncmp(l->path, "[stack:", 7) == 0) {
 			g->kind = MR_THREAD_STACK;
 			set_name(g, l->path);
-		} else if (strcmp(l->path, "[vdso]") == 0 || strcmp(l->path, "[vvar]") == 0 ||
+		} else if (strcmp(l->path, "[vdso]") == 0 || strncmp(l->path, "[vvar", 5) == 0 ||
 			   strcmp(l->path, "[vsyscall]") == 0) {
 			g->kind = MR_VDSO;
 			set_name(g, l->path);

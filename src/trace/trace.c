@@ -36,32 +36,60 @@ const char *const *trace_notes(const struct trace *t, size_t *n)
 	return (const char *const *)t->notes;
 }
 
-/* Queues an event; the loops apply queued events to the model in order. */
+/* Queues an event; the loops apply queued events to the model in order.
+ * The block contents of a ring record (t->pend_bytes, set by records.c for
+ * the one event it emits) travel with it. */
 int trace_emit(struct trace *t, const struct model_event *ev, struct err *e)
 {
+	size_t at;
+
 	if (t->direct && !t->qlen) {
 		/* run mode: straight into the model, no copy through the queue */
 		if (model_apply(t->m, ev, e) != 0)
 			return -1;
-		if (t->o.on_event)
+		if (t->o.on_event) {
+			t->ev_bytes = t->pend_bytes;
+			t->ev_nbytes = t->pend_nbytes;
 			t->o.on_event(t->o.ctx, t->m, ev);
+			t->ev_nbytes = 0;
+		}
 		return 0;
 	}
 	if (t->qlen == t->qcap) {
 		size_t nc = t->qcap ? t->qcap * 2 : 1024;
 		struct model_event *nq = malloc(nc * sizeof(*nq));
-		if (!nq)
+		struct trace_qbytes *nb = t->o.bytes ? malloc(nc * sizeof(*nb)) : NULL;
+		if (!nq || (t->o.bytes && !nb)) {
+			free(nq);
 			return err_errno(e, ERR_INTERNAL, ENOMEM, "event queue");
-		for (size_t i = 0; i < t->qlen; i++)
+		}
+		for (size_t i = 0; i < t->qlen; i++) {
 			nq[i] = t->q[(t->qhead + i) % (t->qcap ? t->qcap : 1)];
+			if (nb)
+				nb[i] = t->qb[(t->qhead + i) % (t->qcap ? t->qcap : 1)];
+		}
 		free(t->q);
+		free(t->qb);
 		t->q = nq;
+		t->qb = nb;
 		t->qhead = 0;
 		t->qcap = nc;
 	}
-	t->q[(t->qhead + t->qlen) % t->qcap] = *ev;
+	at = (t->qhead + t->qlen) % t->qcap;
+	t->q[at] = *ev;
+	if (t->qb) {
+		t->qb[at].n = (uint8_t)t->pend_nbytes;
+		if (t->pend_nbytes)
+			memcpy(t->qb[at].b, t->pend_bytes, t->pend_nbytes);
+	}
 	t->qlen++;
 	return 0;
+}
+
+size_t trace_event_bytes(const struct trace *t, const unsigned char **bytes)
+{
+	*bytes = t->ev_nbytes ? t->ev_bytes : NULL;
+	return t->ev_nbytes;
 }
 
 struct trace_thread *trace_thread_get(struct trace *t, pid_t tid, bool add)
@@ -184,6 +212,7 @@ struct trace *trace_start(const struct trace_opts *o, struct model *m, struct er
 		if (!t->ring)
 			goto fail;
 		ring_set_step(t->ring, o->step);
+		ring_set_bytes(t->ring, o->bytes);
 	}
 	if (trace_start_child(t, shim, e) != 0)
 		goto fail;
@@ -259,9 +288,11 @@ void trace_free(struct trace *t)
 	free(t->thr);
 	free(t->bp);
 	free(t->q);
+	free(t->qb);
 	free(t->regs);
 	free(t->big);
 	free(t->site_key);
 	free(t->site_val);
+	trace_contents_free(t);
 	free(t);
 }

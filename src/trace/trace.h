@@ -48,6 +48,7 @@ struct trace_opts {
 	enum trace_alloc alloc; /* teaching allocator or glibc's, observed */
 	bool step;              /* step mode: a stop per event (trace_step) */
 	const char *shim;       /* absolute path of libmemlens-shim.so; NULL: find it */
+	bool bytes;             /* record the first bytes of each block freed (RING_MODE_BYTES) */
 	trace_event_fn on_event;/* may be NULL */
 	void *ctx;
 };
@@ -82,6 +83,31 @@ int trace_step(struct trace *t, struct model_event *ev, struct err *e);
  * the shim stops trapping and a following trace_run drains as run mode
  * does; CPU pinning stays as it was started. */
 void trace_set_step(struct trace *t, bool on);
+
+/* During on_event for a MEV_FREE or MEV_REALLOC event that released or moved
+ * a block, when trace_opts.bytes: the first bytes of that block as the program
+ * left them just before the call (at most TRACE_BYTES_MAX).  Sets *bytes and
+ * returns the count; 0 when none were recorded (no --bytes, NULL, a bad pointer). */
+#define TRACE_BYTES_MAX 56
+size_t trace_event_bytes(const struct trace *t, const unsigned char **bytes);
+
+/* The first bytes of a block still live when the program ended. */
+#define TRACE_CONTENTS_BYTES 64
+#define TRACE_CONTENTS_MAX 100000
+struct trace_content {
+	uint64_t addr;
+	uint32_t n;
+	unsigned char b[TRACE_CONTENTS_BYTES];
+};
+/* During on_event for the MEV_EXIT event, when trace_opts.bytes: the
+ * first bytes (at most TRACE_CONTENTS_BYTES) of each block live at the
+ * end, in address order, read at the program's exit stop while its memory
+ * was intact; at most TRACE_CONTENTS_MAX blocks, *more counts the live
+ * blocks left out.  NULL (*n = 0) when none were read: no --bytes, or
+ * the program was killed by memlens before its exit stop; non-NULL with
+ * *n = 0 when no block was live.  Blocks whose memory could not be read
+ * are left out (and counted in *more). */
+const struct trace_content *trace_exit_contents(struct trace *t, size_t *n, size_t *more);
 
 /* True once the program has ended (exit or signal). */
 bool trace_ended(const struct trace *t);

@@ -69,9 +69,12 @@ struct trace {
 	                             (the loader's start-up is above it), 0 unknown */
 	bool started;           /* the first exec happened */
 	bool ended;
+	bool killed;            /* memlens sent the SIGKILL (interrupted, or a tracer failure) */
 	int status;             /* shell-style exit status */
 	bool exit_emitted;
 	bool is_static;
+	uint64_t ret_trap;      /* static: an int3 in the text's page slack that allocator
+	                           calls return to (bkpt.c), 0 none */
 	bool shim_wanted;
 	bool shim_noted;
 
@@ -88,12 +91,18 @@ struct trace {
 	bool direct;
 	struct model_event *q;
 	size_t qhead, qlen, qcap;
+	/* --bytes: the block contents of each queued event (parallel to q),
+	 * and those of the event on_event is being called for */
+	struct trace_qbytes { uint8_t n; unsigned char b[TRACE_BYTES_MAX]; } *qb;
+	const unsigned char *ev_bytes, *pend_bytes;
+	size_t ev_nbytes, pend_nbytes;
 
 	/* regions: dirty when they may have changed */
 	bool regions_dirty;
 	uint64_t last_brk;
 	uint64_t start_brk;      /* the break at exec */
 	struct model_region *regs;  /* the last snapshot, for cheap checks */
+	size_t reg_hint;            /* index of the region an address last fell in */
 	uint64_t *big;              /* live blocks of 128 KiB or more (mmap'd) */
 	size_t nbig, capbig;
 	size_t nregs;
@@ -121,6 +130,11 @@ struct trace {
 	bool pinned;            /* step mode pinned this thread: `affinity` was its own */
 	cpu_set_t affinity;
 	struct trace_stepper *stp; /* --step=call|line state (stepbp.c), or NULL */
+	/* --bytes: the live blocks' first bytes, read at the exit stop
+	 * (contents.c); filtered against the model once at the exit event */
+	struct trace_content *cont;
+	size_t ncont, cont_more;
+	bool cont_filtered;
 };
 
 /* trace.c */
@@ -133,6 +147,12 @@ uint64_t trace_stack_depth(const struct trace *t, pid_t tid, uint64_t sp);
 bool trace_addr_known(const struct trace *t, uint64_t a);
 /* Notes the stack pages the loader touched, at the first event. */
 void trace_stack_baseline(struct trace *t);
+
+/* contents.c: --bytes at the exit stop (memory still there): reads the
+ * first bytes of every block live in the model or about to be (queued
+ * allocations); _free releases them. */
+void trace_contents_take(struct trace *t);
+void trace_contents_free(struct trace *t);
 
 /* spawn.c */
 int trace_find_program(const char *name, char *out, size_t len);

@@ -74,8 +74,8 @@ void ui_frames_refresh(struct ui *u)
 		return;
 	u->nfr = 0;
 	/* live frames only at the newest event: older ones are history */
-	if (u->src && u->src->frames && u->v.cur && u->v.cur == model_event_count(u->m) &&
-	    !u->v.running) {
+	if (u->src && u->src->frames && u->v.cur && !u->v.running &&
+	    (u->v.cur == model_event_count(u->m) || u->src->frames_recorded)) {
 		u->nfr = u->src->frames(u->src->ctx, u->fr, UI_FRAMES_MAX, u->v.cur - 1);
 		if (u->nfr < 0)
 			u->nfr = 0;

@@ -155,14 +155,73 @@ static void clear_rect(struct view_rect r)
 		draw_text(y, r.x, r.w, A_NORMAL, "", true);
 }
 
+/* Rows of 16 bytes in hex and ASCII from `addr`, at most `rows` rows. */
+static void draw_hex(int y, int x, int w, int rows, uint64_t addr, const unsigned char *b, size_t n)
+{
+	for (size_t off = 0; off < n && rows > 0; off += 16, rows--) {
+		char hex[64] = "", asc[20] = "";
+		int hn = 0;
+		for (size_t i = 0; i < 16 && off + i < n; i++) {
+			unsigned char c = b[off + i];
+			hn += snprintf(hex + hn, sizeof(hex) - (size_t)hn, "%02x%s", c, i == 7 ? "  " : " ");
+			asc[i] = isprint(c) ? (char)c : '.';
+			asc[i + 1] = '\0';
+		}
+		/* the whole address where it fits (82 cells), else the offset */
+		if (w >= 82)
+			draw_textf(y++, x, w, A_NORMAL, "%012" PRIx64 "  %-50s|%s|", addr + off, hex, asc);
+		else
+			draw_textf(y++, x, w, A_NORMAL, "+%03zx  %-50s|%s|", off, hex, asc);
+	}
+}
+
+/* Replay: the bytes the trace recorded (trace --bytes), saying where they
+ * come from and when; rows y .. bottom-1. */
+static void draw_recorded(struct ui *u, const struct model_block *b, int y, int x, int w, int bottom)
+{
+	struct ui_bytes rb;
+	char sz[FMT_SIZE_LEN];
+	attr_t dim = draw_attr(u, DR_DIM);
+	int k = u->src && u->src->recorded ? u->src->recorded(u->src->ctx, b, &rb) : -1;
+	const struct model_event *ev;
+	bool later;
+
+	if (k < 0) {
+		draw_text(y, x, w, dim, "bytes: not recorded; record with memlens trace --bytes --json -o FILE",
+			  false);
+		return;
+	}
+	if (k == 0 || rb.n == 0) {
+		draw_text(y, x, w, dim, b->state == MB_FREE_CHUNK
+			  ? "bytes: a trace records none for free chunks"
+			  : "bytes: the trace recorded none for this block", false);
+		return;
+	}
+	if (rb.n > sizeof(rb.b))
+		rb.n = sizeof(rb.b);
+	later = rb.event + 1 > u->v.cur;
+	if (rb.when == UI_BYTES_RELEASE) {
+		ev = model_event(u->m, rb.event);
+		draw_textf(y++, x, w, A_BOLD, "bytes as the program left them before %s at event %zu (recorded):",
+			   ev ? model_ev_name(ev->type) : "free", rb.event + 1);
+		draw_textf(y++, x, w, dim, "the first %zu of %s%s", rb.n, fmt_size(sz, b->size),
+			   later ? "; that call comes later than this event" : "");
+	} else {
+		draw_textf(y++, x, w, A_BOLD, "bytes at the program's exit, event %zu (recorded):", rb.event + 1);
+		draw_textf(y++, x, w, dim, "the first %zu of %s%s", rb.n, fmt_size(sz, b->size),
+			   later ? "; read when it ended, they may differ now" : "");
+	}
+	draw_hex(y, x, w, bottom - y, b->addr, rb.b, rb.n);
+}
+
 void draw_details(struct ui *u)
 {
 	const struct model_block *b = view_selected_block(&u->v, u->m);
-	struct view_rect r = centered(u, 20, 78);
+	struct view_rect r = centered(u, 20, 86);
 	char site[128], t[160], sz[FMT_SIZE_LEN], sz2[FMT_SIZE_LEN];
 	unsigned char bytes[256];
 	long got = -1;
-	int y, x, w, rowsleft;
+	int y, x, w;
 	uint64_t show;
 
 	clear_rect(r);
@@ -202,25 +261,15 @@ void draw_details(struct ui *u)
 	if (u->src && u->src->read_mem && show)
 		got = u->src->read_mem(u->src->ctx, b->addr, bytes, (size_t)show);
 	y++;
-	if (got < 0) {
-		draw_text(y++, x, w, draw_attr(u, DR_DIM),
-			  u->src && u->src->live ? "bytes: the program's memory cannot be read here"
-						: "bytes: a recorded trace holds no memory contents", false);
-	} else {
+	if (got >= 0) {
 		draw_textf(y++, x, w, A_BOLD, "bytes now (%ld of %s, from the live program):", got,
 			   fmt_size(sz, b->size));
-		rowsleft = r.y + r.h - 2 - y;
-		for (long off = 0; off < got && rowsleft > 0; off += 16, rowsleft--) {
-			char hex[64] = "", asc[20] = "";
-			int hn = 0;
-			for (long i = 0; i < 16 && off + i < got; i++) {
-				unsigned char c = bytes[off + i];
-				hn += snprintf(hex + hn, sizeof(hex) - (size_t)hn, "%02x%s", c, i == 7 ? "  " : " ");
-				asc[i] = isprint(c) ? (char)c : '.';
-				asc[i + 1] = '\0';
-			}
-			draw_textf(y++, x, w, A_NORMAL, "%012" PRIx64 "  %-50s|%s|", b->addr + (uint64_t)off, hex, asc);
-		}
+		draw_hex(y, x, w, r.y + r.h - 2 - y, b->addr, bytes, (size_t)got);
+	} else if (u->src && u->src->live) {
+		draw_text(y++, x, w, draw_attr(u, DR_DIM),
+			  "bytes: the program's memory cannot be read here", false);
+	} else {
+		draw_recorded(u, b, y, x, w, r.y + r.h - 2);
 	}
 	draw_text(r.y + r.h - 2, x, w, draw_attr(u, DR_DIM),
 		  "Esc or Enter: close   up/down: previous/next block", false);
@@ -234,7 +283,7 @@ void draw_help(struct ui *u)
 		"c                 continue to the end (any key stops)",
 		"g                 go to an event number",
 		"/                 search events by function, call or 0xADDRESS",
-		"Enter             details of the selected heap block, with its bytes",
+		"Enter             a block's details and bytes (at a free: the block freed)",
 		"Tab, 1-6          focus another pane (small screens: show it)",
 		"Up/Down           select a block (heap), a region (map), a local (stack)",
 		"s                 live: step by alloc, call or line (cycles)",

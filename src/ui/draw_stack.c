@@ -152,11 +152,14 @@ void draw_stack(struct ui *u, struct view_rect r)
 		if (y < bottom)
 			draw_textf(y++, x, w, draw_attr(u, DR_CURRENT), "%s", site);
 	}
-	if (y + 1 < bottom && u->src && u->src->frames)
+	if (y + 1 < bottom && u->src && u->src->frames_recorded)
+		draw_text(y + 1, x, w, draw_attr(u, DR_DIM), "no frames recorded at this event", false);
+	else if (y + 1 < bottom && u->src && u->src->frames)
 		draw_text(y + 1, x, w, draw_attr(u, DR_DIM),
 			  u->v.running ? "frames: when the program stops" : "frames and locals: at the newest event", false);
 	else if (y + 1 < bottom && !u->v.live)
-		draw_text(y + 1, x, w, draw_attr(u, DR_DIM), "a trace records no frames", false);
+		draw_text(y + 1, x, w, draw_attr(u, DR_DIM),
+			  w >= 38 ? "no frames recorded (trace --frames)" : "no frames recorded", false);
 }
 
 /* Where the source pane looks: the followed frame's file and line, else

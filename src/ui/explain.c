@@ -85,8 +85,9 @@ void explain_event(const struct model_event *ev, char *buf, size_t len)
 			snprintf(buf, len, "%s", sig_name((int)ev->error));
 		break;
 	case MEV_EXIT:
-		if (ev->code == 1)
-			snprintf(buf, len, "killed by %s", sig_name((int)ev->error));
+		if (ev->code)
+			snprintf(buf, len, "killed by %s%s", sig_name((int)ev->error),
+				 ev->code == 2 ? " from memlens" : "");
 		else
 			snprintf(buf, len, "exit(%" PRIu64 ")", ev->result);
 		break;
@@ -347,7 +348,10 @@ void explain_sentence(const struct model *m, const struct model_event *ev,
 			 "Step back to see how it got there.", sig_name((int)ev->error), ev->aux, where);
 		return;
 	case MEV_EXIT:
-		if (ev->code == 1)
+		if (ev->code == 2)
+			snprintf(buf, len, "memlens ended the program (%s) before it finished; step back to "
+				 "the events before it.", sig_name((int)ev->error));
+		else if (ev->code)
 			snprintf(buf, len, "The program was killed by %s; step back to the events before it.",
 				 sig_name((int)ev->error));
 		else

@@ -71,7 +71,10 @@ static int do_seek(struct loop *l, struct err *e)
 static int fetch(struct loop *l, struct err *e)
 {
 	struct ui *u = l->u;
-	int r = u->src->next(u->src->ctx, u->m, e);
+	int r;
+
+	u->src->batch = u->v.running ? 4096 : 1;
+	r = u->src->next(u->src->ctx, u->m, e);
 
 	if (r < 0)
 		return -1;

@@ -67,6 +67,19 @@ struct ui_frame {
 	struct ui_local locals[UI_LOCALS_MAX];
 };
 
+/* Bytes a trace file recorded for a block (trace --bytes), for replay. */
+enum ui_bytes_when {
+	UI_BYTES_RELEASE = 1,  /* just before the free/realloc at `event` */
+	UI_BYTES_EXIT,         /* at the program's exit (`event`: the exit event) */
+};
+#define UI_BYTES_MAX 64
+struct ui_bytes {
+	enum ui_bytes_when when;
+	size_t event;          /* 0-based event index */
+	size_t n;
+	unsigned char b[UI_BYTES_MAX];
+};
+
 /* Where the events come from.  Every callback may be NULL. */
 struct ui_source {
 	void *ctx;
@@ -78,6 +91,11 @@ struct ui_source {
 	 * is still running towards the event (call again when poll_fd is
 	 * readable), -1 on failure with `e` filled. */
 	int (*next)(void *ctx, struct model *m, struct err *e);
+	/* Set by the screen before each next(): how many events that call may
+	 * apply at once (1 while stepping, a batch during a continue); 0 is 1.
+	 * After a continue is stopped the program may have run ahead: each
+	 * step must still show exactly one more event. */
+	unsigned batch;
 	int poll_fd;           /* readable when next() has news; -1 none */
 	/* Program output: a pty master (read for output, written for input),
 	 * or -1. */
@@ -86,9 +104,16 @@ struct ui_source {
 	bool (*waits_input)(void *ctx);
 	/* Reads the target's memory; returns bytes read or -1. */
 	long (*read_mem)(void *ctx, uint64_t addr, void *buf, size_t n);
+	/* Replay: the bytes the trace recorded for block `b`: 1 with *r
+	 * filled, 0 when the trace recorded bytes but none for this block,
+	 * -1 when it recorded none at all (NULL: none either). */
+	int (*recorded)(void *ctx, const struct model_block *b, struct ui_bytes *r);
 	/* Stack frames at the current stop (the newest event, index `event`),
 	 * innermost first; returns the count. */
 	int (*frames)(void *ctx, struct ui_frame *f, int max, size_t event);
+	/* frames() answers for any event of the history (a trace recorded
+	 * with --frames), not only at the newest one (a live program) */
+	bool frames_recorded;
 	/* Words about a fault address (crash explanation). */
 	explain_fault_fn describe_fault;
 	/* Continue: lets the program run on at full speed; next() then hands

@@ -208,6 +208,28 @@ static void open_prompt(struct view *v, enum view_mode mode)
 	v->input[0] = '\0';
 }
 
+/* Details of the block the current event released (a free, or a realloc
+ * that moved it), when there is one; true when opened. */
+static bool open_released(struct view *v, const struct model *m)
+{
+	const struct model_event *ev = view_current_event(v, m);
+	const struct model_block *b;
+	uint64_t keep = v->sel_addr;
+
+	if (!ev || !ev->args[0] || (ev->type != MEV_FREE && ev->type != MEV_REALLOC &&
+				    ev->type != MEV_REALLOCARRAY))
+		return false;
+	v->sel_addr = ev->args[0];
+	b = view_selected_block(v, m);
+	if (!b || b->state != MB_FREED || b->addr != ev->args[0]) {
+		v->sel_addr = keep;
+		return false;
+	}
+	v->sel_id = b->id;
+	v->mode = VM_DETAILS;
+	return true;
+}
+
 enum view_action view_key(struct view *v, const struct model *m,
 			  const struct view_layout *lay, int key)
 {
@@ -326,6 +348,11 @@ enum view_action view_key(struct view *v, const struct model *m,
 		return VA_REDRAW;
 	case VK_ENTER:
 		if (v->focus == VP_HEAP || v->focus == VP_MAP || v->focus == VP_EVENTS) {
+			/* at a free (or a realloc that moved), while the selection
+			 * follows the steps, Enter opens the block it released:
+			 * the one the step was about */
+			if ((v->sel_follows || !v->sel_addr) && open_released(v, m))
+				return VA_REDRAW;
 			if (!v->sel_addr) {
 				snprintf(v->message, sizeof(v->message), "no block selected: the heap is empty here");
 				return VA_REDRAW;

@@ -8,56 +8,13 @@
 # cannot step by call, f still runs to a return, and nothing breaks.
 # Every run ends with q, and no process is left.
 set -u
-: "${MEMLENS_BIN:=./memlens}"
-pass=0; fail=0; skip=0
-ok()   { pass=$((pass + 1)); echo "ok - $1"; }
-bad()  { fail=$((fail + 1)); echo "not ok - $1"; }
-check() { if [ "$1" = 0 ]; then ok "$2"; else bad "$2"; fi; }
-
-if ! command -v tmux >/dev/null 2>&1; then
-  echo "tmux is not installed: skipped"
-  echo "0 passed, 0 failed, 1 skipped"; exit 0
-fi
-if [ ! -x samples/linked_list ] || [ ! -x samples/recursion ] || [ ! -x tests/targets/step_work_nodebug ]; then
-  echo "samples or tests/targets/step_work_nodebug missing: run make all targets"
-  echo "0 passed, 0 failed, 1 skipped"; exit 0
-fi
-
-D=$(mktemp -d)
-# tmux sockets live in $D too, so nothing is left in /tmp afterwards
-export TMUX_TMPDIR="$D"
-SOCK="memlens-uistack-$$"
-run=0
-BIN=$(cd "$(dirname "$MEMLENS_BIN")" && pwd)/$(basename "$MEMLENS_BIN")
+. "$(dirname "$0")/lib/tmux.sh"
+e2e_setup uistack samples/linked_list samples/recursion tests/targets/step_work_nodebug
 # private copies (their debug info still names the sources in samples/)
 cp samples/linked_list "$D/ll_target"
 cp samples/recursion "$D/rec_target"
 cp tests/targets/step_work_nodebug "$D/nodebug_target"
-cleanup() {
-  i=0; while [ $i -le $run ]; do tmux -L "$SOCK-$i" kill-server 2>/dev/null; i=$((i + 1)); done
-  rm -rf "$D"
-}
-trap cleanup EXIT INT TERM
 
-tm() { tmux -L "$SOCK-$run" "$@"; }
-screen() { tm capture-pane -p -t ml; }
-wait_for() {
-  n=0; lim=$(( ${2:-10} * 20 ))
-  while [ $n -lt $lim ]; do
-    screen 2>/dev/null | grep -qF -- "$1" && return 0
-    n=$((n + 1)); sleep 0.05
-  done
-  echo "# waited for '$1'; the screen was:"; screen | sed 's/^/#  /'
-  return 1
-}
-leftovers() {
-  c=0
-  for p in /proc/[0-9]*; do
-    e=$(readlink "$p/exe" 2>/dev/null) || continue
-    case "$e" in "$D"/*_target*) c=$((c + 1)) ;; esac
-  done
-  echo $c
-}
 start() { # start COLS ROWS ARGS...
   cols=$1; rows=$2; shift 2
   tm kill-server 2>/dev/null
@@ -68,8 +25,7 @@ quit() { # quit NAME
   tm send-keys -t ml q
   wait_for "Quit and kill it?" 5 >/dev/null && tm send-keys -t ml y
   wait_for "MEMLENS-DONE" 10; check $? "$1: q quits"
-  n=0; while [ "$(leftovers)" != 0 ] && [ $n -lt 100 ]; do n=$((n + 1)); sleep 0.05; done
-  [ "$(leftovers)" = 0 ]; check $? "$1: no target process is left"
+  no_leftovers "$1"
 }
 # step_to TEXT MAX: space until TEXT shows (at most MAX steps)
 step_to() {
@@ -149,5 +105,4 @@ wait_for "A function returned" 10; check $? "f runs to a return without debug in
 screen | grep -qF "stopped, step by alloc"; check $? "and stops there"
 quit "no debug info"
 
-echo "$pass passed, $fail failed, $skip skipped"
-[ "$fail" = 0 ]
+e2e_done

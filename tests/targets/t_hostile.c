@@ -3,7 +3,10 @@
  * ring must survive); "clearenv" calls clearenv() first; "blocksig" blocks
  * every signal first; "sigtrap" installs its own SIGTRAP handler and
  * raises SIGTRAP twice (raise and int3): the handler must run twice, or
- * the program exits 3.  A tracer must report exactly 4 mallocs, 4 frees. */
+ * the program exits 3.  A tracer must report exactly 4 mallocs, 4 frees.
+ * MODE "clearenv-exec" calls clearenv() and execs itself (MODE "plain"):
+ * the new image runs without LD_PRELOAD, so a tracer sees none of its calls
+ * and should say why. */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +29,10 @@ int main(int argc, char **argv)
 			close(fd);
 	} else if (strcmp(mode, "clearenv") == 0) {
 		clearenv();
+	} else if (strcmp(mode, "clearenv-exec") == 0) {
+		clearenv();
+		execl("/proc/self/exe", "t_hostile", "plain", (char *)NULL);
+		return 4;
 	} else if (strcmp(mode, "blocksig") == 0) {
 		sigset_t all;
 		sigfillset(&all);
