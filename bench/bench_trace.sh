@@ -7,7 +7,8 @@
 # massif, ltrace on a smaller count, scaled per event).  Then step mode's
 # cost per stop beside a bare ptrace stop-and-continue loop.
 # Goals: trace -q <= 1.3x native and <= 0.35x heaptrack; --json -o <= 2x
-# native; step <= 1.25x the bare stop.
+# native; step <= 1.25x the bare stop.  The trace file is deleted before
+# each --json -o run (see mean), and its size is printed per event.
 set -eu
 cd "$(dirname "$0")/.."
 OUT=bench/out
@@ -33,9 +34,13 @@ events() {
 
 # "WALL:CPU" of one command: mean wall seconds and mean user+system CPU
 # seconds of the whole process tree (hyperfine, RUNS runs, 1 warm-up).
-# On a loaded machine the CPU column is the steadier of the two.
+# On a loaded machine the CPU column is the steadier of the two.  A second
+# argument is run before each run, untimed (hyperfine --prepare): the trace
+# file is deleted there, because truncating the previous run's hundreds of
+# megabytes on open is the file system's work, not tracing.
 mean() {
-  hyperfine -N --style none --warmup 1 --runs "$RUNS" --export-csv $OUT/hf.csv "$1" >/dev/null 2>&1 ||
+  hyperfine -N --style none --warmup 1 --runs "$RUNS" --export-csv $OUT/hf.csv \
+    ${2:+--prepare "$2"} "$1" >/dev/null 2>&1 ||
     { echo "nan:nan"; return; }
   sed -n 2p $OUT/hf.csv | awk -F, '{ printf "%.4f:%.4f", $2, $5 + $6 }'
 }
@@ -62,9 +67,10 @@ bench_one() { # label program args...
   row "native" "$nat" "$nat" "$ev"
   q=$(mean "$ML trace -q --alloc=libc $*")
   row "memlens trace -q --alloc=libc" "$q" "$nat" "$ev"
-  j=$(mean "$ML trace --json -o $OUT/trace.jsonl --alloc=libc $*")
+  j=$(mean "$ML trace --json -o $OUT/trace.jsonl --alloc=libc $*" "rm -f $OUT/trace.jsonl")
   row "memlens trace --json -o FILE --alloc=libc" "$j" "$nat" "$ev"
-  jt=$(mean "$ML trace --json -o $OUT/trace.jsonl $*")
+  jbytes=$(wc -c <$OUT/trace.jsonl 2>/dev/null || echo 0)
+  jt=$(mean "$ML trace --json -o $OUT/trace.jsonl $*" "rm -f $OUT/trace.jsonl")
   row "memlens trace --json -o FILE (teach)" "$jt" "$nat" "$ev"
   ht=nan:nan
   if command -v heaptrack >/dev/null; then
@@ -78,6 +84,8 @@ bench_one() { # label program args...
   echo "  goal trace -q <= 1.30x native: $(ratio "$q" "$nat")"
   echo "  goal trace -q <= 0.35x heaptrack: $(ratio "$q" "$ht")"
   echo "  goal --json -o <= 2.00x native: $(ratio "$j" "$nat")"
+  awk -v b="$jbytes" -v e="$ev" 'BEGIN { if (e > 0)
+    printf "  trace file (--alloc=libc): %.0f MB, %.0f bytes per event\n", b / 1e6, b / e }'
 }
 
 bench_one "allocator workload" $OUT/workload 2000000

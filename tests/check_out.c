@@ -4,6 +4,7 @@
  * 1 from `memlens replay`), and the hand-written fixture replays to the
  * log in tests/data/list.txt (checked line by line against the events of
  * tests/data/list.jsonl when it was written). */
+#include <errno.h>
 #include <stdint.h>
 
 #include "testutil.h"
@@ -184,12 +185,14 @@ START_TEST(write_read_write_gives_identical_json)
 	ck_assert_msg(c != NULL, "read: %s", e.msg);
 	ck_assert_str_eq(a, c);
 	/* what the lines hold */
-	ck_assert_ptr_nonnull(strstr(a, "{\"type\":\"start\",\"version\":1,\"program\":\"tests/prog\","
+	ck_assert_ptr_nonnull(strstr(a, "{\"type\":\"start\",\"version\":2,\"program\":\"tests/prog\","
 				     "\"args\":[\"prog\",\"a b\",\"\\\"q\\\"\"],\"options\":{\"alloc\":\"teach\","
 				     "\"aslr\":false,\"mode\":\"run\"},\"layout\":{\"file\":\"tests/prog\",\"segments\":[1]}}\n"));
 	ck_assert_ptr_nonnull(strstr(a, "{\"type\":\"malloc\",\"seq\":"));
+	/* a site with file and line leaves out func_off; one without keeps it */
 	ck_assert_ptr_nonnull(strstr(a, "\"size\":40,\"result\":4214800,\"site\":{\"addr\":4198710,\"func\":\"push\","
-				     "\"func_off\":28,\"file\":\"list.c\",\"line\":17}"));
+				     "\"file\":\"list.c\",\"line\":17}"));
+	ck_assert_ptr_nonnull(strstr(a, "\"site\":{\"addr\":140737352343843,\"func_off\":172323,\"object\":\"libc.so.6\"}"));
 	ck_assert_ptr_nonnull(strstr(a, "\"type\":\"calloc\",\"seq\":"));
 	ck_assert_ptr_nonnull(strstr(a, "\"tid\":-5,\"nmemb\":3,\"size\":8"));
 	ck_assert_ptr_nonnull(strstr(a, "\"func\":\"we\\\"ird\\\\ \\n\\t\\r\\u0001\\u007f \xc3\xa9\""));
@@ -203,6 +206,149 @@ START_TEST(write_read_write_gives_identical_json)
 	free(a);
 	free(b);
 	free(c);
+}
+END_TEST
+
+/* Version 2 writes `sp`, `stack_depth` and `brk` only where they differ
+ * from the previous event line's, a 0 included; the reader carries them
+ * forward, so every event comes back with its own values.  A version 1
+ * file (no carrying) reads an absent one as 0. */
+START_TEST(stack_fields_are_written_when_they_change_and_read_back_carried)
+{
+	static const uint64_t sp[] = { 0x7fffffffe000, 0x7fffffffe000, 0x7fffffffd000, 0, 0x7fffffffd000 };
+	static const uint64_t depth[] = { 312, 312, 4408, 0, 4408 };
+	static const uint64_t brk[] = { 0x5000, 0x5000, 0x5000, 0, 0x6000 };
+	struct model *m = mk(true), *back = mk(true);
+	char *buf = NULL, *again;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+	struct out_start st = { .program = "p", .alloc = "libc", .mode = "run" };
+	struct err e = { 0 };
+
+	out_json_start(f, &st);
+	for (int i = 0; i < 5; i++) {
+		struct model_event x = ev(MEV_MALLOC, 8, 0, 0x1000 + 0x100 * (uint64_t)i);
+		x.sp = sp[i];
+		x.stack_depth = depth[i];
+		x.brk = brk[i];
+		apply(m, x);
+		out_json_event(f, m, model_event(m, model_event_count(m) - 1));
+	}
+	out_json_summary(f, m);
+	fclose(f);
+	/* line 1 is the start; events are lines 2-6 */
+	char *l[7] = { 0 };
+	int n = 0;
+	for (char *p = buf; p && n < 7; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		l[n++] = p;
+	ck_assert_int_eq(n, 7);
+	ck_assert_ptr_nonnull(strstr(l[1], "\"sp\":140737488347136,\"stack_depth\":312,\"brk\":20480}"));
+	char *second = strndup(l[2], (size_t)(l[3] - l[2]));
+	ck_assert_ptr_null(strstr(second, "\"sp\""));
+	ck_assert_ptr_null(strstr(second, "\"brk\""));
+	free(second);
+	ck_assert_ptr_nonnull(strstr(l[3], "\"sp\":140737488343040,\"stack_depth\":4408}"));
+	ck_assert_ptr_nonnull(strstr(l[4], "\"sp\":0,\"stack_depth\":0,\"brk\":0}"));
+	ck_assert_ptr_nonnull(strstr(l[5], "\"sp\":140737488343040,\"stack_depth\":4408,\"brk\":24576}"));
+	/* read back: each event has its own values; written again: the same bytes */
+	FILE *in = fmemopen(buf, len, "r");
+	ck_assert_int_eq(out_trace_read(in, "t.jsonl", back, NULL, &e), 0);
+	fclose(in);
+	ck_assert_uint_eq(model_event_count(back), 5);
+	for (size_t i = 0; i < 5; i++) {
+		ck_assert_uint_eq(model_event(back, i)->sp, sp[i]);
+		ck_assert_uint_eq(model_event(back, i)->stack_depth, depth[i]);
+		ck_assert_uint_eq(model_event(back, i)->brk, brk[i]);
+	}
+	ck_assert_uint_eq(model_stats(back)->stack_max, 4408);
+	again = rewrite(buf, &e, false);
+	ck_assert_msg(again != NULL, "read: %s", e.msg);
+	ck_assert_str_eq(again, buf);
+	free(again);
+	/* version 1: an absent sp is 0, not the previous line's */
+	const char *v1 = "{\"type\":\"start\",\"version\":1}\n"
+			 "{\"type\":\"malloc\",\"seq\":1,\"size\":8,\"result\":4096,\"sp\":64,\"stack_depth\":8}\n"
+			 "{\"type\":\"malloc\",\"seq\":2,\"size\":8,\"result\":8192}\n";
+	struct model *old = mk(true);
+	in = fmemopen((void *)v1, strlen(v1), "r");
+	ck_assert_int_eq(out_trace_read(in, "v1.jsonl", old, NULL, &e), 0);
+	fclose(in);
+	ck_assert_uint_eq(model_event(old, 0)->sp, 64);
+	ck_assert_uint_eq(model_event(old, 1)->sp, 0);
+	ck_assert_uint_eq(model_event(old, 1)->stack_depth, 0);
+	model_free(old);
+	free(buf);
+	model_free(m);
+	model_free(back);
+}
+END_TEST
+
+/* Writes the same trace (start, many events with long and short sites,
+ * summary) to `f`; lines cross the writer's 1 MiB buffers many times. */
+static void write_many(FILE *f)
+{
+	struct model *m = mk(false);
+	struct out_start st = { .program = "p", .alloc = "libc", .mode = "run" };
+	char longname[6000];
+
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	struct model_site s1 = { .addr = 0x401136, .func = "push", .file = "list.c", .line = 17 };
+	struct model_site s2 = { .addr = 0x401200, .func = longname }; /* a 6 KB line */
+	uint32_t i1 = model_site_intern(m, &s1), i2 = model_site_intern(m, &s2);
+
+	out_json_start(f, &st);
+	for (uint64_t i = 0; i < 40000; i++) {
+		struct model_event x = ev(i % 2 ? MEV_FREE : MEV_MALLOC, i % 2 ? 0x10000 + 16 * (i - 1) : i,
+					  0, i % 2 ? 0 : 0x10000 + 16 * i);
+		x.seq = i;
+		x.site = i % 997 == 0 ? i2 : i1;
+		x.sp = 0x7fffffffe000 - 16 * (i % 3);
+		apply(m, x);
+		out_json_event(f, m, model_event(m, model_event_count(m) - 1));
+	}
+	out_json_summary(f, m);
+	model_free(m);
+}
+
+/* trace -o's stream (a writer thread, O_DIRECT where it works, lines
+ * formatted in its buffers) holds exactly the bytes a plain stream gets,
+ * and a failed write is reported by fclose, not lost. */
+START_TEST(trace_file_stream_writes_the_same_bytes_and_reports_errors)
+{
+	char path[] = "/tmp/memlens-check-afile-XXXXXX";
+	char *want = NULL, *got;
+	size_t len;
+	struct err e = { 0 };
+	FILE *ms = open_memstream(&want, &len), *f;
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	write_many(ms);
+	fclose(ms);
+	ck_assert_uint_gt(len, 3u << 20);
+	f = out_file_open(path, &e);
+	ck_assert_msg(f != NULL, "%s", e.msg);
+	write_many(f);
+	ck_assert_int_eq(fclose(f), 0);
+	got = tu_slurp(path);
+	ck_assert_uint_eq(strlen(got), len);
+	ck_assert_msg(memcmp(got, want, len) == 0, "the file differs from the memstream");
+	free(got);
+	free(want);
+	unlink(path);
+	/* a path that cannot be opened, and a device that is always full */
+	ck_assert_ptr_null(out_file_open("/nonexistent-dir/x.jsonl", &e));
+	ck_assert_ptr_nonnull(strstr(e.msg, "/nonexistent-dir/x.jsonl: No such file"));
+	ck_assert_int_eq(e.status, ERR_INPUT);
+	f = out_file_open("/dev/full", &e);
+	ck_assert_ptr_nonnull(f);
+	for (int i = 0; i < 20000; i++)
+		fputs("{\"type\":\"free\",\"seq\":1,\"ptr\":0}\n", f);
+	errno = 0;
+	ck_assert_int_eq(fclose(f), EOF);
+	ck_assert_int_eq(errno, ENOSPC);
 }
 END_TEST
 
@@ -300,7 +446,8 @@ START_TEST(malformed_traces_give_the_line_and_the_reason)
 	expect_bad("{\"type\":\"malloc\",\"seq\":1,\"size\":1,\"result\":0}\n", "t.jsonl:1: not a memlens trace");
 	expect_bad("hello\n", "t.jsonl:1: malformed JSON at byte 1");
 	expect_bad("[1,2]\n", "t.jsonl:1: each line must be a JSON object");
-	expect_bad("{\"type\":\"start\",\"version\":2}\n", "t.jsonl:1: trace format version 2");
+	expect_bad("{\"type\":\"start\",\"version\":3}\n", "t.jsonl:1: trace format version 3 (this memlens reads 1 to 2)");
+	expect_bad("{\"type\":\"start\",\"version\":0}\n", "t.jsonl:1: trace format version 0");
 	expect_bad("{\"type\":\"start\"}\n", "missing \"version\"");
 	expect_bad(START "{\"type\":\"malloc\",\"seq\":1,\"size\":1,\"result\":", "t.jsonl:2: malformed JSON");
 	expect_bad(START "{\"type\":\"malloc\",\"seq\":1,\"size\":1.5,\"result\":0}\n", "t.jsonl:2: malformed JSON at byte 34: numbers must be integers");
@@ -507,6 +654,8 @@ int main(void)
 
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, write_read_write_gives_identical_json);
+	tcase_add_test(t, stack_fields_are_written_when_they_change_and_read_back_carried);
+	tcase_add_test(t, trace_file_stream_writes_the_same_bytes_and_reports_errors);
 	tcase_add_test(t, summary_counting_rules);
 	tcase_add_test(t, text_lines_name_call_site_and_state);
 	tcase_add_test(t, malformed_traces_give_the_line_and_the_reason);

@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/trace_print.h"
 #include "model/model.h"
+#include "out/out.h"
 #include "trace/trace.h"
 #include "trace/trace_step.h"
 
@@ -86,12 +87,10 @@ int cmd_trace(int argc, char **argv, struct err *e)
 	if (pr.bytes && !pr.json)
 		return cli_usage_error("trace: --bytes records block contents in a JSON trace: use it with --json (and -o FILE)");
 	if (out) {
-		f = fopen(out, "we");
-		if (!f)
-			return err_errno(e, ERR_INPUT, errno, "%s", out);
-		/* a trace file takes ~200 bytes an event: write it in 1 MiB
-		 * pieces, not a system call per 4 KiB */
-		setvbuf(f, NULL, _IOFBF, 1 << 20);
+		/* a trace file takes ~150 bytes an event: written 1 MiB per
+		 * write(2) by a thread of its own (out/afile.c) */
+		if (!(f = out_file_open(out, e)))
+			return -1;
 	}
 	mo.keep_history = false; /* a trace prints as it goes: no stepping back */
 	mo.teach = to.alloc == TRACE_ALLOC_TEACH;

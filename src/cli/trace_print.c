@@ -89,6 +89,13 @@ void trace_print_event(void *ctx, struct model *m, const struct model_event *ev)
 
 	if (p->quiet)
 		return;
+	if (!p->frames && !p->bytes) { /* the hot path of run mode: nothing to unwind */
+		if (p->json)
+			out_json_event(p->f, m, ev);
+		else
+			out_text_event(p->f, m, ev, model_event_count(m) - 1);
+		return;
+	}
 	if (p->frames)
 		event_stack(p, ev, &st);
 	if (p->json && p->bytes && trace_print_json_bytes(p, m, ev, p->frames ? &st : NULL))

@@ -10,10 +10,12 @@
 
 struct model *model_new(const struct model_opts *opts)
 {
+	static _Atomic uint64_t serial;
 	struct model *m = calloc(1, sizeof(*m));
 
 	if (!m)
 		return NULL;
+	m->id = ++serial;
 	if (opts)
 		m->o = *opts;
 	if (m->o.keep_history) {
@@ -61,7 +63,7 @@ void model_free(struct model *m)
  * home index is a multiply-shift of the address scaled to the capacity, so
  * the table can grow by a quarter (it is part of the per-live-block cost,
  * which the model keeps under 64 bytes). */
-#define EH_MAX_LOAD_NUM 7   /* grow above a load of 7/10: at 4/5 a delete's */
+#define EH_MAX_LOAD_NUM 5   /* grow above a load of 5/10: at 7/10 a delete's */
 #define EH_MAX_LOAD_DEN 10  /* backward shift walked clusters twice as long */
 
 static uint32_t ahash(uint64_t a, uint32_t cap)
@@ -75,13 +77,17 @@ static uint32_t eh_next(uint32_t j, uint32_t cap)
 	return j + 1 == cap ? 0 : j + 1;
 }
 
-static uint32_t eh_find(const struct model *m, uint64_t addr)
+/* Remembers where it found the address: a free deletes what it just
+ * found, and eh_del starts there instead of probing again. */
+static uint32_t eh_find(struct model *m, uint64_t addr)
 {
 	if (!m->ehcap)
 		return NONE32;
 	for (uint32_t j = ahash(addr, m->ehcap); m->eh[j]; j = eh_next(j, m->ehcap))
-		if (m->ent[m->eh[j] - 1].addr == addr)
+		if (m->ent[m->eh[j] - 1].addr == addr) {
+			m->eh_hint = j;
 			return m->eh[j] - 1;
+		}
 	return NONE32;
 }
 
@@ -137,9 +143,11 @@ static void eh_del(struct model *m, uint64_t addr)
 
 	if (!cap)
 		return;
-	for (j = ahash(addr, cap); m->eh[j]; j = eh_next(j, cap))
-		if (m->ent[m->eh[j] - 1].addr == addr)
-			break;
+	j = m->eh_hint;
+	if (j >= cap || !m->eh[j] || m->ent[m->eh[j] - 1].addr != addr)
+		for (j = ahash(addr, cap); m->eh[j]; j = eh_next(j, cap))
+			if (m->ent[m->eh[j] - 1].addr == addr)
+				break;
 	if (!m->eh[j])
 		return;
 	m->eh[j] = 0;
@@ -517,6 +525,9 @@ int model_apply(struct model *m, const struct model_event *ev, struct err *e)
 	} else if (m->broken) {
 		return err_set(e, ERR_INTERNAL, "model: out of memory");
 	}
+	m->prev_sp = m->last.sp;
+	m->prev_depth = m->last.stack_depth;
+	m->prev_brk = m->last.brk;
 	m->last = *ev;
 	m->nev = k + 1;
 	model_step(m, k, ev, m->tchg, m->ntchg);

@@ -209,6 +209,9 @@ uint32_t model_site_intern(struct model *m, const struct model_site *s);
 const struct model_site *model_site(const struct model *m, uint32_t idx);
 /* Number of site indices in use (index 0 included). */
 uint32_t model_site_count(const struct model *m);
+/* A number no other model of this process had (sites never change once
+ * interned, so (model_id, site index) can key a cache of their text). */
+uint64_t model_id(const struct model *m);
 
 /* Stores a region snapshot (copied) and returns its index, for a
  * MEV_REGIONS event's `aux`. */
@@ -227,6 +230,11 @@ size_t model_event_count(const struct model *m);
 /* Event i (0-based) of the history; NULL when out of range.  Without
  * history only the last event applied is kept. */
 const struct model_event *model_event(const struct model *m, size_t i);
+/* The stack pointer, stack depth and program break of the event applied
+ * before the last one (0 before the second event), in both modes: a
+ * trace file leaves out the `sp`, `stack_depth` and `brk` that repeat the
+ * previous line's. */
+void model_prev_marks(const struct model *m, uint64_t *sp, uint64_t *depth, uint64_t *brk);
 /* The MEV_EXIT / last MEV_SIGNAL event at the cursor, or NULL (works with
  * and without history). */
 const struct model_event *model_exit_event(const struct model *m);

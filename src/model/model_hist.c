@@ -225,6 +225,13 @@ const struct model_event *model_event(const struct model *m, size_t i)
 	return i == m->nev - 1 ? &m->last : NULL;
 }
 
+void model_prev_marks(const struct model *m, uint64_t *sp, uint64_t *depth, uint64_t *brk)
+{
+	*sp = m->prev_sp;
+	*depth = m->prev_depth;
+	*brk = m->prev_brk;
+}
+
 const struct model_event *model_exit_event(const struct model *m)
 {
 	if (!m->st.exit_ev)

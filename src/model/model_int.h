@@ -91,6 +91,7 @@ struct snap {
 
 struct model {
 	struct model_opts o;
+	uint64_t id;                 /* model_id */
 	bool broken;                 /* ran out of memory: refuse further work */
 
 	/* sites (index 0 = unknown) and their interned strings */
@@ -115,6 +116,7 @@ struct model {
 	uint32_t *chg;
 	size_t nchg, capchg;
 	struct model_event last, exit_copy, signal_copy;
+	uint64_t prev_sp, prev_depth, prev_brk; /* of the event before `last` */
 
 	/* entities */
 	struct ment *ent;
@@ -129,6 +131,7 @@ struct model {
 
 	/* end state */
 	uint32_t *eh, ehcap, ehn;    /* live block address -> slot + 1 */
+	uint32_t eh_hint;            /* where eh_find found the last address */
 	struct fchunk *fs;           /* node pool of the free-chunk treap (by a) */
 	size_t nfs, capfs;           /* chunks in the set; pool capacity */
 	uint32_t fs_root, fs_free;   /* root, recycled nodes (index + 1, 0 none) */

@@ -230,6 +230,11 @@ const struct model_site *model_site(const struct model *m, uint32_t idx)
 	return &m->sites[idx];
 }
 
+uint64_t model_id(const struct model *m)
+{
+	return m->id;
+}
+
 uint32_t model_site_count(const struct model *m)
 {
 	return m->nsites ? m->nsites : 1;

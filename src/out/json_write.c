@@ -65,13 +65,36 @@ static void kopt(struct jw *j, const char *k, uint64_t v)
 		jw_kuint(j, k, v);
 }
 
+bool out_site_wants_off(const struct model_site *s)
+{
+	/* a site with file and line is named by them (model_site_format) */
+	return !(s->file && s->line);
+}
+
+/* Version 2: `sp`, `stack_depth` and `brk` only when they differ from
+ * the previous event line's (the reader carries them forward); in a loop
+ * they repeat on nearly every line.  The model knows the previous event. */
+static void carried_fields(struct jw *j, const struct model *m, const struct model_event *ev)
+{
+	uint64_t sp, depth, brk;
+
+	model_prev_marks(m, &sp, &depth, &brk);
+	if (ev->sp != sp)
+		jw_kuint(j, "sp", ev->sp);
+	if (ev->stack_depth != depth)
+		jw_kuint(j, "stack_depth", ev->stack_depth);
+	if (ev->brk != brk)
+		jw_kuint(j, "brk", ev->brk);
+}
+
 static void site_fmt(struct jw *j, const struct model_site *s)
 {
 	jw_open(j, '{');
 	jw_kuint(j, "addr", s->addr);
 	if (s->func)
 		jw_kstr(j, "func", s->func);
-	kopt(j, "func_off", s->func_off);
+	if (out_site_wants_off(s))
+		kopt(j, "func_off", s->func_off);
 	if (s->file)
 		jw_kstr(j, "file", s->file);
 	if (s->line)
@@ -83,29 +106,27 @@ static void site_fmt(struct jw *j, const struct model_site *s)
 
 /* Formatted site objects by site index: a trace names a few sites again
  * and again, and formatting the object (escaping its strings) was a third
- * of an event's JSON.  An entry is used only when every member matches
- * (another model may reuse the index), so the bytes are what site_fmt
- * writes.  One writing thread (the trace's or replay's). */
+ * of an event's JSON.  An entry is keyed by the model's id and the index
+ * (sites never change once interned), so checking it costs two compares.
+ * One writing thread (the trace's or replay's). */
 #define SITE_CACHE 512
 struct site_memo {
-	struct model_site s; /* with copies of the strings */
+	uint64_t model;      /* model_id, 0: empty */
+	uint32_t idx;
 	char *json;
 	size_t len;
 };
 static struct site_memo *site_memo;
 
-static bool str_same(const char *a, const char *b)
-{
-	return a == b || (a && b && strcmp(a, b) == 0);
-}
-
-static void site_memo_put(struct site_memo *c, const struct model_site *s)
+static void site_memo_put(struct site_memo *c, uint64_t model, uint32_t idx,
+			  const struct model_site *s)
 {
 	struct jw t;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *ms = open_memstream(&buf, &len);
 
+	c->model = 0;
 	if (!ms)
 		return;
 	jw_init(&t, ms);
@@ -116,37 +137,28 @@ static void site_memo_put(struct site_memo *c, const struct model_site *s)
 		return;
 	}
 	free(c->json);
-	free((char *)c->s.func);
-	free((char *)c->s.file);
-	free((char *)c->s.object);
-	c->s = *s;
-	c->s.func = s->func ? strdup(s->func) : NULL;
-	c->s.file = s->file ? strdup(s->file) : NULL;
-	c->s.object = s->object ? strdup(s->object) : NULL;
 	c->json = buf;
 	c->len = len;
-	if ((s->func && !c->s.func) || (s->file && !c->s.file) || (s->object && !c->s.object))
-		c->json = NULL, free(buf); /* out of memory: not cached */
+	c->model = model;
+	c->idx = idx;
 }
 
 static void site_obj(struct jw *j, const struct model *m, uint32_t idx)
 {
-	const struct model_site *s = model_site(m, idx);
+	uint64_t id = model_id(m);
 	struct site_memo *c;
 
 	if (!site_memo)
 		site_memo = calloc(SITE_CACHE, sizeof(*site_memo));
 	if (!site_memo) {
-		site_fmt(j, s);
+		site_fmt(j, model_site(m, idx));
 		return;
 	}
 	c = &site_memo[idx % SITE_CACHE];
-	if (!c->json || c->s.addr != s->addr || c->s.func_off != s->func_off ||
-	    c->s.line != s->line || !str_same(c->s.func, s->func) ||
-	    !str_same(c->s.file, s->file) || !str_same(c->s.object, s->object))
-		site_memo_put(c, s);
-	if (!c->json) {
-		site_fmt(j, s);
+	if (c->model != id || c->idx != idx)
+		site_memo_put(c, id, idx, model_site(m, idx));
+	if (c->model != id) { /* out of memory: not cached */
+		site_fmt(j, model_site(m, idx));
 		return;
 	}
 	jw_sep(j);
@@ -206,6 +218,22 @@ static void call_args(struct jw *j, const struct model_event *ev)
 	jw_kuint(j, "result", ev->result);
 }
 
+/* "type":"malloc": the names are ours, so no escaping pass (the same
+ * bytes jw_kstr writes). */
+static void type_member(struct jw *j, uint16_t t)
+{
+	const char *name = model_ev_name((enum model_ev_type)t);
+	size_t n = strlen(name);
+
+	jw_key(j, "type");
+	jw_sep(j);
+	jw_need(j, n + 2);
+	j->b[j->n] = '"';
+	memcpy(j->b + j->n + 1, name, n);
+	j->b[j->n + 1 + n] = '"';
+	j->n += n + 2;
+}
+
 static bool is_step(uint16_t t)
 {
 	return t == MEV_CALL || t == MEV_RETURN || t == MEV_LINE;
@@ -224,7 +252,7 @@ void out_json_event_extra(FILE *f, const struct model *m, const struct model_eve
 
 	jw_init(&j, f);
 	jw_open(&j, '{');
-	jw_kstr(&j, "type", model_ev_name(ev->type));
+	type_member(&j, ev->type);
 	jw_kuint(&j, "seq", ev->seq);
 	jw_kint(&j, "tid", ev->tid);
 	call_args(&j, ev);
@@ -285,9 +313,7 @@ void out_json_event_extra(FILE *f, const struct model *m, const struct model_eve
 		site_obj(&j, m, ev->site);
 	}
 	kopt(&j, "flags", ev->flags);
-	kopt(&j, "sp", ev->sp);
-	kopt(&j, "stack_depth", ev->stack_depth);
-	kopt(&j, "brk", ev->brk);
+	carried_fields(&j, m, ev);
 	kopt(&j, "block", ev->block);
 	kopt(&j, "block_size", ev->block_size);
 	kopt(&j, "old_block", ev->old_block);
@@ -318,7 +344,7 @@ static void site_obj_json(struct json *j, const struct model *m, uint32_t idx)
 	json_kuint(j, "addr", s->addr);
 	if (s->func)
 		json_kstr(j, "func", s->func);
-	if (s->func_off)
+	if (s->func_off && out_site_wants_off(s))
 		json_kuint(j, "func_off", s->func_off);
 	if (s->file)
 		json_kstr(j, "file", s->file);

@@ -10,32 +10,48 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "out/out.h" /* out_file_put */
+
 #define JW_BUF 4096
 #define JW_DEPTH 8
 
 struct jw {
 	FILE *f;
-	size_t n;
+	char *b;        /* the line so far: in `own`, or formatted in place in
+	                   the buffer of out_file_open's stream (`direct`) */
+	size_t n, cap;
 	int depth;
 	bool after_key;
+	bool direct;
 	bool first[JW_DEPTH];
-	char b[JW_BUF];
+	char own[JW_BUF];
 };
 
-static inline void jw_flush(struct jw *w)
+/* The per-byte helpers are forced inline (keys are literals: their
+ * strlen folds); the buffer's slow path is not. */
+#define JW_HOT static inline __attribute__((always_inline))
+
+/* Hands the bytes on (in place: they are only committed) and goes on in
+ * `own`: after a flush others may write to the stream (trace --frames). */
+static __attribute__((noinline, unused)) void jw_flush(struct jw *w)
 {
-	if (w->n)
-		fwrite(w->b, 1, w->n, w->f);
+	if (w->n && w->direct)
+		out_file_commit(w->f, w->n);
+	else if (w->n)
+		out_file_put(w->f, w->b, w->n);
 	w->n = 0;
+	w->direct = false;
+	w->b = w->own;
+	w->cap = JW_BUF;
 }
 
-static inline void jw_need(struct jw *w, size_t k)
+JW_HOT void jw_need(struct jw *w, size_t k)
 {
-	if (w->n + k > JW_BUF)
+	if (__builtin_expect(w->n + k > w->cap, 0))
 		jw_flush(w);
 }
 
-static inline void jw_c(struct jw *w, char c)
+JW_HOT void jw_c(struct jw *w, char c)
 {
 	jw_need(w, 1);
 	w->b[w->n++] = c;
@@ -43,7 +59,7 @@ static inline void jw_c(struct jw *w, char c)
 
 static inline void jw_raw(struct jw *w, const char *s, size_t k)
 {
-	if (w->n + k <= JW_BUF) {
+	if (w->n + k <= w->cap) {
 		memcpy(w->b + w->n, s, k);
 		w->n += k;
 		return;
@@ -51,7 +67,7 @@ static inline void jw_raw(struct jw *w, const char *s, size_t k)
 	while (k) {
 		size_t room, t;
 		jw_need(w, k < 64 ? k : 64);
-		room = JW_BUF - w->n;
+		room = w->cap - w->n;
 		t = k < room ? k : room;
 		memcpy(w->b + w->n, s, t);
 		w->n += t;
@@ -60,7 +76,7 @@ static inline void jw_raw(struct jw *w, const char *s, size_t k)
 	}
 }
 
-static inline void jw_sep(struct jw *w)
+JW_HOT void jw_sep(struct jw *w)
 {
 	if (w->after_key) {
 		w->after_key = false;
@@ -76,10 +92,20 @@ static inline void jw_esc(struct jw *w, const char *s)
 	static const char hex[] = "0123456789abcdef";
 	size_t plain = 0;
 
-	/* the common case: nothing to escape, one copy */
+	/* the common case: nothing to escape, one copy (through a local
+	 * pointer: a store through char * could change w's own members, so
+	 * the compiler would reload them after every byte) */
 	while (s[plain] && s[plain] != '"' && s[plain] != '\\' &&
 	       (unsigned char)s[plain] >= 0x20 && s[plain] != 0x7f)
 		plain++;
+	if (!s[plain] && w->n + plain + 2 <= w->cap) {
+		char *p = w->b + w->n;
+		*p++ = '"';
+		memcpy(p, s, plain);
+		p[plain] = '"';
+		w->n += plain + 2;
+		return;
+	}
 	jw_c(w, '"');
 	jw_raw(w, s, plain);
 	for (s += plain; *s; s++) {
@@ -105,19 +131,26 @@ static inline void jw_esc(struct jw *w, const char *s)
 	jw_c(w, '"');
 }
 
-/* Keys are our own names: no escaping needed. */
-static inline void jw_key(struct jw *w, const char *k)
+/* Keys are our own names: no escaping needed.  The separator is decided
+ * first and the bytes stored through a local pointer (see jw_esc). */
+JW_HOT void jw_key(struct jw *w, const char *k)
 {
 	size_t n = strlen(k);
+	bool comma = !w->after_key && !w->first[w->depth];
+	char *p;
 
-	jw_sep(w);
-	jw_need(w, n + 3);
-	w->b[w->n++] = '"';
-	memcpy(w->b + w->n, k, n);
-	w->n += n;
-	w->b[w->n++] = '"';
-	w->b[w->n++] = ':';
+	w->first[w->depth] = false;
 	w->after_key = true;
+	jw_need(w, n + 4);
+	p = w->b + w->n;
+	*p = ',';
+	p += comma;
+	*p++ = '"';
+	memcpy(p, k, n);
+	p += n;
+	p[0] = '"';
+	p[1] = ':';
+	w->n = (size_t)(p + 2 - w->b);
 }
 
 static const char jw_d2[201] =
@@ -194,11 +227,11 @@ static inline void jw_str(struct jw *w, const char *s)
 		jw_raw(w, "null", 4);
 }
 
-static inline void jw_kuint(struct jw *w, const char *k, uint64_t v) { jw_key(w, k); jw_uint(w, v); }
-static inline void jw_kint(struct jw *w, const char *k, int64_t v) { jw_key(w, k); jw_int(w, v); }
-static inline void jw_kstr(struct jw *w, const char *k, const char *s) { jw_key(w, k); jw_str(w, s); }
+JW_HOT void jw_kuint(struct jw *w, const char *k, uint64_t v) { jw_key(w, k); jw_uint(w, v); }
+JW_HOT void jw_kint(struct jw *w, const char *k, int64_t v) { jw_key(w, k); jw_int(w, v); }
+JW_HOT void jw_kstr(struct jw *w, const char *k, const char *s) { jw_key(w, k); jw_str(w, s); }
 
-static inline void jw_open(struct jw *w, char c)
+JW_HOT void jw_open(struct jw *w, char c)
 {
 	jw_sep(w);
 	jw_c(w, c);
@@ -207,7 +240,7 @@ static inline void jw_open(struct jw *w, char c)
 	w->first[w->depth] = true;
 }
 
-static inline void jw_close(struct jw *w, char c)
+JW_HOT void jw_close(struct jw *w, char c)
 {
 	jw_c(w, c);
 	if (w->depth > 0)
@@ -217,6 +250,11 @@ static inline void jw_close(struct jw *w, char c)
 static inline void jw_init(struct jw *w, FILE *f)
 {
 	w->f = f;
+	w->direct = out_file_room(f, JW_BUF, &w->b, &w->cap);
+	if (!w->direct) {
+		w->b = w->own;
+		w->cap = JW_BUF;
+	}
 	w->n = 0;
 	w->depth = 0;
 	w->first[0] = true;

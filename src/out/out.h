@@ -14,7 +14,10 @@
 #include "util/err.h"
 #include "util/json.h"
 
-#define OUT_TRACE_VERSION 1
+/* Version 2 leaves out `func_off` where a site has file and line, and
+ * `sp`/`stack_depth` where they repeat the previous event line's;
+ * version 1 files are still read. */
+#define OUT_TRACE_VERSION 2
 
 /* ---- text ------------------------------------------------------------ */
 
@@ -60,6 +63,24 @@ void out_json_event_extra(FILE *f, const struct model *m, const struct model_eve
 			  out_extra_fn extra, void *arg);
 /* The last line: {"type":"summary", "calls":{...}, "free_null":N, ...}. */
 void out_json_summary(FILE *f, const struct model *m);
+
+/* Opens PATH for `trace -o` (created or truncated, close-on-exec) as a
+ * stdio stream whose bytes a thread of memlens writes, 1 MiB per write(2),
+ * so the kernel's page-cache work overlaps the tracing (in place when no
+ * thread can be started).  The stream is unbuffered on the stdio side:
+ * fwrite copies straight into the thread's buffers.  fclose waits for the
+ * thread and returns EOF with errno set when a write failed (ENOSPC...).
+ * NULL with `e` filled when PATH cannot be opened. */
+FILE *out_file_open(const char *path, struct err *e);
+/* fwrite(p, 1, n, f), straight into the thread's buffers when `f` is the
+ * stream out_file_open made (the event lines' way out, no stdio call). */
+void out_file_put(FILE *f, const char *p, size_t n);
+/* When `f` is that stream and its buffer has at least `min` bytes free:
+ * *p and *room say where, and true; the caller formats there and then
+ * calls out_file_commit with what it wrote (at most *room), before any
+ * other write to `f`.  False otherwise. */
+bool out_file_room(FILE *f, size_t min, char **p, size_t *room);
+void out_file_commit(FILE *f, size_t n);
 
 /* ---- reading a trace file ---------------------------------------------- */
 

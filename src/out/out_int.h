@@ -12,6 +12,9 @@
 void out_describe_call(const struct model *m, const struct model_event *ev, char *buf, size_t n);
 /* Signals whose si_addr is a faulting address. */
 bool out_signal_has_addr(int signo);
+/* False when the site has a file and line: then its func_off is not
+ * written (nothing shows it). */
+bool out_site_wants_off(const struct model_site *s);
 /* Writes already-valid JSON text as the next value. */
 void out_json_raw(struct json *j, const char *text);
 

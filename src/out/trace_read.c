@@ -18,6 +18,8 @@ struct rd {
 	struct err *e;
 	struct model *m;
 	uint32_t obj;        /* the line's object */
+	int version;         /* of the file, from its start line */
+	uint64_t last_sp, last_depth, last_brk; /* carried forward (version 2) */
 	/* trace --bytes: what the line holds beside its event, alive until
 	 * the next line (the line and event callbacks both see it) */
 	struct out_line_extra x;
@@ -74,6 +76,20 @@ static int get_str(struct rd *r, uint32_t obj, const char *key, bool required, c
 	if (r->d.v[v].type != JT_STR)
 		return bad(r, "\"%s\" must be a string", key);
 	*out = jstr(&r->d, v);
+	return 0;
+}
+
+/* `sp`, `stack_depth` or `brk`: since version 2 an absent one repeats
+ * the previous event line's (json_write.c's carried_fields). */
+static int get_carried(struct rd *r, const char *key, uint64_t *last, uint64_t *out)
+{
+	if (r->version >= 2 && jobj_get(&r->d, r->obj, key) == JNONE) {
+		*out = *last;
+		return 0;
+	}
+	if (get_u64(r, r->obj, key, false, out) < 0)
+		return -1;
+	*last = *out;
 	return 0;
 }
 
@@ -230,9 +246,9 @@ static int read_event(struct rd *r, enum model_ev_type t)
 	    get_int(r, r->obj, "tid", false, INT32_MIN, INT32_MAX, &tid) < 0 ||
 	    read_args(r, &ev) < 0 || read_kind(r, &ev) < 0 || read_site(r, &ev) < 0 ||
 	    get_int(r, r->obj, "flags", false, 0, UINT16_MAX, &flags) < 0 ||
-	    get_u64(r, r->obj, "sp", false, &ev.sp) < 0 ||
-	    get_u64(r, r->obj, "stack_depth", false, &ev.stack_depth) < 0 ||
-	    get_u64(r, r->obj, "brk", false, &ev.brk) < 0 || get_u64(r, r->obj, "block", false, &ev.block) < 0 ||
+	    get_carried(r, "sp", &r->last_sp, &ev.sp) < 0 ||
+	    get_carried(r, "stack_depth", &r->last_depth, &ev.stack_depth) < 0 ||
+	    get_carried(r, "brk", &r->last_brk, &ev.brk) < 0 || get_u64(r, r->obj, "block", false, &ev.block) < 0 ||
 	    get_u64(r, r->obj, "block_size", false, &ev.block_size) < 0 ||
 	    get_u64(r, r->obj, "old_block", false, &ev.old_block) < 0 ||
 	    get_int(r, r->obj, "errno", false, INT32_MIN, INT32_MAX, &errn) < 0 ||
@@ -267,10 +283,10 @@ static int read_start(struct rd *r, const struct out_reader_cb *cb)
 	if (get_int(r, r->obj, "version", true, 0, INT32_MAX, &ver) < 0 ||
 	    get_str(r, r->obj, "program", false, &s.program) < 0)
 		return -1;
-	if (ver != OUT_TRACE_VERSION)
-		return err_set(r->e, ERR_INPUT, "%s:%zu: trace format version %" PRIu64 " (this memlens reads %d)",
+	if (ver < 1 || ver > OUT_TRACE_VERSION)
+		return err_set(r->e, ERR_INPUT, "%s:%zu: trace format version %" PRIu64 " (this memlens reads 1 to %d)",
 			       r->name, r->line, ver, OUT_TRACE_VERSION);
-	s.version = (int)ver;
+	s.version = r->version = (int)ver;
 	if (args != JNONE && r->d.v[args].type != JT_ARR)
 		return bad(r, "\"%s\" must be an array of strings", "args");
 	s.argv = calloc(args == JNONE ? 1 : r->d.v[args].u + 1, sizeof(char *));
