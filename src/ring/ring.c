@@ -250,6 +250,19 @@ static unsigned take(struct ring_header *h, uint64_t t, struct ring_record *rec)
 	return n;
 }
 
+/* Releases the slots before `t` to the producers, waking those that sleep
+ * for room (writers_wait: the store and the load are both sequentially
+ * consistent, against the producer's store of the flag and load of the
+ * tail). */
+static void publish_tail(struct ring_header *h, uint64_t t)
+{
+	atomic_store(&h->tail, t);
+	if (atomic_load(&h->writers_wait)) {
+		atomic_store_explicit(&h->writers_wait, 0, memory_order_relaxed);
+		syscall(SYS_futex, &h->writers_wait, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+	}
+}
+
 size_t ring_drain(struct ring *r, size_t max, ring_cb cb, void *arg)
 {
 	struct ring_header *h = r->h;
@@ -270,14 +283,14 @@ size_t ring_drain(struct ring *r, size_t max, ring_cb cb, void *arg)
 		/* Release, in batches: the producers of the next lap may write
 		 * these slots once they see the new tail. */
 		if (t - published >= 64) {
-			atomic_store_explicit(&h->tail, t, memory_order_release);
+			publish_tail(h, t);
 			published = t;
 		}
 		stop = cb(&rec, arg);
 		if (stop)
 			break;
 	}
-	atomic_store_explicit(&h->tail, t, memory_order_release);
+	publish_tail(h, t);
 	return n;
 }
 
@@ -316,7 +329,7 @@ size_t ring_drain_view(struct ring *r, size_t max, ring_view_cb cb, void *arg)
 		/* Release the slots before this event, in batches; its own
 		 * stay reserved while cb reads them in place. */
 		if (t - published >= 64) {
-			atomic_store_explicit(&h->tail, t, memory_order_release);
+			publish_tail(h, t);
 			published = t;
 		}
 		v.seq = r->events++;
@@ -325,7 +338,7 @@ size_t ring_drain_view(struct ring *r, size_t max, ring_view_cb cb, void *arg)
 		if (cb(&v, arg))
 			break;
 	}
-	atomic_store_explicit(&h->tail, t, memory_order_release);
+	publish_tail(h, t);
 	return n;
 }
 

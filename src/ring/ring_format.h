@@ -184,6 +184,12 @@ struct ring_header {
 	 * sleep while records gather and drain them in batches.  Not beside
 	 * `mode` and `capacity`, which producers read at every call. */
 	_Atomic uint32_t reader_sleeps;
+	/* 1 while a producer sleeps in FUTEX_WAIT on this word for room (the
+	 * ring was full past a short spin).  The reader, after each store of
+	 * `tail`, wakes them all when it is set.  Both sides store their word
+	 * and then load the other's with sequential consistency, so a producer
+	 * either sees the new tail or is woken. */
+	_Atomic uint32_t writers_wait;
 };
 
 #define RING_HEADER_SIZE 4096u

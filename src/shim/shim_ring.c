@@ -114,10 +114,18 @@ static void wait_room(struct ring_header *r, uint64_t seq, unsigned n)
 			break;
 		if (atomic_load_explicit(&r->mode, memory_order_relaxed) & RING_MODE_OFF)
 			break;
-		if (i < 2048)
+		if (i < 128) {
 			__builtin_ia32_pause();
-		else
-			nanosleep(&(struct timespec){ 0, 20000 }, NULL);
+			continue;
+		}
+		/* then sleep until the reader frees slots (see writers_wait);
+		 * the timeout only guards against a reader of another build */
+		atomic_store(&r->writers_wait, 1);
+		seen_tail = atomic_load(&r->tail);
+		if (seq + n - seen_tail <= r->capacity)
+			break;
+		syscall(SYS_futex, &r->writers_wait, FUTEX_WAIT, 1,
+			&(struct timespec){ 0, 2000000 }, NULL, 0);
 	}
 	errno = e;
 }
