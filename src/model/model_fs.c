@@ -2,12 +2,15 @@
  * pool; two hash tables find the chunk starting at an address and the one
  * ending at one in O(1), which is all a teach event needs while the model
  * can prove the chunks and blocks disjoint (model.c's fs_* functions).
- * Questions that need order (the first chunk past an address) build a
- * treap keyed by start on demand; it is kept up to date while such
- * questions keep coming and dropped after 4n + 4096 changes without one.
+ * Questions that need order (the first chunk past an address) are rare
+ * while the model can prove that: the first in a while is answered by a
+ * scan of the set; when they come closer together than n changes, a treap
+ * keyed by start is built and kept up to date until 4n + 4096 changes go
+ * by without one (n: chunks in the set).
  * A treap kept for every change cost about 30% of the tracer's time on the
  * bench workload (a deep walk per lookup); a sorted array cost a memmove
  * of the whole set per change. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,10 +176,13 @@ static void tree_delete(struct model *m, uint64_t a)
 		*at = merge(m, N(*at).l, N(*at).r);
 }
 
-/* Order was not asked for in a long while: stop paying for it. */
+/* Counts a change; order not asked for in a long while: stop paying for
+ * the treap. */
 static void tree_maybe_drop(struct model *m)
 {
-	if (m->fs.tree && ++m->fs.since > 4 * m->fs.count + 4096) {
+	if (m->fs.since < SIZE_MAX)
+		m->fs.since++;
+	if (m->fs.tree && m->fs.since > 4 * m->fs.count + 4096) {
 		m->fs.tree = false;
 		m->fs.root = 0;
 	}
@@ -213,6 +219,18 @@ struct fchunk *model_fs_after(struct model *m, uint64_t a)
 
 	if (!m->fs.count)
 		return NULL;
+	if (!m->fs.tree && m->fs.since > m->fs.count) {
+		/* the first question in a while: a scan costs less than
+		 * building the treap (on the bench workload about one in
+		 * 18,000 events asks) */
+		m->fs.since = 0;
+		for (uint32_t i = 0; i < m->fs.hcap; i++) {
+			uint32_t v = m->fs.ha[i];
+			if (v && N(v).b > a && (!best || N(v).a < N(best).a))
+				best = v;
+		}
+		return best ? &N(best) : NULL;
+	}
 	if (!m->fs.tree)
 		tree_build(m);
 	m->fs.since = 0;
