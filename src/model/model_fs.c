@@ -5,7 +5,7 @@
  * Questions that need order (the first chunk past an address) are rare
  * while the model can prove that: the first in a while is answered by a
  * scan of the set; when they come closer together than n changes, a treap
- * keyed by start is built and kept up to date until 4n + 4096 changes go
+ * keyed by start is built and kept up to date until 2n + 1024 changes go
  * by without one (n: chunks in the set).
  * A treap kept for every change cost about 30% of the tracer's time on the
  * bench workload (a deep walk per lookup); a sorted array cost a memmove
@@ -182,7 +182,7 @@ static void tree_maybe_drop(struct model *m)
 {
 	if (m->fs.since < SIZE_MAX)
 		m->fs.since++;
-	if (m->fs.tree && m->fs.since > 4 * m->fs.count + 4096) {
+	if (m->fs.tree && m->fs.since > 2 * m->fs.count + 1024) {
 		m->fs.tree = false;
 		m->fs.root = 0;
 	}
