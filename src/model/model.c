@@ -228,6 +228,25 @@ static uint32_t fs_chunk_ent(struct model *m, uint64_t a, uint64_t b, size_t k)
 	return ent_new(m, &c);
 }
 
+/* Without history a chunk that changes keeps its entity, rewritten in
+ * place as the new chunk would be (nobody can go back to the old one):
+ * no entity ends or begins, only the byte count moves. */
+static void fs_chunk_move(struct model *m, uint32_t s, uint64_t a, uint64_t b, size_t k)
+{
+	struct model_block c = { .addr = a, .hdr = a, .size = b - a, .usable = b - a,
+				 .alloc_ev = (uint32_t)k, .free_ev = NONE32,
+				 .state = MB_FREE_CHUNK, .vflags = VF_CHUNK };
+
+	bool born_now = false;
+
+	/* an entity born in this event is counted by model_step as it ends up */
+	for (size_t i = 0; i < m->ntchg && !born_now; i++)
+		born_now = m->tchg[i] == CHG(s, true);
+	if (!born_now)
+		m->st.free_chunk_bytes += (b - a) - m->ent[s].size;
+	m->ent[s] = ment_put(&c);
+}
+
 static void fs_insert(struct model *m, uint64_t a, uint64_t b, size_t k)
 {
 	uint32_t s;
@@ -262,6 +281,23 @@ static void fs_cut(struct model *m, struct fchunk *c, uint64_t a, uint64_t b, si
 	uint64_t ca = c->a, cb = c->b;
 	uint32_t slo = NONE32, shi = NONE32;
 
+	if (!m->o.keep_history && (cb > b || ca < a)) {
+		if (cb > b && ca < a) {
+			if ((shi = fs_chunk_ent(m, b, cb, k)) == NONE32)
+				return;
+			fs_chunk_move(m, c->slot, ca, a, k);
+			model_fs_set_b(m, c, a);
+			if (model_fs_put(m, b, cb, shi) < 0)
+				m->broken = true;
+		} else if (cb > b) {
+			fs_chunk_move(m, c->slot, b, cb, k);
+			model_fs_set_a(m, c, b);
+		} else {
+			fs_chunk_move(m, c->slot, ca, a, k);
+			model_fs_set_b(m, c, a);
+		}
+		return;
+	}
 	ent_end(m, c->slot, k, 0, 0);
 	if (cb > b)
 		shi = fs_chunk_ent(m, b, cb, k);
@@ -355,6 +391,22 @@ static void fs_add(struct model *m, uint64_t a, uint64_t b, bool merge, size_t k
 		fs_sub(m, a, b, k);
 	prev = merge ? model_fs_ending_at(m, a) : NULL;
 	next = merge ? model_fs_at(m, b) : NULL;
+	if (!m->o.keep_history && (prev || next)) {
+		if (prev && next) {
+			uint64_t nb = next->b;
+			ent_end(m, next->slot, k, 0, 0);
+			model_fs_del(m, b);
+			fs_chunk_move(m, prev->slot, prev->a, nb, k);
+			model_fs_set_b(m, prev, nb);
+		} else if (prev) {
+			fs_chunk_move(m, prev->slot, prev->a, b, k);
+			model_fs_set_b(m, prev, b);
+		} else {
+			fs_chunk_move(m, next->slot, a, next->b, k);
+			model_fs_set_a(m, next, a);
+		}
+		return;
+	}
 	/* the neighbours end and the merged chunk begins; in the set the
 	 * merged chunk takes a neighbour's record (keys keep their order:
 	 * nothing lies between them and [a, b)) */
