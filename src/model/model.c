@@ -317,7 +317,7 @@ static void fs_cut(struct model *m, struct fchunk *c, uint64_t a, uint64_t b, si
 		model_fs_set_b(m, c, a);
 		c->slot = slo;
 	} else {
-		model_fs_del(m, ca);
+		model_fs_del_chunk(m, c);
 	}
 }
 
@@ -369,7 +369,7 @@ static bool fs_sub(struct model *m, uint64_t a, uint64_t b, size_t k)
 		if (c->b > b)
 			hi = (struct fchunk){ .a = b, .b = c->b };
 		ent_end(m, c->slot, k, 0, 0);
-		model_fs_del(m, ca);
+		model_fs_del_chunk(m, c);
 	}
 	if (hi.b)
 		fs_insert(m, hi.a, hi.b, k);
@@ -395,7 +395,7 @@ static void fs_add(struct model *m, uint64_t a, uint64_t b, bool merge, size_t k
 		if (prev && next) {
 			uint64_t nb = next->b;
 			ent_end(m, next->slot, k, 0, 0);
-			model_fs_del(m, b);
+			model_fs_del_chunk(m, next);
 			fs_chunk_move(m, prev->slot, prev->a, nb, k);
 			model_fs_set_b(m, prev, nb);
 		} else if (prev) {
@@ -418,7 +418,7 @@ static void fs_add(struct model *m, uint64_t a, uint64_t b, bool merge, size_t k
 		return;
 	if (prev && next) {
 		uint64_t nb = next->b;
-		model_fs_del(m, b);
+		model_fs_del_chunk(m, next);
 		model_fs_set_b(m, prev, nb);
 		prev->slot = s;
 	} else if (prev) {

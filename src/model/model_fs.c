@@ -273,14 +273,12 @@ int model_fs_put(struct model *m, uint64_t a, uint64_t b, uint32_t slot)
 	return 0;
 }
 
-void model_fs_del(struct model *m, uint64_t a)
+void model_fs_del_chunk(struct model *m, struct fchunk *c)
 {
-	uint32_t v = h_find(m, m->fs.ha, false, a);
+	uint32_t v = (uint32_t)(c - m->fs.n) + 1;
 
-	if (!v)
-		return;
 	if (m->fs.tree)
-		tree_delete(m, a);
+		tree_delete(m, c->a);
 	h_remove(m, m->fs.ha, false, v);
 	h_remove(m, m->fs.hb, true, v);
 	N(v).l = m->fs.freel;

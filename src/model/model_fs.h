@@ -33,14 +33,14 @@ struct fsindex {
 struct model;
 
 /* Pointers returned stay valid until the next model_fs_put (the pool may
- * move) or model_fs_del of that chunk. */
+ * move) or model_fs_del_chunk of that chunk. */
 struct fchunk *model_fs_at(struct model *m, uint64_t a);        /* starting at a: O(1) */
 struct fchunk *model_fs_ending_at(struct model *m, uint64_t b); /* ending at b: O(1) */
 /* The first chunk with b > a (needs order: builds the treap when there is
  * none); NULL when none or out of memory (m->broken set). */
 struct fchunk *model_fs_after(struct model *m, uint64_t a);
 int model_fs_put(struct model *m, uint64_t a, uint64_t b, uint32_t slot);
-void model_fs_del(struct model *m, uint64_t a);
+void model_fs_del_chunk(struct model *m, struct fchunk *c); /* c from the set */
 /* Moves chunk c's start or end to `v` (c stays non-empty).  The caller
  * promises the order of the chunks does not change (the new bounds stay
  * between c's neighbours), so only the hash tables are updated. */
