@@ -712,6 +712,223 @@ START_TEST(free_chunks_are_the_gaps_between_live_blocks_through_a_random_run)
 }
 END_TEST
 
+/* The model's free-chunk rules (model.h) on a plain sorted list: the
+ * reference the model's hash-and-treap index must agree with. */
+#define RF_MAX 8192
+struct rfree {
+	uint64_t a[RF_MAX], b[RF_MAX];
+	size_t n;
+};
+
+static void rf_sub(struct rfree *f, uint64_t a, uint64_t b)
+{
+	static uint64_t na[RF_MAX], nb[RF_MAX];
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->n && a < b; i++) {
+		if (f->b[i] <= a || f->a[i] >= b) {
+			na[n] = f->a[i], nb[n++] = f->b[i];
+			continue;
+		}
+		if (f->a[i] < a)
+			na[n] = f->a[i], nb[n++] = a;
+		if (f->b[i] > b)
+			na[n] = b, nb[n++] = f->b[i];
+	}
+	memcpy(f->a, na, n * sizeof(*na));
+	memcpy(f->b, nb, n * sizeof(*nb));
+	f->n = n;
+}
+
+static void rf_add(struct rfree *f, uint64_t a, uint64_t b, bool merge)
+{
+	size_t i = 0;
+
+	if (a >= b)
+		return;
+	rf_sub(f, a, b);
+	while (i < f->n && f->a[i] < a)
+		i++;
+	if (merge && i < f->n && f->a[i] == b) { /* take the next one in */
+		b = f->b[i];
+		memmove(f->a + i, f->a + i + 1, (f->n - i - 1) * sizeof(uint64_t));
+		memmove(f->b + i, f->b + i + 1, (f->n - i - 1) * sizeof(uint64_t));
+		f->n--;
+	}
+	if (merge && i > 0 && f->b[i - 1] == a) {
+		f->b[i - 1] = b;
+		return;
+	}
+	memmove(f->a + i + 1, f->a + i, (f->n - i) * sizeof(uint64_t));
+	memmove(f->b + i + 1, f->b + i, (f->n - i) * sizeof(uint64_t));
+	f->a[i] = a;
+	f->b[i] = b;
+	f->n++;
+}
+
+/* The break after an event (the model's brk_moves). */
+static void rf_brk(struct rfree *f, uint64_t *ebrk, uint64_t block, uint64_t brk)
+{
+	if (!*ebrk && block && block < brk)
+		rf_add(f, block, brk, true);
+	else if (*ebrk && brk > *ebrk)
+		rf_add(f, *ebrk, brk, true);
+	else if (*ebrk && brk < *ebrk)
+		rf_sub(f, brk, *ebrk);
+	*ebrk = brk;
+}
+
+static void rf_check(struct model *m, const struct rfree *f, int step)
+{
+	size_t n = 0, k = 0;
+	const struct model_block *b = model_blocks(m, &n);
+	uint64_t bytes = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (b[i].state != MB_FREE_CHUNK)
+			continue;
+		if (k >= f->n || b[i].addr != f->a[k] || b[i].addr + b[i].size != f->b[k])
+			ck_abort_msg("step %d: model chunk %zu [%#llx, %#llx), reference [%#llx, %#llx) of %zu",
+				     step, k, (unsigned long long)b[i].addr,
+				     (unsigned long long)(b[i].addr + b[i].size),
+				     (unsigned long long)(k < f->n ? f->a[k] : 0),
+				     (unsigned long long)(k < f->n ? f->b[k] : 0), f->n);
+		bytes += b[i].size;
+		k++;
+	}
+	if (k != f->n || model_stats(m)->free_chunks != k || model_stats(m)->free_chunk_bytes != bytes)
+		ck_abort_msg("step %d: %zu chunks in the model (stats %llu), %zu in the reference", step, k,
+			     (unsigned long long)model_stats(m)->free_chunks, f->n);
+}
+
+/* Random teach events, mostly what an allocator does (blocks carved at a
+ * chunk's start, end or inside it, reallocs growing and shrinking in
+ * place, coalescing and plain frees, the break growing), with phases
+ * without any carve inside a chunk (so the model drops its ordered index
+ * and must build it again) and now and then nonsense (a block over a live
+ * one, the break going down, an exec): after every event the model's
+ * free chunks are those of the reference. */
+START_TEST(free_chunk_index_agrees_with_a_plain_list_through_random_teach_events)
+{
+	for (int with_hist = 0; with_hist < 2; with_hist++) {
+		struct model_opts o = { .keep_history = with_hist != 0, .teach = true };
+		struct model *m = model_new(&o);
+		static struct rfree f;
+		static uint64_t lh[1500], le[1500]; /* live blocks: header, end */
+		size_t nl = 0;
+		uint64_t rng = 0x9e3779b97f4a7c15ULL + (uint64_t)with_hist, brk = 0, ebrk = 0;
+
+		memset(&f, 0, sizeof(f));
+		for (int step = 0; step < 44000; step++) {
+			struct model_event e = { .tid = 1, .flags = RING_F_TEACH };
+			bool inside_ok = step < 12000 || step >= 30000, nonsense_ok = step >= 32000;
+			unsigned r;
+			rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+			r = (unsigned)(rng % 1000);
+			if (step == 8999 || step == 39999) { /* an exec: everything goes */
+				e.type = MEV_EXEC;
+				apply(m, e);
+				f.n = nl = 0;
+				ebrk = brk = 0;
+				rf_check(m, &f, step);
+				continue;
+			}
+			if (!brk)
+				brk = 0x100000 + 0x10000 * (rng >> 40 & 7);
+			if (nl && (nl == 1500 || r < 380)) { /* free a live block */
+				size_t i = (size_t)(rng >> 20) % nl;
+				e.type = MEV_FREE;
+				e.args[0] = lh[i] + 16;
+				e.old_block = lh[i];
+				bool co = r % 10 < (inside_ok ? 7 : 10);
+				if (co)
+					e.flags |= RING_F_COALESCED;
+				e.brk = brk;
+				apply(m, e);
+				rf_add(&f, lh[i], le[i], co);
+				rf_brk(&f, &ebrk, 0, brk);
+				lh[i] = lh[--nl];
+				le[i] = le[nl];
+			} else if (nl && r < 520) { /* realloc in place: grow into a chunk or shrink */
+				size_t i = (size_t)(rng >> 20) % nl, j;
+				uint64_t end = le[i];
+				for (j = 0; j < f.n && f.a[j] != le[i]; j++)
+					;
+				if (j < f.n && (rng >> 50) % 2)
+					end += 16 * (1 + (rng >> 30) % ((f.b[j] - f.a[j]) / 16));
+				else if (le[i] - lh[i] > 32)
+					end -= 16 * ((rng >> 30) % ((le[i] - lh[i] - 16) / 16));
+				e.type = MEV_REALLOC;
+				e.args[0] = e.result = lh[i] + 16;
+				e.args[1] = end - lh[i] - 16;
+				e.block = lh[i];
+				e.block_size = end - lh[i];
+				e.brk = brk;
+				apply(m, e);
+				rf_add(&f, lh[i], le[i], false);
+				rf_brk(&f, &ebrk, lh[i], brk);
+				rf_sub(&f, lh[i], end);
+				le[i] = end;
+			} else if (r < 990 || nl == 0 || !nonsense_ok) { /* carve a new block */
+				uint64_t sz = 32 + 16 * ((rng >> 16) % 64), at;
+				size_t j = f.n ? (size_t)(rng >> 24) % f.n : 0;
+				if (!f.n || f.b[j] - f.a[j] < sz || r % 10 == 0) { /* grow the break */
+					uint64_t top = f.n && f.b[f.n - 1] == brk ? f.a[f.n - 1] : brk;
+					brk = (top + sz > brk ? top + sz : brk) + 0x1000 * ((rng >> 33) % 4);
+					at = top;
+				} else if (r % 10 == 1 && f.b[j] - f.a[j] > sz) {
+					at = f.b[j] - sz; /* at the chunk's end */
+				} else if (r % 10 == 2 && inside_ok && f.b[j] - f.a[j] >= sz + 32) {
+					at = f.a[j] + 16 * (1 + (rng >> 40) % ((f.b[j] - f.a[j] - sz) / 16));
+				} else {
+					at = f.a[j];
+				}
+				e.type = MEV_MALLOC;
+				e.args[0] = sz - 16;
+				e.result = at + 16;
+				e.block = at;
+				e.block_size = sz;
+				e.brk = brk;
+				apply(m, e);
+				rf_brk(&f, &ebrk, at, brk);
+				rf_sub(&f, at, at + sz);
+				lh[nl] = at;
+				le[nl++] = at + sz;
+			} else { /* nonsense: a block over a live one, or the break down */
+				size_t i = (size_t)(rng >> 20) % nl;
+				if (r % 2) {
+					e.type = MEV_MALLOC;
+					e.args[0] = 48;
+					e.result = lh[i] + 32;
+					e.block = lh[i] + 16;
+					e.block_size = 64;
+					e.brk = brk;
+					apply(m, e);
+					rf_brk(&f, &ebrk, lh[i] + 16, brk);
+					rf_sub(&f, lh[i] + 16, lh[i] + 80);
+					for (size_t j = 0; j < nl; j++)
+						if (lh[j] == lh[i] + 16) { /* the model ends it unfreed */
+							lh[j] = lh[--nl];
+							le[j] = le[nl];
+							break;
+						}
+					lh[nl] = e.block;
+					le[nl++] = e.block + 64;
+				} else if (brk - 0x100 > lh[i]) {
+					e.type = MEV_FREE; /* free(NULL) with the break lower */
+					brk -= 0x100;
+					e.brk = brk;
+					apply(m, e);
+					rf_brk(&f, &ebrk, 0, brk);
+				}
+			}
+			rf_check(m, &f, step);
+		}
+		model_free(m);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("model");
@@ -720,6 +937,7 @@ int main(void)
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, event_names_round_trip);
 	tcase_add_test(t, free_chunks_are_the_gaps_between_live_blocks_through_a_random_run);
+	tcase_add_test(t, free_chunk_index_agrees_with_a_plain_list_through_random_teach_events);
 	tcase_add_test(t, malloc_and_free_make_blocks_in_allocation_order);
 	tcase_add_test(t, free_null_counts_as_a_free_call_and_in_free_null);
 	tcase_add_test(t, allocation_at_a_live_address_ends_the_old_block);

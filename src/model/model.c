@@ -49,7 +49,7 @@ void model_free(struct model *m)
 	free(m->idslot);
 	free(m->vnext_ht);
 	free(m->eh);
-	free(m->fs);
+	model_fs_free(m);
 	free(m->live);
 	free(m->tchg);
 	free(m->view);
@@ -236,6 +236,25 @@ static uint32_t fs_chunk_ent(struct model *m, uint64_t a, uint64_t b, size_t k)
 	return ent_new(m, &c);
 }
 
+/* Without history a chunk that changes keeps its entity, rewritten in
+ * place as the new chunk would be (nobody can go back to the old one):
+ * no entity ends or begins, only the byte count moves. */
+static void fs_chunk_move(struct model *m, uint32_t s, uint64_t a, uint64_t b, size_t k)
+{
+	struct model_block c = { .addr = a, .hdr = a, .size = b - a, .usable = b - a,
+				 .alloc_ev = (uint32_t)k, .free_ev = NONE32,
+				 .state = MB_FREE_CHUNK, .vflags = VF_CHUNK };
+
+	bool born_now = false;
+
+	/* an entity born in this event is counted by model_step as it ends up */
+	for (size_t i = 0; i < m->ntchg && !born_now; i++)
+		born_now = m->tchg[i] == CHG(s, true);
+	if (!born_now)
+		m->st.free_chunk_bytes += (b - a) - m->ent[s].size;
+	m->ent[s] = ment_put(&c);
+}
+
 static void fs_insert(struct model *m, uint64_t a, uint64_t b, size_t k)
 {
 	uint32_t s;
@@ -246,56 +265,125 @@ static void fs_insert(struct model *m, uint64_t a, uint64_t b, size_t k)
 		m->broken = true;
 }
 
-/* Takes [a, b) out of the free chunks (an allocation, the break going down). */
-static void fs_sub(struct model *m, uint64_t a, uint64_t b, size_t k)
-{
-	struct fchunk lo = { 0 }, hi = { 0 }, *c;
+/* Fast paths and the invariant they rest on.  While m->fs.dirty is false
+ * every live teach block was carved from memory the model held as free
+ * chunks, and the break never went down, so the free chunks and the live
+ * teach blocks are disjoint and lie below the break.  Then:
+ *  - a free (or the break going up) puts back memory no chunk overlaps,
+ *    so the ordered "take out whatever overlaps" step is skipped;
+ *  - an allocation that starts at a chunk's start (a chain of touching
+ *    chunks, for a realloc growing in place) or ends at a chunk's end is
+ *    resolved by the exact lookups alone (any other chunk overlapping it
+ *    would overlap one of those).
+ * Anything else (an allocation inside a chunk, as memalign's) asks for
+ * order; an allocation not covered by free chunks, or the break going
+ * down, sets dirty and every later event takes the ordered path (the same
+ * rules, answered by the treap) until an exec clears the set.  Either way
+ * the chunks are those the model's rules say (model.h). */
 
-	if (a >= b || !m->nfs)
-		return;
-	c = model_fs_after(m, a);
-	if (c && c->a < b && c->b >= b) {
-		/* one chunk holds all of [a, b) (an allocation carved from
-		 * it): the same entities end and begin as below, but what is
-		 * left keeps its node, its key moving within its own range */
-		uint64_t ca = c->a, cb = c->b;
-		uint32_t slo = NONE32, shi = NONE32;
-		ent_end(m, c->slot, k, 0, 0);
-		if (cb > b)
-			shi = fs_chunk_ent(m, b, cb, k);
-		if (ca < a)
-			slo = fs_chunk_ent(m, ca, a, k);
-		if (m->broken)
-			return;
-		if (shi != NONE32 && slo != NONE32) {
-			c->b = a;
-			c->slot = slo;
+/* Takes chunk c out ([ca, cb) holds the whole overlap with [a, b)):
+ * what is left on either side becomes a new chunk, keeping c's record
+ * (its key moves within its own range, so the order holds). */
+static void fs_cut(struct model *m, struct fchunk *c, uint64_t a, uint64_t b, size_t k)
+{
+	uint64_t ca = c->a, cb = c->b;
+	uint32_t slo = NONE32, shi = NONE32;
+
+	if (!m->o.keep_history && (cb > b || ca < a)) {
+		if (cb > b && ca < a) {
+			if ((shi = fs_chunk_ent(m, b, cb, k)) == NONE32)
+				return;
+			fs_chunk_move(m, c->slot, ca, a, k);
+			model_fs_set_b(m, c, a);
 			if (model_fs_put(m, b, cb, shi) < 0)
 				m->broken = true;
-		} else if (shi != NONE32) {
-			c->a = b;
-			c->slot = shi;
-		} else if (slo != NONE32) {
-			c->b = a;
-			c->slot = slo;
+		} else if (cb > b) {
+			fs_chunk_move(m, c->slot, b, cb, k);
+			model_fs_set_a(m, c, b);
 		} else {
-			model_fs_del(m, ca);
+			fs_chunk_move(m, c->slot, ca, a, k);
+			model_fs_set_b(m, c, a);
 		}
 		return;
 	}
-	for (; c && c->a < b; c = model_fs_after(m, a)) {
+	ent_end(m, c->slot, k, 0, 0);
+	if (cb > b)
+		shi = fs_chunk_ent(m, b, cb, k);
+	if (ca < a)
+		slo = fs_chunk_ent(m, ca, a, k);
+	if (m->broken)
+		return;
+	if (shi != NONE32 && slo != NONE32) {
+		model_fs_set_b(m, c, a);
+		c->slot = slo;
+		if (model_fs_put(m, b, cb, shi) < 0)
+			m->broken = true;
+	} else if (shi != NONE32) {
+		model_fs_set_a(m, c, b);
+		c->slot = shi;
+	} else if (slo != NONE32) {
+		model_fs_set_b(m, c, a);
+		c->slot = slo;
+	} else {
+		model_fs_del_chunk(m, c);
+	}
+}
+
+/* The first chunk overlapping [a, b) found by exact lookups, when it
+ * starts at a and a chain of touching chunks covers [a, b), or it ends at
+ * b and starts at or below a; else NULL. */
+static struct fchunk *fs_exact(struct model *m, uint64_t a, uint64_t b)
+{
+	struct fchunk *c = model_fs_at(m, a), *x;
+
+	if (!c) {
+		c = model_fs_ending_at(m, b);
+		return c && c->a <= a ? c : NULL;
+	}
+	for (x = c; x && x->b < b; x = model_fs_at(m, x->b))
+		;
+	return x ? c : NULL;
+}
+
+/* Takes [a, b) out of the free chunks (an allocation, the break going
+ * down).  True when free chunks covered all of [a, b). */
+static bool fs_sub(struct model *m, uint64_t a, uint64_t b, size_t k)
+{
+	struct fchunk lo = { 0 }, hi = { 0 }, *c = NULL;
+	bool exact = false, covered;
+	uint64_t cov = a;
+
+	if (a >= b || !m->fs.count)
+		return false;
+	if (!m->fs.dirty && (c = fs_exact(m, a, b)))
+		exact = true;
+	else
+		c = model_fs_after(m, a);
+	if (c && c->a < b && c->b >= b) {
+		/* one chunk holds all of the overlap (an allocation carved
+		 * from it) */
+		covered = c->a <= a;
+		fs_cut(m, c, a, b, k);
+		return covered;
+	}
+	covered = c && c->a <= a;
+	for (; c && c->a < b; c = exact ? model_fs_at(m, cov) : model_fs_after(m, a)) {
 		uint64_t ca = c->a;
+		if (ca > cov)
+			covered = false;
+		cov = c->b;
 		if (c->a < a)
 			lo = (struct fchunk){ .a = c->a, .b = a };
 		if (c->b > b)
 			hi = (struct fchunk){ .a = b, .b = c->b };
 		ent_end(m, c->slot, k, 0, 0);
-		model_fs_del(m, ca);
+		model_fs_del_chunk(m, c);
 	}
 	if (hi.b)
 		fs_insert(m, hi.a, hi.b, k);
 	if (lo.b)
 		fs_insert(m, lo.a, lo.b, k);
+	return covered && cov >= b;
 }
 
 /* Puts [a, b) back (a free, the break going up), merging with touching
@@ -307,11 +395,28 @@ static void fs_add(struct model *m, uint64_t a, uint64_t b, bool merge, size_t k
 
 	if (a >= b)
 		return;
-	fs_sub(m, a, b, k);
+	if (m->fs.dirty) /* else nothing overlaps [a, b): see above */
+		fs_sub(m, a, b, k);
 	prev = merge ? model_fs_ending_at(m, a) : NULL;
 	next = merge ? model_fs_at(m, b) : NULL;
+	if (!m->o.keep_history && (prev || next)) {
+		if (prev && next) {
+			uint64_t nb = next->b;
+			ent_end(m, next->slot, k, 0, 0);
+			model_fs_del_chunk(m, next);
+			fs_chunk_move(m, prev->slot, prev->a, nb, k);
+			model_fs_set_b(m, prev, nb);
+		} else if (prev) {
+			fs_chunk_move(m, prev->slot, prev->a, b, k);
+			model_fs_set_b(m, prev, b);
+		} else {
+			fs_chunk_move(m, next->slot, a, next->b, k);
+			model_fs_set_a(m, next, a);
+		}
+		return;
+	}
 	/* the neighbours end and the merged chunk begins; in the set the
-	 * merged chunk takes a neighbour's node (keys keep their order:
+	 * merged chunk takes a neighbour's record (keys keep their order:
 	 * nothing lies between them and [a, b)) */
 	if (prev)
 		ent_end(m, prev->slot, k, 0, 0);
@@ -320,14 +425,15 @@ static void fs_add(struct model *m, uint64_t a, uint64_t b, bool merge, size_t k
 	if ((s = fs_chunk_ent(m, prev ? prev->a : a, next ? next->b : b, k)) == NONE32)
 		return;
 	if (prev && next) {
-		prev->b = next->b;
+		uint64_t nb = next->b;
+		model_fs_del_chunk(m, next);
+		model_fs_set_b(m, prev, nb);
 		prev->slot = s;
-		model_fs_del(m, b);
 	} else if (prev) {
-		prev->b = b;
+		model_fs_set_b(m, prev, b);
 		prev->slot = s;
 	} else if (next) {
-		next->a = a;
+		model_fs_set_a(m, next, a);
 		next->slot = s;
 	} else if (model_fs_put(m, a, b, s) < 0) {
 		m->broken = true;
@@ -344,8 +450,10 @@ static void brk_moves(struct model *m, const struct model_event *ev, size_t k)
 		fs_add(m, ev->block, ev->brk, true, k);
 	else if (m->ebrk && ev->brk > m->ebrk)
 		fs_add(m, m->ebrk, ev->brk, true, k);
-	else if (m->ebrk && ev->brk < m->ebrk)
+	else if (m->ebrk && ev->brk < m->ebrk) {
 		fs_sub(m, ev->brk, m->ebrk, k);
+		m->fs.dirty = true; /* blocks may lie above the break now */
+	}
 	m->ebrk = ev->brk;
 }
 
@@ -422,8 +530,8 @@ static uint32_t block_new(struct model *m, const struct model_event *ev, size_t 
 		}
 		m->idslot[m->next_id - 1] = s;
 	}
-	if (teach_block(&b))
-		fs_sub(m, b.hdr, b.addr + b.usable, k);
+	if (teach_block(&b) && !fs_sub(m, b.hdr, b.addr + b.usable, k))
+		m->fs.dirty = true; /* not carved from free chunks */
 	return s;
 }
 

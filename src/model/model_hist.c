@@ -494,7 +494,7 @@ size_t model_leaks(const struct model *m, struct model_leak **out)
 
 void model_mem(const struct model *m, size_t *live_bytes, size_t *history_bytes)
 {
-	size_t live = (size_t)m->ehcap * 4 + m->capfs * sizeof(struct fchunk) +
+	size_t live = (size_t)m->ehcap * 4 + model_fs_bytes(m) +
 		      m->capview * sizeof(struct model_block);
 	size_t hist = (size_t)m->capsites * sizeof(struct model_site) + m->capregs * sizeof(struct model_region);
 

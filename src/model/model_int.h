@@ -12,6 +12,7 @@
 #define MEMLENS_MODEL_MODEL_INT_H
 
 #include "model/model.h"
+#include "model/model_fs.h"
 
 #define NONE32 UINT32_MAX
 
@@ -72,12 +73,6 @@ static inline struct ment ment_put(const struct model_block *b)
 /* A change: slot << 1 | 1 when born, slot << 1 when it dies. */
 #define CHG(slot, born) ((uint32_t)(slot) << 1 | ((born) ? 1u : 0u))
 
-struct fchunk {              /* end state: a free chunk [a, b), a treap node */
-	uint64_t a, b;
-	uint32_t slot;
-	uint32_t l, r, pri;      /* children (index + 1, 0 none), heap priority */
-};
-
 struct ckpt {                /* the cursor state after `at` events */
 	size_t at;
 	struct model_stats st;
@@ -132,10 +127,7 @@ struct model {
 	/* end state */
 	uint32_t *eh, ehcap, ehn;    /* live block address -> slot + 1 */
 	uint32_t eh_hint;            /* where eh_find found the last address */
-	struct fchunk *fs;           /* node pool of the free-chunk treap (by a) */
-	size_t nfs, capfs;           /* chunks in the set; pool capacity */
-	uint32_t fs_root, fs_free;   /* root, recycled nodes (index + 1, 0 none) */
-	uint32_t fs_used, fs_rng;    /* pool slots ever used; priority generator */
+	struct fsindex fs;           /* teach: the free chunks (model_fs.h) */
 	uint64_t ebrk;
 
 	/* cursor state */
@@ -166,15 +158,6 @@ void model_step(struct model *m, size_t k, const struct model_event *ev,
 int model_checkpoint(struct model *m);
 void model_vnext_put(struct model *m, uint32_t old, uint32_t new_);
 void model_ckpt_free_all(struct model *m);
-
-/* model_fs.c: the free-chunk treap.  Pointers returned stay valid only
- * until the next model_fs_put (the pool may move). */
-struct fchunk *model_fs_after(struct model *m, uint64_t a);     /* first with b > a */
-struct fchunk *model_fs_ending_at(struct model *m, uint64_t a); /* b == a */
-struct fchunk *model_fs_at(struct model *m, uint64_t a);        /* starting at a */
-int model_fs_put(struct model *m, uint64_t a, uint64_t b, uint32_t slot);
-void model_fs_del(struct model *m, uint64_t a);
-void model_fs_clear(struct model *m);
 
 /* model_site.c */
 void model_sites_free(struct model *m);
