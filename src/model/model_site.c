@@ -278,7 +278,8 @@ const struct model_region *model_regions_snapshot(const struct model *m, uint32_
 		return NULL;
 	if (m->o.keep_history) {
 		*n = m->snaps[idx].n;
-		return m->regs + m->snaps[idx].off;
+		/* no regions yet: regs may still be NULL (no arithmetic on it) */
+		return *n ? m->regs + m->snaps[idx].off : NULL;
 	}
 	if (idx != m->snap_count - 1)
 		return NULL;
