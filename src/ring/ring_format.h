@@ -185,8 +185,9 @@ struct ring_header {
 	 * `mode` and `capacity`, which producers read at every call. */
 	_Atomic uint32_t reader_sleeps;
 	/* 1 while a producer sleeps in FUTEX_WAIT on this word for room (the
-	 * ring was full past a short spin).  The reader, after each store of
-	 * `tail`, wakes them all when it is set.  Both sides store their word
+	 * ring was full past a short spin).  The reader wakes them all, when
+	 * it is set, at the end of each drain and once a quarter of the ring
+	 * is free within one.  Both sides store their word
 	 * and then load the other's with sequential consistency, so a producer
 	 * either sees the new tail or is woken. */
 	_Atomic uint32_t writers_wait;
