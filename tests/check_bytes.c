@@ -13,25 +13,10 @@
 #define TARGET "tests/targets/t_bytes"
 
 static char marker[64];
-static char shim[PATH_MAX];
-
-static const char *shim_path(void)
-{
-	if (!shim[0] && !realpath("libmemlens-shim.so", shim))
-		shim[0] = '\0';
-	return shim;
-}
 
 static void setup(void)
 {
 	snprintf(marker, sizeof(marker), "mlb%d", (int)getpid());
-}
-
-static void assert_no_target_left(void)
-{
-	for (int i = 0; i < 300 && tu_marker_alive(marker); i++)
-		usleep(10000);
-	ck_assert_msg(!tu_marker_alive(marker), "a process of the target is still alive");
 }
 
 /* Bytes of each t_bytes block that the program wrote (by tag). */
@@ -96,7 +81,7 @@ static void run_status(struct seen *s, enum trace_alloc alloc, bool bytes, bool 
 	struct model_opts mo = { .keep_history = false, .teach = alloc == TRACE_ALLOC_TEACH };
 	struct model *m = model_new(&mo);
 	char *argv[] = { TARGET, (char *)mode, marker, NULL };
-	struct trace_opts o = { .argv = argv, .alloc = alloc, .shim = shim_path(), .step = step,
+	struct trace_opts o = { .argv = argv, .alloc = alloc, .shim = tu_shim_path(), .step = step,
 				.bytes = bytes, .on_event = on_event, .ctx = s };
 	struct err e = { 0 };
 	struct model_event ev;
@@ -116,7 +101,7 @@ static void run_status(struct seen *s, enum trace_alloc alloc, bool bytes, bool 
 	ck_assert_int_eq(trace_exit_status(s->t), status);
 	trace_free(s->t);
 	model_free(m);
-	assert_no_target_left();
+	tu_assert_marker_gone(marker);
 }
 
 static void run(struct seen *s, enum trace_alloc alloc, bool bytes, bool step, const char *mode)

@@ -15,23 +15,6 @@
 #define T "tests/targets/"
 
 static char marker[64];
-static char shim[PATH_MAX];
-
-/* In-process traces need the shim's path: the runner is not beside it. */
-static const char *shim_path(void)
-{
-	if (!shim[0] && !realpath("libmemlens-shim.so", shim))
-		shim[0] = '\0';
-	return shim;
-}
-
-/* Waits up to 3 s for every process with the marker to be gone. */
-static void assert_no_target_left(void)
-{
-	for (int i = 0; i < 300 && tu_marker_alive(marker); i++)
-		usleep(10000);
-	ck_assert_msg(!tu_marker_alive(marker), "a process of the target is still alive");
-}
 
 static void setup(void)
 {
@@ -135,7 +118,7 @@ START_TEST(live_regions_label_the_programs_segments)
 	struct model_opts mo = { .keep_history = true };
 	struct model *m = model_new(&mo);
 	char *argv[] = { T "t_allocs", marker, NULL };
-	struct trace_opts o = { .argv = argv, .alloc = TRACE_ALLOC_LIBC, .shim = shim_path() };
+	struct trace_opts o = { .argv = argv, .alloc = TRACE_ALLOC_LIBC, .shim = tu_shim_path() };
 	struct err e = { 0 };
 	struct trace *t = trace_start(&o, m, &e);
 	size_t n = 0;
@@ -163,7 +146,7 @@ START_TEST(live_regions_label_the_programs_segments)
 	ck_assert_ptr_nonnull(txt);
 	trace_free(t);
 	model_free(m);
-	assert_no_target_left();
+	tu_assert_marker_gone(marker);
 }
 END_TEST
 
@@ -190,7 +173,7 @@ static void check_allocs(const char *alloc)
 	ck_assert_int_eq(jnum(s, "leaked_blocks"), 1);
 	ck_assert_ptr_nonnull(strstr(s, "\"func\":\"main\""));
 	tu_run_free(&r);
-	assert_no_target_left();
+	tu_assert_marker_gone(marker);
 }
 
 START_TEST(every_allocation_function_teach) { check_allocs("teach"); }
@@ -218,7 +201,7 @@ START_TEST(static_binary_through_breakpoints)
 	ck_assert_int_eq(jnum(s, "free_null"), 1);
 	ck_assert_ptr_nonnull(strstr(s, "\"func\":\"main\""));
 	tu_run_free(&r);
-	assert_no_target_left();
+	tu_assert_marker_gone(marker);
 }
 END_TEST
 
@@ -230,7 +213,7 @@ START_TEST(stripped_static_binary_gets_a_note)
 	ck_assert_ptr_nonnull(strstr(r.err, "allocations cannot be seen"));
 	ck_assert_ptr_nonnull(strstr(r.err, "status 0"));
 	tu_run_free(&r);
-	assert_no_target_left();
+	tu_assert_marker_gone(marker);
 }
 END_TEST
 
@@ -261,7 +244,7 @@ START_TEST(threads_every_event_with_its_tid)
 	ck_assert_msg(ordered, "malloc events out of sequence order");
 	ck_assert_int_ge(ntid, 5);
 	tu_run_free(&r);
-	assert_no_target_left();
+	tu_assert_marker_gone(marker);
 }
 END_TEST
 
@@ -274,7 +257,7 @@ START_TEST(fork_and_vfork_children_run_untraced)
 	ck_assert_int_eq(jnum(s, "malloc"), 3);
 	ck_assert_int_eq(jnum(s, "free"), 3);
 	tu_run_free(&r);
-	assert_no_target_left();
+	tu_assert_marker_gone(marker);
 }
 END_TEST
 
@@ -297,7 +280,7 @@ START_TEST(static_threads_every_call_seen_once)
 	ck_assert_int_lt(jnum(s, "free"), 16200);
 	ck_assert_int_lt(jnum(s, "leaked_blocks"), 50);
 	tu_run_free(&r);
-	assert_no_target_left();
+	tu_assert_marker_gone(marker);
 }
 END_TEST
 
@@ -320,7 +303,7 @@ START_TEST(legacy_mmap_layout_with_an_unlimited_stack)
 	ck_assert_ptr_nonnull(strstr(r.err, "\"size\":1048576,\"result\":2345"));
 	ck_assert_int_eq(jnum(summary_line(r.err), "mmap_peak_bytes") >= 1048576, 1);
 	tu_run_free(&r);
-	assert_no_target_left();
+	tu_assert_marker_gone(marker);
 }
 END_TEST
 
@@ -333,7 +316,7 @@ START_TEST(static_fork_child_loses_our_breakpoints)
 	ck_assert_int_ge(jnum(s, "malloc"), 3);
 	ck_assert_int_lt(jnum(s, "malloc"), 50);
 	tu_run_free(&r);
-	assert_no_target_left();
+	tu_assert_marker_gone(marker);
 }
 END_TEST
 
@@ -353,7 +336,7 @@ static void check_exec(const char *how)
 	ck_assert_int_eq(after, 3);
 	ck_assert_int_eq(jnum(s, "status"), 7);
 	tu_run_free(&r);
-	assert_no_target_left();
+	tu_assert_marker_gone(marker);
 }
 
 START_TEST(exec_is_followed) { check_exec(""); }
@@ -372,7 +355,7 @@ static void check_hostile(const char *mode)
 	ck_assert_int_eq(jnum(s, "malloc"), 4);
 	ck_assert_int_eq(jnum(s, "free"), 4);
 	tu_run_free(&r);
-	assert_no_target_left();
+	tu_assert_marker_gone(marker);
 }
 
 START_TEST(program_closing_every_fd) { check_hostile("closefds"); }
@@ -392,7 +375,7 @@ START_TEST(exec_after_clearenv_says_the_shim_is_gone)
 	r = TRACE(20, "-q " T "t_hostile %s", "plain");
 	ck_assert_ptr_null(strstr(r.err, "LD_PRELOAD"));
 	tu_run_free(&r);
-	assert_no_target_left();
+	tu_assert_marker_gone(marker);
 }
 END_TEST
 START_TEST(program_blocking_every_signal) { check_hostile("blocksig"); }
@@ -408,7 +391,7 @@ START_TEST(program_reads_its_own_stdin)
 	ck_assert_str_eq(r.out, "got: hello\n");
 	ck_assert_ptr_nonnull(strstr(r.err, "malloc"));
 	tu_run_free(&r);
-	assert_no_target_left();
+	tu_assert_marker_gone(marker);
 }
 END_TEST
 
@@ -462,7 +445,7 @@ START_TEST(sigint_to_memlens_ends_both)
 
 	kill(pid, SIGINT);
 	ck_assert_int_eq(wait_timeout(pid, 10), 128 + SIGINT);
-	assert_no_target_left();
+	tu_assert_marker_gone(marker);
 }
 END_TEST
 
@@ -486,7 +469,7 @@ START_TEST(interrupted_summary_says_memlens_killed_the_program)
 	/* the SIGKILL was memlens's: the summary must not blame the program */
 	ck_assert_msg(strstr(buf, "exit:         none of its own: memlens killed it (SIGKILL)") != NULL, "%s", buf);
 	ck_assert_ptr_nonnull(strstr(buf, "memlens: interrupted by SIGINT"));
-	assert_no_target_left();
+	tu_assert_marker_gone(marker);
 }
 END_TEST
 
@@ -496,7 +479,7 @@ START_TEST(sigterm_to_memlens_ends_both)
 
 	kill(pid, SIGTERM);
 	ck_assert_int_eq(wait_timeout(pid, 10), 128 + SIGTERM);
-	assert_no_target_left();
+	tu_assert_marker_gone(marker);
 }
 END_TEST
 
@@ -506,7 +489,7 @@ START_TEST(memlens_killed_takes_the_program_with_it)
 
 	kill(pid, SIGKILL);
 	ck_assert_int_eq(wait_timeout(pid, 10), 128 + SIGKILL);
-	assert_no_target_left();
+	tu_assert_marker_gone(marker);
 }
 END_TEST
 
@@ -520,7 +503,7 @@ static void check_crash(const char *kind, const char *alloc, int sig, const char
 	ck_assert_msg(strstr(r.err, says) != NULL, "%s: no '%s' in: %s", kind, says, r.err);
 	ck_assert_ptr_nonnull(strstr(r.err, "killed by SIG"));
 	tu_run_free(&r);
-	assert_no_target_left();
+	tu_assert_marker_gone(marker);
 }
 
 START_TEST(crash_null_pointer)
@@ -584,7 +567,7 @@ START_TEST(ten_million_allocations_nothing_dropped)
 	/* memlens and the program together stay under 64 MiB */
 	ck_assert_int_lt(ru.ru_maxrss, 64 * 1024);
 	free(out);
-	assert_no_target_left();
+	tu_assert_marker_gone(marker);
 }
 END_TEST
 
@@ -606,7 +589,7 @@ START_TEST(ten_gigabyte_request_fails_inside_the_program)
 		ck_assert_msg(en && (!end || en < end), "%s: no errno 12 on the failed malloc", allocs[i]);
 		tu_run_free(&r);
 	}
-	assert_no_target_left();
+	tu_assert_marker_gone(marker);
 }
 END_TEST
 
@@ -618,7 +601,7 @@ START_TEST(ptrace_refused_by_seccomp_is_explained)
 	ck_assert_ptr_nonnull(strstr(r.err, "memlens: cannot trace the program: a seccomp filter"));
 	ck_assert_ptr_nonnull(strstr(r.err, "fix:"));
 	tu_run_free(&r);
-	assert_no_target_left();
+	tu_assert_marker_gone(marker);
 }
 END_TEST
 
@@ -632,7 +615,7 @@ START_TEST(already_traced_is_explained)
 		ck_assert_ptr_nonnull(strstr(r.err, "it is already traced by process"));
 	}
 	tu_run_free(&r);
-	assert_no_target_left();
+	tu_assert_marker_gone(marker);
 }
 END_TEST
 
@@ -662,7 +645,7 @@ START_TEST(trace_file_replays_to_the_same_log)
 	tu_run_free(&a);
 	tu_run_free(&b);
 	tu_run_free(&c);
-	assert_no_target_left();
+	tu_assert_marker_gone(marker);
 }
 END_TEST
 
@@ -677,7 +660,7 @@ START_TEST(deepest_stack_catches_recursion_that_allocates_nothing)
 	ck_assert_int_ge(jnum(s, "max_stack_depth"), 11 * 1024);
 	ck_assert_int_lt(jnum(s, "max_stack_depth"), 32 * 1024);
 	tu_run_free(&r);
-	assert_no_target_left();
+	tu_assert_marker_gone(marker);
 }
 END_TEST
 
@@ -703,7 +686,7 @@ START_TEST(aslr_off_unless_asked)
 	tu_run_free(&b);
 	tu_run_free(&c);
 	tu_run_free(&d);
-	assert_no_target_left();
+	tu_assert_marker_gone(marker);
 }
 END_TEST
 
@@ -726,7 +709,7 @@ START_TEST(setuid_program_gets_a_note)
 	unlink(path);
 	tu_run_free(&c);
 	tu_run_free(&r);
-	assert_no_target_left();
+	tu_assert_marker_gone(marker);
 }
 END_TEST
 
@@ -739,7 +722,7 @@ START_TEST(thirty_two_bit_program_gets_a_note)
 	ck_assert_int_eq(r.status, 3);
 	ck_assert_ptr_nonnull(strstr(r.err, "is a 32-bit program"));
 	tu_run_free(&r);
-	assert_no_target_left();
+	tu_assert_marker_gone(marker);
 }
 END_TEST
 
@@ -761,7 +744,7 @@ START_TEST(step_mode_stops_at_each_event)
 	struct model *m = model_new(&mo);
 	char *argv[] = { T "t_allocs", marker, NULL };
 	struct trace_opts o = { .argv = argv, .alloc = TRACE_ALLOC_LIBC, .step = true,
-				.shim = shim_path() };
+				.shim = tu_shim_path() };
 	struct err e = { 0 };
 	struct trace *t = trace_start(&o, m, &e);
 	struct model_event ev;
@@ -792,7 +775,7 @@ START_TEST(step_mode_stops_at_each_event)
 	ck_assert_int_eq(ev.type, MEV_EXIT);
 	trace_free(t);
 	model_free(m);
-	assert_no_target_left();
+	tu_assert_marker_gone(marker);
 }
 END_TEST
 
@@ -803,7 +786,7 @@ START_TEST(step_mode_then_run_to_the_end)
 	struct model *m = model_new(&mo);
 	char *argv[] = { T "t_allocs", marker, NULL };
 	struct trace_opts o = { .argv = argv, .alloc = TRACE_ALLOC_TEACH, .step = true,
-				.shim = shim_path() };
+				.shim = tu_shim_path() };
 	struct err e = { 0 };
 	struct trace *t = trace_start(&o, m, &e);
 	struct model_event ev;
@@ -824,7 +807,7 @@ START_TEST(step_mode_then_run_to_the_end)
 	ck_assert_int_eq(trace_exit_status(t), 0);
 	trace_free(t);
 	model_free(m);
-	assert_no_target_left();
+	tu_assert_marker_gone(marker);
 }
 END_TEST
 
@@ -881,7 +864,7 @@ static void check_against_valgrind(const char *cmd)
 		      jnum(s, "realloc"));
 	tu_run_free(&v);
 	tu_run_free(&r);
-	assert_no_target_left();
+	tu_assert_marker_gone(marker);
 }
 
 /* The samples and sort(1) (the C++ sample too) against valgrind memcheck. */

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -154,6 +155,26 @@ static inline void tu_run_free(struct run *r)
 {
 	free(r->out);
 	free(r->err);
+}
+
+/* Waits up to 3 s for every process with `marker` to be gone; fails the
+ * test if one is left. */
+static inline void tu_assert_marker_gone(const char *marker)
+{
+	for (int i = 0; i < 300 && tu_marker_alive(marker); i++)
+		usleep(10000);
+	ck_assert_msg(!tu_marker_alive(marker), "a process of the target is still alive");
+}
+
+/* The shim's absolute path, for in-process traces (the runner is not
+ * beside it); "" when it is not built. */
+static inline const char *tu_shim_path(void)
+{
+	static char shim[PATH_MAX];
+
+	if (!shim[0] && !realpath("libmemlens-shim.so", shim))
+		shim[0] = '\0';
+	return shim;
 }
 
 /* Runs a Check suite in fork mode and returns the process exit status. */
