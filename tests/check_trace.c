@@ -375,6 +375,15 @@ START_TEST(exec_after_clearenv_says_the_shim_is_gone)
 	r = TRACE(20, "-q " T "t_hostile %s", "plain");
 	ck_assert_ptr_null(strstr(r.err, "LD_PRELOAD"));
 	tu_run_free(&r);
+	/* an exec that keeps the environment, with the shim under another
+	 * name (MEMLENS_SHIM): no note, and the new image is still seen */
+	r = tu_sh(20, "d=$(mktemp -d); cp libmemlens-shim.so $d/other.so && "
+		  "MEMLENS_SHIM=$d/other.so %s trace -q --json " T "t_exec main %s; rc=$?; rm -rf $d; exit $rc",
+		  tu_memlens(), marker);
+	ck_assert_int_eq(r.status, 7);
+	ck_assert_msg(strstr(r.err, "LD_PRELOAD") == NULL, "%s", r.err);
+	ck_assert_int_ge(jnum(summary_line(r.err), "malloc"), 5);
+	tu_run_free(&r);
 	tu_assert_marker_gone(marker);
 }
 END_TEST

@@ -18,7 +18,7 @@
 /* True when the new image's environment (at the exec stop, before its
  * loader ran) still preloads the shim and names the ring: a program that
  * called clearenv() or execve() with its own environment drops both. */
-static bool environ_keeps_shim(pid_t pid)
+static bool environ_keeps_shim(pid_t pid, const char *shim)
 {
 	char p[64], *buf, *nb;
 	size_t cap = 1 << 16, n = 0;
@@ -50,7 +50,7 @@ static bool environ_keeps_shim(pid_t pid)
 	close(fd);
 	buf[n] = '\0';
 	for (size_t i = 0; i < n; i += strlen(buf + i) + 1) {
-		if (strncmp(buf + i, "LD_PRELOAD=", 11) == 0 && strstr(buf + i, "libmemlens-shim"))
+		if (strncmp(buf + i, "LD_PRELOAD=", 11) == 0 && strstr(buf + i, shim))
 			preload = true;
 		else if (strncmp(buf + i, RING_ENV_FD "=", sizeof(RING_ENV_FD)) == 0)
 			ring = true;
@@ -83,7 +83,7 @@ int trace_handle_exec(struct trace *t, pid_t tid, struct err *e)
 			return -1;
 		trace_note(t, "the program exec'd %s: memlens followed it into the new image",
 			   t->exe);
-		if (t->ring && !environ_keeps_shim(t->pid))
+		if (t->ring && t->shim && !environ_keeps_shim(t->pid, t->shim))
 			trace_note(t, "%s was started without memlens's LD_PRELOAD (the program cleared "
 				   "or replaced its environment before the exec): its allocations cannot "
 				   "be seen; its regions, stack and exit still are", t->exe);

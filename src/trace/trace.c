@@ -208,6 +208,8 @@ struct trace *trace_start(const struct trace_opts *o, struct model *m, struct er
 				"or in %s; set MEMLENS_SHIM to its path", MEMLENS_LIBDIR);
 			goto fail;
 		}
+		if (!(t->shim = strdup(shim)))
+			goto nomem;
 		t->ring = ring_create(0, e);
 		if (!t->ring)
 			goto fail;
@@ -279,6 +281,7 @@ void trace_free(struct trace *t)
 	trace_dbg_close(t);
 	trace_libs_reset(t);
 	ring_free(t->ring);
+	free(t->shim);
 	elfmap_close(t->elf);
 	for (size_t i = 0; t->argv && t->argv[i]; i++)
 		free(t->argv[i]);

@@ -69,6 +69,7 @@ struct trace {
 	                             (the loader's start-up is above it), 0 unknown */
 	bool started;           /* the first exec happened */
 	bool ended;
+	char *shim;             /* the shim's path as preloaded, NULL without the shim */
 	bool killed;            /* memlens sent the SIGKILL (interrupted, or a tracer failure) */
 	int status;             /* shell-style exit status */
 	bool exit_emitted;
