@@ -2,6 +2,7 @@
  * mapping the tracer's ring (only in the traced process), the early buffer,
  * the order lock of libc mode, writing records in place, fork handlers and
  * the trap site that step mode stops at.  Links only libc; no dlsym. */
+#include <cpuid.h>
 #include <errno.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -82,8 +83,9 @@ static uint64_t teach_hook(const struct teach_info *ti, int error_record)
 	return shim_reserve(2u + (!error_record && ti->nkept));
 }
 
-static __thread uint64_t seen_tail __attribute__((tls_model("initial-exec")));
-static __thread int32_t my_tid __attribute__((tls_model("initial-exec")));
+__thread uint64_t shim_seen_tail __attribute__((tls_model("initial-exec")));
+__thread int32_t shim_tid __attribute__((tls_model("initial-exec")));
+int shim_prfchw;
 
 /* Wakes a reader sleeping on the ring (a system call, so only when the
  * ring is full or every RING_WAKE_EVERY records). */
@@ -97,6 +99,11 @@ static void wake_reader(struct ring_header *r)
 	}
 }
 
+void shim_wake_reader(struct ring_header *r)
+{
+	wake_reader(r);
+}
+
 /* Waits until slots seq .. seq + n - 1 are free.  The tail only grows, so
  * the last one this thread saw is a safe answer while seq is within a lap.
  * A short spin, then short sleeps; no sched_yield: on a loaded machine each
@@ -104,13 +111,13 @@ static void wake_reader(struct ring_header *r)
  * moved 40 times slower (a wakeup from a sleep is scheduled at once). */
 static void wait_room(struct ring_header *r, uint64_t seq, unsigned n)
 {
-	if (seq + n - seen_tail <= r->capacity)
+	if (seq + n - shim_seen_tail <= r->capacity)
 		return;
 	int e = errno;
 	for (unsigned i = 0;; i++) {
 		wake_reader(r);
-		seen_tail = atomic_load_explicit(&r->tail, memory_order_acquire);
-		if (seq + n - seen_tail <= r->capacity)
+		shim_seen_tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+		if (seq + n - shim_seen_tail <= r->capacity)
 			break;
 		if (atomic_load_explicit(&r->mode, memory_order_relaxed) & RING_MODE_OFF)
 			break;
@@ -121,8 +128,8 @@ static void wait_room(struct ring_header *r, uint64_t seq, unsigned n)
 		/* then sleep until the reader frees slots (see writers_wait);
 		 * the timeout only guards against a reader of another build */
 		atomic_store(&r->writers_wait, 1);
-		seen_tail = atomic_load(&r->tail);
-		if (seq + n - seen_tail <= r->capacity)
+		shim_seen_tail = atomic_load(&r->tail);
+		if (seq + n - shim_seen_tail <= r->capacity)
 			break;
 		syscall(SYS_futex, &r->writers_wait, FUTEX_WAIT, 1,
 			&(struct timespec){ 0, 2000000 }, NULL, 0);
@@ -193,7 +200,7 @@ static void fork_child(void)
 	atomic_store(&shim_ring, NULL);
 	shim_keep_bytes = 0;
 	teach_set_keep(0);
-	my_tid = 0;
+	shim_tid = 0;
 	if (shim_use_libc) {
 		fork_holder = 0;
 		atomic_store(&order_word, 0);
@@ -253,6 +260,8 @@ void shim_init_slow(void)
 		return; /* too early to read the environment: try again later */
 	if (!atomic_compare_exchange_strong(&shim_state, &expect, ST_INIT))
 		return;
+	unsigned ax, bx, cx, dx;
+	shim_prfchw = __get_cpuid(0x80000001u, &ax, &bx, &cx, &dx) && (cx & (1u << 8));
 	const char *a = getenv(RING_ENV_ALLOC);
 	shim_use_libc = a && strcmp(a, "libc") == 0;
 	teach_set_order_hook(teach_hook);
@@ -285,9 +294,9 @@ void shim_init_slow(void)
 
 static int32_t tid_of_caller(void)
 {
-	if (!my_tid)
-		my_tid = (int32_t)syscall(SYS_gettid);
-	return my_tid;
+	if (!shim_tid)
+		shim_tid = (int32_t)syscall(SYS_gettid);
+	return shim_tid;
 }
 
 /* The parts of a record beyond the call (struct ring_aux's fields). */
@@ -358,9 +367,9 @@ static void put(uint64_t seq, const struct call *c, uint16_t kind, uint16_t flag
 	s->ev.caller = c->caller;
 	s->ev.sp = c->sp;
 	ring_slot_publish(s, seq);
-	/* the next record's slot: its line was last read by the tracer on the
-	 * other CPU; asking for it now, for writing, hides that transfer */
-	__builtin_prefetch(ring_slot_at(r, seq + n), 1, 3);
+	/* a coming record's slot: its line was last read by the tracer on
+	 * the other CPU; asking for it now, for writing, hides that transfer */
+	shim_prefetch_write(ring_slot_at(r, seq + n + SHIM_PREFETCH_AHEAD));
 	published(r, seq, n);
 }
 
