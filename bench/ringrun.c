@@ -1,10 +1,12 @@
 /* ringrun: runs a command with libmemlens-shim.so preloaded and a live
  * event ring that this process drains, as memlens does in run mode:
  * the command on CPU 0, the reader on CPU 1 (when there are two).
- * Usage: ringrun SHIM_PATH CMD [ARGS...]; prints the record count to
- * stderr; exits with the command's status.  RINGRUN_BYTES=1 asks the shim
- * for block contents at free (RING_MODE_BYTES, as `trace --bytes`). */
+ * Usage: ringrun SHIM_PATH CMD [ARGS...]; prints the record count and
+ * its own (the reader's) CPU time to stderr; exits with the command's
+ * status.  RINGRUN_BYTES=1 asks the shim for block contents at free
+ * (RING_MODE_BYTES, as `trace --bytes`). */
 #include <sched.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -79,7 +81,11 @@ int main(int argc, char **argv)
 		ring_wait(r, 200000);
 	}
 	ring_drain(r, 0, count, &n);
-	fprintf(stderr, "records %lu\n", n);
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	fprintf(stderr, "records %lu\nreader_cpu_ms %.1f\n", n,
+		(double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+		(double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3);
 	ring_free(r);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }

@@ -397,6 +397,24 @@ START_TEST(a_live_trace_records_the_names_and_the_exit_contents)
 }
 END_TEST
 
+/* main leaves with pthread_exit and another thread writes on: the exit
+ * contents are read at the last thread's exit stop, so they hold its
+ * writes ("changed", "late words"), not main's "early". */
+START_TEST(the_exit_contents_come_from_the_last_thread_when_main_left_first)
+{
+	struct run r = tu_sh(30, "d=$(mktemp -d) && %s trace --bytes --json -o $d/t.jsonl "
+			     "tests/targets/t_mainexit && grep '\"type\":\"exit\"' $d/t.jsonl; "
+			     "s=$?; rm -rf $d; exit $s", tu_memlens());
+
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+	ck_assert_ptr_nonnull(strstr(r.out, "\"status\":0"));
+	ck_assert_ptr_nonnull(strstr(r.out, "\"bytes\":\"6368616e67656400"));     /* changed */
+	ck_assert_ptr_nonnull(strstr(r.out, "\"bytes\":\"6c61746520776f72647300")); /* late words */
+	ck_assert_ptr_null(strstr(r.out, "\"bytes\":\"6561726c7900"));             /* early */
+	tu_run_free(&r);
+}
+END_TEST
+
 START_TEST(the_exit_contents_stop_at_the_cap_and_say_how_many_were_left_out)
 {
 	/* 100,010 leaked blocks + the 4 of the list: 14 over the cap */
@@ -463,6 +481,7 @@ int main(void)
 	tcase_add_test(tc, details_at_80x24_show_offsets_and_every_byte);
 	tcase_add_test(tc, details_of_a_trace_without_bytes_say_how_to_record_them);
 	tcase_add_test(tc, a_live_trace_records_the_names_and_the_exit_contents);
+	tcase_add_test(tc, the_exit_contents_come_from_the_last_thread_when_main_left_first);
 	tcase_add_test(tc, the_exit_contents_stop_at_the_cap_and_say_how_many_were_left_out);
 	tcase_add_test(tc, a_killed_program_has_no_exit_contents);
 	tcase_add_test(tc, bytes_without_json_is_a_usage_error);

@@ -173,6 +173,17 @@ static int on_trap(struct trace *t, pid_t tid, struct err *e)
 	return on_signal(t, tid, SIGTRAP, e);
 }
 
+/* Whether thread `tid`, at its exit stop, is the program's last: every
+ * other thread we know is past its own exit stop (a thread we never saw
+ * cannot hold the end back). */
+static bool last_thread_exits(const struct trace *t, pid_t tid)
+{
+	for (size_t i = 0; i < t->nthr; i++)
+		if (t->thr[i].tid != tid && !t->thr[i].exiting)
+			return false;
+	return true;
+}
+
 /* Handles one wait status of thread `tid`.  The thread ends up running,
  * gone, or held (resumed by resume_held). */
 static int handle(struct trace *t, pid_t tid, int st, struct err *e)
@@ -218,7 +229,13 @@ static int handle(struct trace *t, pid_t tid, int st, struct err *e)
 		ptrace(PTRACE_CONT, tid, 0, 0);
 		return 0;
 	case STOP_EXIT:
-		if (tid == t->pid && trace_at_exit_stop(t, e) != 0)
+		/* The program's end is the exit stop of its last thread: the
+		 * leader's, unless it left with pthread_exit while others ran
+		 * on (they may still allocate and write); in an exit_group
+		 * every thread stops here, and the last of them takes it. */
+		if (th)
+			th->exiting = true;
+		if (last_thread_exits(t, tid) && trace_at_exit_stop(t, e) != 0)
 			return -1;
 		ptrace(PTRACE_CONT, tid, 0, 0);
 		return 0;

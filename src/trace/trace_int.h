@@ -29,6 +29,7 @@ struct trace_thread {
 	int resume_sig;     /* signal to deliver when resumed */
 	bool new_thread;    /* its first stop is the initial one: swallow it */
 	bool listening;     /* in a group-stop (PTRACE_LISTEN) */
+	bool exiting;       /* past its PTRACE_EVENT_EXIT stop */
 	unsigned untrapped; /* step mode: its records drained, their traps not yet seen */
 	/* static binaries: an allocator call in progress (one level deep) */
 	bool in_call;
