@@ -96,18 +96,21 @@ static void seed(struct trace *t, struct dbg *d, pid_t tid)
 	dbg_stack_free(&st);
 }
 
+/* Run mode with breakpoint stops: the program joins the tracer's CPU (the
+ * stops hand over between them), and goes back to the others after. */
 static void pin_together(struct trace *t, bool together)
 {
 	cpu_set_t set;
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
-	if (ncpu < 2 || t->o.step)
-		return; /* step mode has them on one CPU already */
-	CPU_ZERO(&set);
-	for (long c = 0; c < ncpu && c < CPU_SETSIZE; c++)
-		if (together ? c == 0 : c != 0)
-			CPU_SET(c, &set);
-	/* breakpoint stops hand over between tracer and program: one CPU */
+	if (t->o.step || t->tracer_cpu < 0)
+		return; /* step mode has them on one CPU already; not split */
+	if (together) {
+		CPU_ZERO(&set);
+		CPU_SET(t->tracer_cpu, &set);
+	} else {
+		set = t->affinity;
+		CPU_CLR(t->tracer_cpu, &set);
+	}
 	sched_setaffinity(t->pid, sizeof(set), &set);
 }
 

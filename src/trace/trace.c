@@ -170,6 +170,7 @@ struct trace *trace_start(const struct trace_opts *o, struct model *m, struct er
 	t->o = *o;
 	t->m = m;
 	t->memfd = -1;
+	t->tracer_cpu = -1;
 	while (o->argv[argc])
 		argc++;
 	t->argv = calloc(argc + 1, sizeof(char *));

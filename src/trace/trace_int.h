@@ -129,8 +129,9 @@ struct trace {
 	char *notes[16];
 	size_t nnotes;
 	int memfd;              /* /proc/PID/mem, for breakpoints */
-	bool pinned;            /* step mode pinned this thread: `affinity` was its own */
+	bool pinned;            /* spawn pinned this thread: `affinity` was its own */
 	cpu_set_t affinity;
+	int tracer_cpu;         /* run mode: the CPU the tracer was pinned to, -1 none */
 	struct trace_stepper *stp; /* --step=call|line state (stepbp.c), or NULL */
 	/* --bytes: the live blocks' first bytes, read at the exit stop
 	 * (contents.c); filtered against the model once at the exit event */
