@@ -175,7 +175,7 @@ static inline unsigned jw_ndigits(uint64_t v)
 /* The eight decimal digits of x < 10^8, zero-padded, as ASCII in one
  * word whose first byte in memory is the leading digit: the four pairs
  * in 16-bit lanes, then tens and units per lane, with no table and no
- * loop (SWAR; checked for every x by tests/check_jw.c). */
+ * loop (SWAR; checked for every x by tests/check_json_fast.c). */
 static inline uint64_t jw_swar8(uint32_t x)
 {
 	uint64_t merged = (uint64_t)(x / 10000) | ((uint64_t)(x % 10000) << 32);
