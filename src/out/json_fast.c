@@ -17,7 +17,8 @@
 /* What the previous lines leave to the next (one writing thread, as the
  * site memo): the `{"type":"malloc","seq":` text per type, the seq's
  * digits (the next line's is nearly always one more: incremented as
- * text), and `,"tid":N` for the last thread. */
+ * text), `,"tid":N` for the last thread, the last address's high digits.
+ * Each is kept with the value it spells, so none can go stale. */
 static struct {
 	char type[MEV_PVALLOC + 1][32];
 	uint8_t type_len[MEV_PVALLOC + 1];
@@ -33,9 +34,9 @@ static struct {
 } memo;
 
 /* jw_digits, faster for the numbers that fill these lines: sizes inline,
- * and addresses of 9 to 16 digits, whose high digits (v / 10^8) rarely
- * change from one to the next (a heap is smaller than 10^8 bytes), reuse
- * the last one's. */
+ * and addresses of 9 to 16 digits reuse the last one's high digits
+ * (v / 10^8), which change only when an address crosses a multiple of
+ * 100 MB. */
 static inline char *num(char *p, uint64_t v)
 {
 	uint64_t hi, lo;
