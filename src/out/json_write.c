@@ -143,26 +143,35 @@ static void site_memo_put(struct site_memo *c, uint64_t model, uint32_t idx,
 	c->idx = idx;
 }
 
-static void site_obj(struct jw *j, const struct model *m, uint32_t idx)
+const char *out_site_json(const struct model *m, uint32_t idx, size_t *len)
 {
 	uint64_t id = model_id(m);
 	struct site_memo *c;
 
 	if (!site_memo)
 		site_memo = calloc(SITE_CACHE, sizeof(*site_memo));
-	if (!site_memo) {
-		site_fmt(j, model_site(m, idx));
-		return;
-	}
+	if (!site_memo)
+		return NULL;
 	c = &site_memo[idx % SITE_CACHE];
 	if (c->model != id || c->idx != idx)
 		site_memo_put(c, id, idx, model_site(m, idx));
-	if (c->model != id) { /* out of memory: not cached */
+	if (c->model != id) /* out of memory: not cached */
+		return NULL;
+	*len = c->len;
+	return c->json;
+}
+
+static void site_obj(struct jw *j, const struct model *m, uint32_t idx)
+{
+	size_t len;
+	const char *json = out_site_json(m, idx, &len);
+
+	if (!json) {
 		site_fmt(j, model_site(m, idx));
 		return;
 	}
 	jw_sep(j);
-	jw_raw(j, c->json, c->len);
+	jw_raw(j, json, len);
 }
 
 static void regions_arr(struct jw *j, const struct model *m, uint32_t snap)
@@ -246,6 +255,15 @@ void out_json_event(FILE *f, const struct model *m, const struct model_event *ev
 
 void out_json_event_extra(FILE *f, const struct model *m, const struct model_event *ev,
 			  out_extra_fn extra, void *arg)
+{
+	if (ev->type >= MEV_MALLOC && ev->type <= MEV_PVALLOC &&
+	    out_json_alloc_line(f, m, ev, extra, arg))
+		return;
+	out_json_event_general(f, m, ev, extra, arg);
+}
+
+void out_json_event_general(FILE *f, const struct model *m, const struct model_event *ev,
+			    out_extra_fn extra, void *arg)
 {
 	struct jw j;
 	char sig[16], why[512];

@@ -153,11 +153,6 @@ JW_HOT void jw_key(struct jw *w, const char *k)
 	w->n = (size_t)(p + 2 - w->b);
 }
 
-static const char jw_d2[201] =
-	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-	"8081828384858687888990919293949596979899";
-
 /* Digits of v in decimal (v = 0: 1). */
 static inline unsigned jw_ndigits(uint64_t v)
 {
@@ -173,37 +168,93 @@ static inline unsigned jw_ndigits(uint64_t v)
 	return t + 1 - ((v | 1) < p10[t]);
 }
 
-/* Two digits at a time, right to left, straight into the buffer; the
- * low eight-digit pieces of a long number in 32-bit arithmetic. */
-static inline void jw_uint(struct jw *w, uint64_t v)
-{
-	unsigned n = jw_ndigits(v);
-	char *p;
-	uint32_t x;
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "jw_digits stores digit words little-endian"
+#endif
 
-	jw_sep(w);
-	jw_need(w, 20);
-	p = w->b + w->n + n;
-	w->n += n;
-	while (v >= 100000000) {
-		uint32_t lo = (uint32_t)(v % 100000000);
-		v /= 100000000;
-		for (int k = 0; k < 4; k++) {
-			p -= 2;
-			memcpy(p, jw_d2 + 2 * (lo % 100), 2);
-			lo /= 100;
+/* The eight decimal digits of x < 10^8, zero-padded, as ASCII in one
+ * word whose first byte in memory is the leading digit: the four pairs
+ * in 16-bit lanes, then tens and units per lane, with no table and no
+ * loop (SWAR; checked for every x by tests/check_json_fast.c). */
+static inline uint64_t jw_swar8(uint32_t x)
+{
+	uint64_t merged = (uint64_t)(x / 10000) | ((uint64_t)(x % 10000) << 32);
+	uint64_t top = ((merged * 10486) >> 20) & ((0x7Full << 32) | 0x7F); /* /100 per lane */
+	uint64_t hundreds = ((merged - 100 * top) << 16) + top;
+	uint64_t tens = ((hundreds * 103) >> 10) & 0x000F000F000F000Full; /* /10 */
+
+	tens += (hundreds - 10 * tens) << 8;
+	return tens + 0x3030303030303030ull;
+}
+
+/* The same for x < 10^4: four digits in one 32-bit word. */
+static inline uint32_t jw_swar4(uint32_t x)
+{
+	uint32_t top = (x * 10486) >> 20; /* x / 100 */
+	uint32_t hundreds = ((x - 100 * top) << 16) + top;
+	uint32_t tens = ((hundreds * 103) >> 10) & 0x000F000F;
+
+	tens += (hundreds - 10 * tens) << 8;
+	return tens + 0x30303030;
+}
+
+/* The room jw_digits needs at p. */
+#define JW_DIGITS_ROOM 24
+
+/* jw_digits for v < 10^4 (4 bytes may change). */
+JW_HOT char *jw_digits4(char *p, uint32_t v)
+{
+	unsigned n = 1 + (v >= 10) + (v >= 100) + (v >= 1000);
+	uint32_t c = jw_swar4(v) >> (8 * (4 - n));
+
+	memcpy(p, &c, 4);
+	return p + n;
+}
+
+/* Writes v in decimal at p and returns the end of the digits.  It stores
+ * whole 8-byte words, so up to JW_DIGITS_ROOM bytes from p may change:
+ * the bytes after the returned end are garbage the caller overwrites or
+ * never hands on.  The 14-15 digit addresses that fill a trace line cost
+ * two words and no loop. */
+static inline char *jw_digits(char *p, uint64_t v)
+{
+	unsigned n;
+	uint64_t a, b;
+
+	if (v < 10000) /* sizes, flags: the other half of the numbers */
+		return jw_digits4(p, (uint32_t)v);
+	if (__builtin_expect(v >= 10000000000000000ull, 0)) {
+		/* 17-20 digits: the top (at most 1844) first, then 16 */
+		uint32_t top = (uint32_t)(v / 10000000000000000ull);
+
+		n = jw_ndigits(top);
+		a = jw_swar8(top) >> (8 * (8 - n));
+		memcpy(p, &a, 8);
+		p += n;
+		v -= top * 10000000000000000ull;
+		n = 16;
+	} else {
+		n = jw_ndigits(v);
+		if (v < 100000000) {
+			a = jw_swar8((uint32_t)v) >> (8 * (8 - n));
+			memcpy(p, &a, 8);
+			return p + n;
 		}
 	}
-	for (x = (uint32_t)v; x >= 100; x /= 100) {
-		p -= 2;
-		memcpy(p, jw_d2 + 2 * (x % 100), 2);
-	}
-	if (x >= 10) {
-		p -= 2;
-		memcpy(p, jw_d2 + 2 * x, 2);
-	} else {
-		*--p = (char)('0' + x);
-	}
+	/* n digits, 8 < n <= 16: the high part's word shifted past its
+	 * leading zeros, then the low eight digits over its tail */
+	a = jw_swar8((uint32_t)(v / 100000000)) >> (8 * (16 - n));
+	b = jw_swar8((uint32_t)(v % 100000000));
+	memcpy(p, &a, 8);
+	memcpy(p + n - 8, &b, 8);
+	return p + n;
+}
+
+static inline void jw_uint(struct jw *w, uint64_t v)
+{
+	jw_sep(w);
+	jw_need(w, JW_DIGITS_ROOM);
+	w->n = (size_t)(jw_digits(w->b + w->n, v) - w->b);
 }
 
 static inline void jw_int(struct jw *w, int64_t v)
