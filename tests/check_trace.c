@@ -4,6 +4,7 @@
  * a cross-check against valgrind where it is installed.  Every target gets
  * a marker argument; after each test no process carrying it may remain. */
 #include <errno.h>
+#include <sched.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <sys/resource.h>
@@ -447,6 +448,73 @@ static int wait_timeout(pid_t pid, int secs)
 	waitpid(pid, &st, 0);
 	return -1;
 }
+
+/* The CPUs a process may run on, from /proc/PID/status. */
+static bool allowed_cpus(pid_t pid, cpu_set_t *set)
+{
+	char p[64], line[4096];
+	bool ok = false;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "/proc/%d/status", (int)pid);
+	CPU_ZERO(set);
+	if (!(f = fopen(p, "r")))
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "Cpus_allowed_list:", 18) == 0) {
+			for (char *c = line + 18; *c && *c != '\n';) {
+				char *end;
+				long lo = strtol(c, &end, 10), hi = lo;
+				if (end == c)
+					break;
+				if (*end == '-')
+					hi = strtol(end + 1, &end, 10);
+				for (long k = lo; k <= hi && k < CPU_SETSIZE; k++)
+					CPU_SET(k, set);
+				c = *end == ',' ? end + 1 : end;
+			}
+			ok = true;
+		}
+	fclose(f);
+	return ok;
+}
+
+/* Run mode: memlens on one CPU, the program on the others (the issue's
+ * "tracer and program on different CPUs"); with one CPU allowed, both on
+ * it. */
+START_TEST(run_mode_puts_tracer_and_program_on_different_cpus)
+{
+	cpu_set_t mine, tracer, prog, both;
+	char p[64], kids[256] = "";
+	pid_t pid, child;
+	FILE *f;
+
+	ck_assert_int_eq(sched_getaffinity(0, sizeof(mine), &mine), 0);
+	pid = spawn_memlens_forever();
+	snprintf(p, sizeof(p), "/proc/%d/task/%d/children", (int)pid, (int)pid);
+	f = fopen(p, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(kids, sizeof(kids), f));
+	fclose(f);
+	child = (pid_t)atoi(kids);
+	ck_assert_int_gt(child, 0);
+	ck_assert(allowed_cpus(pid, &tracer));
+	ck_assert(allowed_cpus(child, &prog));
+	kill(pid, SIGINT);
+	ck_assert_int_eq(wait_timeout(pid, 10), 128 + SIGINT);
+	tu_assert_marker_gone(marker);
+	if (CPU_COUNT(&mine) < 2) {
+		ck_assert(CPU_EQUAL(&tracer, &mine));
+		ck_assert(CPU_EQUAL(&prog, &mine));
+		return;
+	}
+	CPU_AND(&both, &tracer, &prog);
+	ck_assert_int_eq(CPU_COUNT(&tracer), 1);
+	ck_assert_int_eq(CPU_COUNT(&both), 0);
+	CPU_OR(&both, &tracer, &prog);
+	ck_assert(CPU_EQUAL(&both, &mine));
+}
+END_TEST
 
 START_TEST(sigint_to_memlens_ends_both)
 {
@@ -924,6 +992,7 @@ static Suite *trace_suite(void)
 	tcase_add_test(a, step_mode_then_run_to_the_end);
 	tcase_add_loop_test(a, counts_match_valgrind_memcheck, 0, 6);
 	tcase_add_test(x, sigint_to_memlens_ends_both);
+	tcase_add_test(x, run_mode_puts_tracer_and_program_on_different_cpus);
 	tcase_add_test(x, sigterm_to_memlens_ends_both);
 	tcase_add_test(x, interrupted_summary_says_memlens_killed_the_program);
 	tcase_add_test(x, memlens_killed_takes_the_program_with_it);
