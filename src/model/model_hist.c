@@ -50,17 +50,48 @@ static void slot_release(struct model *m, uint32_t s)
 
 static uint64_t block_bytes(const struct ment *e)
 {
-	struct model_block b = ment_get(e);
+	uint64_t usable = ment_usable(e), hdr = ment_hdr(e);
 
-	if (b.hdr && b.usable)
-		return b.usable + (b.addr - b.hdr);
-	return b.usable ? b.usable : b.size;
+	if (hdr && usable)
+		return usable + (e->addr - hdr);
+	return usable ? usable : e->size;
+}
+
+/* The counters the rarer events set (MEV_ERROR and after), in the order
+ * model_step has always applied them: an exec resets the break first. */
+static void step_rare(struct model *m, size_t k, const struct model_event *ev)
+{
+	struct model_stats *st = &m->st;
+
+	switch (ev->type) {
+	case MEV_EXEC:
+		st->brk_start = st->brk = st->brk_max = 0;
+		break;
+	case MEV_ERROR:
+		st->errors++;
+		break;
+	case MEV_REGIONS:
+		if (ev->aux < m->snap_count)
+			st->regions = ev->aux + 1;
+		break;
+	case MEV_EXIT:
+		st->exit_ev = k + 1;
+		m->exit_copy = *ev;
+		break;
+	case MEV_SIGNAL:
+		st->signal_ev = k + 1;
+		m->signal_copy = *ev;
+		break;
+	default:
+		break;
+	}
 }
 
 void model_step(struct model *m, size_t k, const struct model_event *ev,
 		const uint32_t *chg, size_t n)
 {
 	struct model_stats *st = &m->st;
+	bool hist = m->o.keep_history;
 
 	st->events = k + 1;
 	if (ev->type < MEV_TYPE_MAX)
@@ -88,7 +119,7 @@ void model_step(struct model *m, size_t k, const struct model_event *ev,
 			if (b->mmapped)
 				st->mmap_bytes -= block_bytes(b);
 		}
-		if (m->o.keep_history) {
+		if (hist) {
 			if (born)
 				live_add(m, s);
 			else
@@ -101,8 +132,8 @@ void model_step(struct model *m, size_t k, const struct model_event *ev,
 		st->heap_peak = st->heap_in_use;
 	if (st->mmap_bytes > st->mmap_peak)
 		st->mmap_peak = st->mmap_bytes;
-	if (ev->type == MEV_EXEC)
-		st->brk_start = st->brk = st->brk_max = 0;
+	if (ev->type >= MEV_ERROR) /* none of these reads what follows */
+		step_rare(m, k, ev);
 	if (ev->brk) {
 		if (!st->brk_start)
 			st->brk_start = ev->brk;
@@ -110,22 +141,10 @@ void model_step(struct model *m, size_t k, const struct model_event *ev,
 		if (ev->brk > st->brk_max)
 			st->brk_max = ev->brk;
 	}
-	if (ev->type == MEV_ERROR)
-		st->errors++;
 	if (ev->stack_depth) {
 		st->stack_depth = ev->stack_depth;
 		if (ev->stack_depth > st->stack_max)
 			st->stack_max = ev->stack_depth;
-	}
-	if (ev->type == MEV_REGIONS && ev->aux < m->snap_count)
-		st->regions = ev->aux + 1;
-	if (ev->type == MEV_EXIT) {
-		st->exit_ev = k + 1;
-		m->exit_copy = *ev;
-	}
-	if (ev->type == MEV_SIGNAL) {
-		st->signal_ev = k + 1;
-		m->signal_copy = *ev;
 	}
 }
 

@@ -54,6 +54,21 @@ static inline struct model_block ment_get(const struct ment *e)
 	return b;
 }
 
+/* Packs the usable size and the header address into e (whose addr and
+ * size are set): what ment_put does, for the model's hot paths that
+ * build a struct ment directly. */
+static inline void ment_extent(struct ment *e, uint64_t usable, uint64_t hdr)
+{
+	e->slack = 0;
+	e->hdr_off = 0;
+	if (usable >= e->size && usable - e->size < UINT32_MAX - 1)
+		e->slack = (uint32_t)(usable - e->size) + 1;
+	if (hdr && hdr <= e->addr && e->addr - hdr <= UINT32_MAX) {
+		e->hdr_off = (uint32_t)(e->addr - hdr);
+		e->vflags |= VF_HDR;
+	}
+}
+
 static inline struct ment ment_put(const struct model_block *b)
 {
 	struct ment e = {
@@ -61,13 +76,19 @@ static inline struct ment ment_put(const struct model_block *b)
 		.free_ev = b->free_ev, .alloc_site = b->alloc_site, .free_site = b->free_site,
 		.state = b->state, .mmapped = b->mmapped, .vflags = b->vflags,
 	};
-	if (b->usable >= b->size && b->usable - b->size < UINT32_MAX - 1)
-		e.slack = (uint32_t)(b->usable - b->size) + 1;
-	if (b->hdr && b->hdr <= b->addr && b->addr - b->hdr <= UINT32_MAX) {
-		e.hdr_off = (uint32_t)(b->addr - b->hdr);
-		e.vflags |= VF_HDR;
-	}
+	ment_extent(&e, b->usable, b->hdr);
 	return e;
+}
+
+/* The usable size of e (0: unknown) and its header address (0: none). */
+static inline uint64_t ment_usable(const struct ment *e)
+{
+	return e->slack ? e->size + e->slack - 1 : 0;
+}
+
+static inline uint64_t ment_hdr(const struct ment *e)
+{
+	return (e->vflags & VF_HDR) ? e->addr - e->hdr_off : 0;
 }
 
 /* A change: slot << 1 | 1 when born, slot << 1 when it dies. */

@@ -119,7 +119,10 @@ static int on_record(const struct ring_view *v, void *arg)
 	}
 	if (flags & RING_F_MMAP)
 		t->regions_dirty = true;
-	else if (r->result && !region_at_hint(t, r->result))
+	else if (r->result && !t->regions_dirty && !region_at_hint(t, r->result))
+		/* (once dirty, the lookup could only say so again: the maps
+		 * are re-read between drains, and a drain can last the whole
+		 * run, every block past the snapshot's end of [heap] a miss) */
 		t->regions_dirty = true;
 	if (t->o.step && !(flags & RING_F_EARLY)) {
 		/* the shim traps once after each record it publishes */

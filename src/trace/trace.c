@@ -121,16 +121,6 @@ void trace_thread_del(struct trace *t, pid_t tid)
 		}
 }
 
-/* Bytes from the top of the main stack (the stack pointer at exec) down to
- * `sp`; 0 for other threads, whose stacks are regions of their own. */
-uint64_t trace_stack_depth(const struct trace *t, pid_t tid, uint64_t sp)
-{
-	if (tid != t->pid || !t->stack_top || sp > t->stack_top ||
-	    t->stack_top - sp > (UINT64_C(1) << 32))
-		return 0;
-	return t->stack_top - sp;
-}
-
 /* ---- interruption ---------------------------------------------------- */
 
 static volatile sig_atomic_t g_sig;
