@@ -36,8 +36,9 @@ static void slot_release(struct model *m, uint32_t s)
 	struct ment *b = &m->ent[s];
 
 	if (!(b->vflags & (VF_CHUNK | VF_REPLACED))) {
-		struct model_block *f = &m->freed[m->freed_head];
-		*f = ment_get(b);
+		/* kept packed (a copy, not an unpacking per free) */
+		struct ment *f = &m->freed[m->freed_head];
+		*f = *b;
 		f->state = MB_FREED;
 		m->freed_head = (m->freed_head + 1) % MODEL_FREED_KEEP;
 		if (m->nfreed < MODEL_FREED_KEEP)
@@ -392,8 +393,10 @@ const struct model_block *model_block_by_id(const struct model *cm, uint32_t id)
 			return &m->scratch;
 		}
 	for (uint32_t i = 0; i < m->nfreed; i++)
-		if (m->freed[i].id == id)
-			return &m->freed[i];
+		if (m->freed[i].id == id) {
+			m->scratch = ment_get(&m->freed[i]);
+			return &m->scratch;
+		}
 	return NULL;
 }
 
@@ -448,8 +451,11 @@ const struct model_block *model_block_at(const struct model *cm, uint64_t addr)
 	if (!m->o.keep_history) {
 		for (uint32_t i = 0; i < m->nfreed; i++) { /* newest first */
 			uint32_t j = (m->freed_head + MODEL_FREED_KEEP - 1 - i) % MODEL_FREED_KEEP;
-			if (holds(&m->freed[j], addr))
-				return &m->freed[j];
+			const struct ment *f = &m->freed[j];
+			if (addr >= f->addr && addr - f->addr < (f->size ? f->size : 1)) {
+				m->scratch = ment_get(f);
+				return &m->scratch;
+			}
 		}
 		return NULL;
 	}
@@ -526,7 +532,7 @@ void model_mem(const struct model *m, size_t *live_bytes, size_t *history_bytes)
 			hist += m->ck[i].nlive * 4;
 	} else {
 		live += (size_t)m->capent * sizeof(struct ment);
-		hist += MODEL_FREED_KEEP * sizeof(struct model_block); /* fixed */
+		hist += MODEL_FREED_KEEP * sizeof(struct ment); /* fixed */
 	}
 	*live_bytes = live;
 	*history_bytes = hist;

@@ -165,7 +165,8 @@ struct model {
 	size_t nview, capview;
 	bool view_ok;
 	struct model_block scratch;
-	struct model_block *freed;   /* no history: ring of the last frees */
+	struct ment *freed;          /* no history: ring of the last frees
+	                                (state MB_FREED; read through scratch) */
 	uint32_t nfreed, freed_head;
 };
 
