@@ -236,7 +236,10 @@ static uint32_t ent_new(struct model *m, const struct ment *e)
 		return NONE32;
 	}
 	m->ent[s] = *e;
-	chg_push(m, s, true);
+	if (m->o.keep_history)
+		chg_push(m, s, true);
+	else
+		model_count_change(m, &m->ent[s], true);
 	return s;
 }
 
@@ -246,6 +249,8 @@ static void ent_end(struct model *m, uint32_t s, size_t k, uint16_t vf, uint32_t
 	m->ent[s].vflags |= vf;
 	if (!(vf & (VF_REPLACED | VF_GONE)))
 		m->ent[s].free_site = site;
+	if (!m->o.keep_history) /* counted now; the slot is recycled after the event */
+		model_count_change(m, &m->ent[s], false);
 	chg_push(m, s, false);
 }
 
@@ -273,16 +278,11 @@ static uint32_t fs_chunk_ent(struct model *m, uint64_t a, uint64_t b, size_t k)
 
 /* Without history a chunk that changes keeps its entity, rewritten in
  * place as the new chunk would be (nobody can go back to the old one):
- * no entity ends or begins, only the byte count moves. */
+ * no entity ends or begins, only the byte count moves (the chunk was
+ * counted as it was when made, model_count_change). */
 static void fs_chunk_move(struct model *m, uint32_t s, uint64_t a, uint64_t b, size_t k)
 {
-	bool born_now = false;
-
-	/* an entity born in this event is counted by model_step as it ends up */
-	for (size_t i = 0; i < m->ntchg && !born_now; i++)
-		born_now = m->tchg[i] == CHG(s, true);
-	if (!born_now)
-		m->st.free_chunk_bytes += (b - a) - m->ent[s].size;
+	m->st.free_chunk_bytes += (b - a) - m->ent[s].size;
 	m->ent[s] = chunk_ment(a, b, k);
 }
 
@@ -471,10 +471,8 @@ static void fs_add(struct model *m, uint64_t a, uint64_t b, bool merge, size_t k
 	}
 }
 
-static void brk_moves(struct model *m, const struct model_event *ev, size_t k)
+static void brk_moves_teach(struct model *m, const struct model_event *ev, size_t k)
 {
-	if (!(ev->flags & RING_F_TEACH) || !ev->brk)
-		return;
 	if (!m->ebrk && ev->block && ev->block < ev->brk && !(ev->flags & RING_F_MMAP))
 		/* the first break seen: the heap up to it is the allocator's,
 		 * from the block it hands out now (about to be taken) */
@@ -486,6 +484,14 @@ static void brk_moves(struct model *m, const struct model_event *ev, size_t k)
 		m->fs.dirty = true; /* blocks may lie above the break now */
 	}
 	m->ebrk = ev->brk;
+}
+
+/* The teach allocator's break moving changes the free chunks (inline: a
+ * test on every event, work only in teach mode). */
+static inline void brk_moves(struct model *m, const struct model_event *ev, size_t k)
+{
+	if ((ev->flags & RING_F_TEACH) && ev->brk)
+		brk_moves_teach(m, ev, k);
 }
 
 
@@ -681,7 +687,10 @@ int model_apply(struct model *m, const struct model_event *ev, struct err *e)
 	m->prev_brk = m->last.brk;
 	m->last = *ev;
 	m->nev = k + 1;
-	model_step(m, k, ev, m->tchg, m->ntchg);
+	if (m->o.keep_history)
+		model_step(m, k, ev, m->tchg, m->ntchg);
+	else /* (tchg holds only the entities that ended) */
+		model_step_nohist(m, k, ev, m->tchg, m->ntchg);
 	m->cur = m->nev;
 	m->view_ok = false;
 	if (m->o.keep_history && model_checkpoint(m) < 0) {

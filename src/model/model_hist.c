@@ -49,15 +49,6 @@ static void slot_release(struct model *m, uint32_t s)
 	m->freehead = s + 1;
 }
 
-static uint64_t block_bytes(const struct ment *e)
-{
-	uint64_t usable = ment_usable(e), hdr = ment_hdr(e);
-
-	if (hdr && usable)
-		return usable + (e->addr - hdr);
-	return usable ? usable : e->size;
-}
-
 /* The counters the rarer events set (MEV_ERROR and after), in the order
  * model_step has always applied them: an exec resets the break first. */
 static void step_rare(struct model *m, size_t k, const struct model_event *ev)
@@ -88,47 +79,16 @@ static void step_rare(struct model *m, size_t k, const struct model_event *ev)
 	}
 }
 
-void model_step(struct model *m, size_t k, const struct model_event *ev,
-		const uint32_t *chg, size_t n)
+/* The counters of the event itself, once its changes are counted. */
+static void step_event(struct model *m, size_t k, const struct model_event *ev)
 {
 	struct model_stats *st = &m->st;
-	bool hist = m->o.keep_history;
 
 	st->events = k + 1;
 	if (ev->type < MEV_TYPE_MAX)
 		st->calls[ev->type]++;
 	if (ev->type == MEV_FREE && !ev->args[0])
 		st->free_null++;
-	for (size_t i = 0; i < n; i++) {
-		uint32_t s = chg[i] >> 1;
-		bool born = chg[i] & 1;
-		const struct ment *b = &m->ent[s];
-
-		if (b->vflags & VF_CHUNK) {
-			st->free_chunks += born ? 1 : (uint64_t)-1;
-			st->free_chunk_bytes += born ? b->size : -b->size;
-		} else if (born) {
-			st->live_blocks++;
-			st->heap_in_use += b->size;
-			st->allocations += !(b->vflags & VF_CONT);
-			if (b->mmapped)
-				st->mmap_bytes += block_bytes(b);
-		} else {
-			st->live_blocks--;
-			st->heap_in_use -= b->size;
-			st->deallocations += !(b->vflags & (VF_REPLACED | VF_GONE));
-			if (b->mmapped)
-				st->mmap_bytes -= block_bytes(b);
-		}
-		if (hist) {
-			if (born)
-				live_add(m, s);
-			else
-				live_del(m, s);
-		} else if (!born) {
-			slot_release(m, s);
-		}
-	}
 	if (st->heap_in_use > st->heap_peak)
 		st->heap_peak = st->heap_in_use;
 	if (st->mmap_bytes > st->mmap_peak)
@@ -147,6 +107,30 @@ void model_step(struct model *m, size_t k, const struct model_event *ev,
 		if (ev->stack_depth > st->stack_max)
 			st->stack_max = ev->stack_depth;
 	}
+}
+
+void model_step(struct model *m, size_t k, const struct model_event *ev,
+		const uint32_t *chg, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint32_t s = chg[i] >> 1;
+		bool born = chg[i] & 1;
+
+		model_count_change(m, &m->ent[s], born);
+		if (born)
+			live_add(m, s);
+		else
+			live_del(m, s);
+	}
+	step_event(m, k, ev);
+}
+
+void model_step_nohist(struct model *m, size_t k, const struct model_event *ev,
+		       const uint32_t *dead, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		slot_release(m, dead[i] >> 1);
+	step_event(m, k, ev);
 }
 
 /* Saves the cursor state when enough events passed since the last

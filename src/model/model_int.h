@@ -174,9 +174,52 @@ struct model {
 int model_grow(void *pp, size_t *cap, size_t need, size_t sz);
 int model_grow32(void *pp, uint32_t *cap, size_t need, size_t sz);
 
-/* model_hist.c: the cursor state */
+/* Bytes an mmap'd block holds (header included when known). */
+static inline uint64_t ment_bytes(const struct ment *e)
+{
+	uint64_t usable = ment_usable(e), hdr = ment_hdr(e);
+
+	if (hdr && usable)
+		return usable + (e->addr - hdr);
+	return usable ? usable : e->size;
+}
+
+/* Moves the counters for entity *b being born or ending (its vflags say
+ * how it ends).  With history model_step calls it for each change as the
+ * cursor moves; without history model_apply calls it as the change is
+ * made (nobody steps through changes later), so a chunk rewritten in
+ * place afterwards only moves the byte count by its difference. */
+static inline void model_count_change(struct model *m, const struct ment *b, bool born)
+{
+	struct model_stats *st = &m->st;
+
+	if (b->vflags & VF_CHUNK) {
+		st->free_chunks += born ? 1 : (uint64_t)-1;
+		st->free_chunk_bytes += born ? b->size : -b->size;
+	} else if (born) {
+		st->live_blocks++;
+		st->heap_in_use += b->size;
+		st->allocations += !(b->vflags & VF_CONT);
+		if (b->mmapped)
+			st->mmap_bytes += ment_bytes(b);
+	} else {
+		st->live_blocks--;
+		st->heap_in_use -= b->size;
+		st->deallocations += !(b->vflags & (VF_REPLACED | VF_GONE));
+		if (b->mmapped)
+			st->mmap_bytes -= ment_bytes(b);
+	}
+}
+
+/* model_hist.c: the cursor state.  model_step (with history) counts the
+ * changes chg[0..n) of event k and moves the live set, then counts the
+ * event itself; model_step_nohist, its changes already counted, recycles
+ * the slots of the entities that ended (dead[0..n), CHG-encoded) and
+ * counts the event. */
 void model_step(struct model *m, size_t k, const struct model_event *ev,
 		const uint32_t *chg, size_t n);
+void model_step_nohist(struct model *m, size_t k, const struct model_event *ev,
+		       const uint32_t *dead, size_t n);
 int model_checkpoint(struct model *m);
 void model_vnext_put(struct model *m, uint32_t old, uint32_t new_);
 void model_ckpt_free_all(struct model *m);

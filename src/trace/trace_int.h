@@ -106,6 +106,8 @@ struct trace {
 	size_t reg_hint;            /* index of the region an address last fell in */
 	uint64_t *big;              /* live blocks of 128 KiB or more (mmap'd) */
 	size_t nbig, capbig;
+	uint64_t big_lo;            /* none of them lies below (while nbig): frees
+	                               in [heap], below the mmap area, skip the scan */
 	size_t nregs;
 
 	/* call-site cache: caller address -> site index */
