@@ -487,10 +487,10 @@ static void brk_moves_teach(struct model *m, const struct model_event *ev, size_
 }
 
 /* The teach allocator's break moving changes the free chunks (inline: a
- * test on every event, work only in teach mode). */
+ * test on every event, work only when the break moved, teach mode). */
 static inline void brk_moves(struct model *m, const struct model_event *ev, size_t k)
 {
-	if ((ev->flags & RING_F_TEACH) && ev->brk)
+	if ((ev->flags & RING_F_TEACH) && ev->brk && ev->brk != m->ebrk)
 		brk_moves_teach(m, ev, k);
 }
 
