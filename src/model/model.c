@@ -79,7 +79,7 @@ static uint32_t eh_next(uint32_t j, uint32_t cap)
 
 /* Remembers where it found the address: a free deletes what it just
  * found, and eh_del starts there instead of probing again. */
-static uint32_t eh_find(struct model *m, uint64_t addr)
+static inline uint32_t eh_find(struct model *m, uint64_t addr)
 {
 	if (!m->ehcap)
 		return NONE32;
@@ -113,7 +113,7 @@ static int eh_resize(struct model *m, uint32_t nc)
 
 /* Maps addr (= ent[slot].addr) to slot; returns the slot it replaced, or
  * NONE32 (and sets m->broken when out of memory). */
-static uint32_t eh_put(struct model *m, uint32_t slot)
+static inline uint32_t eh_put(struct model *m, uint32_t slot)
 {
 	uint64_t addr = m->ent[slot].addr;
 	uint32_t j;
@@ -225,7 +225,7 @@ oom:
  * m->broken) when out of memory.  The hot paths build the packed record
  * themselves: going through struct model_block cost a copy and an
  * unpacking per block. */
-static uint32_t ent_new(struct model *m, const struct ment *e)
+static inline uint32_t ent_new(struct model *m, const struct ment *e)
 {
 	uint32_t s;
 
@@ -243,7 +243,7 @@ static uint32_t ent_new(struct model *m, const struct ment *e)
 	return s;
 }
 
-static void ent_end(struct model *m, uint32_t s, size_t k, uint16_t vf, uint32_t site)
+static inline void ent_end(struct model *m, uint32_t s, size_t k, uint16_t vf, uint32_t site)
 {
 	m->ent[s].free_ev = (uint32_t)k;
 	m->ent[s].vflags |= vf;
