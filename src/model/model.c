@@ -1,7 +1,8 @@
 /* model: creating the model and applying events.  An event is resolved
  * against the state at the end of the history (which live block is at an
  * address, which free chunks exist) into a list of entities born and ended;
- * model_hist.c then steps the cursor state through that list. */
+ * with history model_hist.c then steps the cursor state through that list,
+ * without history the counters move as each change is made. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -648,6 +649,37 @@ static void resolve(struct model *m, const struct model_event *ev, size_t k)
 	}
 }
 
+/* Without history a dead slot is recycled; a freed block is remembered in
+ * a ring for "dangling pointer" questions. */
+static void slot_release(struct model *m, uint32_t s)
+{
+	struct ment *b = &m->ent[s];
+
+	if (!(b->vflags & (VF_CHUNK | VF_REPLACED))) {
+		/* kept packed (a copy, not an unpacking per free) */
+		struct ment *f = &m->freed[m->freed_head];
+		*f = *b;
+		f->state = MB_FREED;
+		m->freed_head = (m->freed_head + 1) % MODEL_FREED_KEEP;
+		if (m->nfreed < MODEL_FREED_KEEP)
+			m->nfreed++;
+	}
+	b->state = 0;
+	b->id = m->freehead;
+	m->freehead = s + 1;
+}
+
+/* Without history the changes are counted as they are made: after the
+ * event the slots of the entities that ended (dead[0..n), CHG-encoded)
+ * are recycled, then the event itself is counted. */
+static void step_nohist(struct model *m, size_t k, const struct model_event *ev,
+			const uint32_t *dead, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		slot_release(m, dead[i] >> 1);
+	model_step_event(m, k, ev);
+}
+
 int model_apply(struct model *m, const struct model_event *ev, struct err *e)
 {
 	size_t k = m->nev;
@@ -690,7 +722,7 @@ int model_apply(struct model *m, const struct model_event *ev, struct err *e)
 	if (m->o.keep_history)
 		model_step(m, k, ev, m->tchg, m->ntchg);
 	else /* (tchg holds only the entities that ended) */
-		model_step_nohist(m, k, ev, m->tchg, m->ntchg);
+		step_nohist(m, k, ev, m->tchg, m->ntchg);
 	m->cur = m->nev;
 	m->view_ok = false;
 	if (m->o.keep_history && model_checkpoint(m) < 0) {

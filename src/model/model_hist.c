@@ -29,29 +29,9 @@ static void live_del(struct model *m, uint32_t s)
 	m->pos[last] = i;
 }
 
-/* Without history a dead slot is recycled; a freed block is remembered in
- * a ring for "dangling pointer" questions. */
-static void slot_release(struct model *m, uint32_t s)
-{
-	struct ment *b = &m->ent[s];
-
-	if (!(b->vflags & (VF_CHUNK | VF_REPLACED))) {
-		/* kept packed (a copy, not an unpacking per free) */
-		struct ment *f = &m->freed[m->freed_head];
-		*f = *b;
-		f->state = MB_FREED;
-		m->freed_head = (m->freed_head + 1) % MODEL_FREED_KEEP;
-		if (m->nfreed < MODEL_FREED_KEEP)
-			m->nfreed++;
-	}
-	b->state = 0;
-	b->id = m->freehead;
-	m->freehead = s + 1;
-}
-
 /* The counters the rarer events set (MEV_ERROR and after), in the order
  * model_step has always applied them: an exec resets the break first. */
-static void step_rare(struct model *m, size_t k, const struct model_event *ev)
+void model_step_rare(struct model *m, size_t k, const struct model_event *ev)
 {
 	struct model_stats *st = &m->st;
 
@@ -79,36 +59,6 @@ static void step_rare(struct model *m, size_t k, const struct model_event *ev)
 	}
 }
 
-/* The counters of the event itself, once its changes are counted. */
-static void step_event(struct model *m, size_t k, const struct model_event *ev)
-{
-	struct model_stats *st = &m->st;
-
-	st->events = k + 1;
-	if (ev->type < MEV_TYPE_MAX)
-		st->calls[ev->type]++;
-	if (ev->type == MEV_FREE && !ev->args[0])
-		st->free_null++;
-	if (st->heap_in_use > st->heap_peak)
-		st->heap_peak = st->heap_in_use;
-	if (st->mmap_bytes > st->mmap_peak)
-		st->mmap_peak = st->mmap_bytes;
-	if (ev->type >= MEV_ERROR) /* none of these reads what follows */
-		step_rare(m, k, ev);
-	if (ev->brk) {
-		if (!st->brk_start)
-			st->brk_start = ev->brk;
-		st->brk = ev->brk;
-		if (ev->brk > st->brk_max)
-			st->brk_max = ev->brk;
-	}
-	if (ev->stack_depth) {
-		st->stack_depth = ev->stack_depth;
-		if (ev->stack_depth > st->stack_max)
-			st->stack_max = ev->stack_depth;
-	}
-}
-
 void model_step(struct model *m, size_t k, const struct model_event *ev,
 		const uint32_t *chg, size_t n)
 {
@@ -122,15 +72,7 @@ void model_step(struct model *m, size_t k, const struct model_event *ev,
 		else
 			live_del(m, s);
 	}
-	step_event(m, k, ev);
-}
-
-void model_step_nohist(struct model *m, size_t k, const struct model_event *ev,
-		       const uint32_t *dead, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		slot_release(m, dead[i] >> 1);
-	step_event(m, k, ev);
+	model_step_event(m, k, ev);
 }
 
 /* Saves the cursor state when enough events passed since the last

@@ -213,13 +213,43 @@ static inline void model_count_change(struct model *m, const struct ment *b, boo
 
 /* model_hist.c: the cursor state.  model_step (with history) counts the
  * changes chg[0..n) of event k and moves the live set, then counts the
- * event itself; model_step_nohist, its changes already counted, recycles
- * the slots of the entities that ended (dead[0..n), CHG-encoded) and
- * counts the event. */
+ * event itself; model_step_rare counts what the rarer events (MEV_ERROR
+ * and after) set. */
 void model_step(struct model *m, size_t k, const struct model_event *ev,
 		const uint32_t *chg, size_t n);
-void model_step_nohist(struct model *m, size_t k, const struct model_event *ev,
-		       const uint32_t *dead, size_t n);
+void model_step_rare(struct model *m, size_t k, const struct model_event *ev);
+
+/* The counters of the event itself, once its changes are counted (inline:
+ * once per event, model_apply without history, model_step with). */
+static inline void model_step_event(struct model *m, size_t k, const struct model_event *ev)
+{
+	struct model_stats *st = &m->st;
+
+	st->events = k + 1;
+	if (ev->type < MEV_TYPE_MAX)
+		st->calls[ev->type]++;
+	if (ev->type == MEV_FREE && !ev->args[0])
+		st->free_null++;
+	if (st->heap_in_use > st->heap_peak)
+		st->heap_peak = st->heap_in_use;
+	if (st->mmap_bytes > st->mmap_peak)
+		st->mmap_peak = st->mmap_bytes;
+	if (ev->type >= MEV_ERROR) /* none of these reads what follows */
+		model_step_rare(m, k, ev);
+	if (ev->brk) {
+		if (!st->brk_start)
+			st->brk_start = ev->brk;
+		st->brk = ev->brk;
+		if (ev->brk > st->brk_max)
+			st->brk_max = ev->brk;
+	}
+	if (ev->stack_depth) {
+		st->stack_depth = ev->stack_depth;
+		if (ev->stack_depth > st->stack_max)
+			st->stack_max = ev->stack_depth;
+	}
+}
+
 int model_checkpoint(struct model *m);
 void model_vnext_put(struct model *m, uint32_t old, uint32_t new_);
 void model_ckpt_free_all(struct model *m);
