@@ -1,7 +1,8 @@
 /* model: creating the model and applying events.  An event is resolved
  * against the state at the end of the history (which live block is at an
  * address, which free chunks exist) into a list of entities born and ended;
- * model_hist.c then steps the cursor state through that list. */
+ * with history model_hist.c then steps the cursor state through that list,
+ * without history the counters move as each change is made. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,7 +80,7 @@ static uint32_t eh_next(uint32_t j, uint32_t cap)
 
 /* Remembers where it found the address: a free deletes what it just
  * found, and eh_del starts there instead of probing again. */
-static uint32_t eh_find(struct model *m, uint64_t addr)
+static inline uint32_t eh_find(struct model *m, uint64_t addr)
 {
 	if (!m->ehcap)
 		return NONE32;
@@ -113,7 +114,7 @@ static int eh_resize(struct model *m, uint32_t nc)
 
 /* Maps addr (= ent[slot].addr) to slot; returns the slot it replaced, or
  * NONE32 (and sets m->broken when out of memory). */
-static uint32_t eh_put(struct model *m, uint32_t slot)
+static inline uint32_t eh_put(struct model *m, uint32_t slot)
 {
 	uint64_t addr = m->ent[slot].addr;
 	uint32_t j;
@@ -134,6 +135,19 @@ static uint32_t eh_put(struct model *m, uint32_t slot)
 	m->eh[j] = slot + 1;
 	m->ehn++;
 	return NONE32;
+}
+
+/* Points the entry of ent[old].addr at `new_` (the same address: an
+ * in-place realloc), where eh_find just found it; returns `old`. */
+static uint32_t eh_replace(struct model *m, uint32_t old, uint32_t new_)
+{
+	uint32_t j = m->eh_hint;
+
+	if (j < m->ehcap && m->eh[j] == old + 1) {
+		m->eh[j] = new_ + 1;
+		return old;
+	}
+	return eh_put(m, new_); /* (not reached: nothing moved it since) */
 }
 
 /* Backward-shift deletion (no tombstones). */
@@ -169,90 +183,108 @@ static void eh_del(struct model *m, uint64_t addr)
 
 static void chg_push(struct model *m, uint32_t slot, bool born)
 {
-	if (model_grow(&m->tchg, &m->captchg, m->ntchg + 1, sizeof(*m->tchg)) < 0) {
+	/* the list is reused event after event: it grows only a few times */
+	if (m->ntchg >= m->captchg &&
+	    model_grow(&m->tchg, &m->captchg, m->ntchg + 1, sizeof(*m->tchg)) < 0) {
 		m->broken = true;
 		return;
 	}
 	m->tchg[m->ntchg++] = CHG(slot, born);
 }
 
-/* A new entity slot holding *b; NONE32 (and m->broken) when out of memory. */
-static uint32_t ent_new(struct model *m, const struct model_block *b)
+/* A never used slot at the end of the slab (grown when full); NONE32 and
+ * m->broken when out of memory. */
+static uint32_t ent_fresh(struct model *m)
+{
+	uint32_t oldcap = m->capent;
+
+	if (m->nent >= (UINT32_MAX >> 1) - 1)
+		goto oom;
+	if (m->nent == m->capent) {
+		/* grow by an eighth: without history the slab is the
+		 * live blocks' memory, so keep its slack small */
+		size_t nc = (size_t)m->capent + m->capent / (m->o.keep_history ? 2 : 8) + 64;
+		struct ment *p = realloc(m->ent, nc * sizeof(*p));
+		if (!p || nc > (UINT32_MAX >> 1))
+			goto oom;
+		m->ent = p;
+		m->capent = (uint32_t)nc;
+	}
+	if (m->o.keep_history && m->capent != oldcap) {
+		uint32_t *p = realloc(m->pos, (size_t)m->capent * sizeof(*p));
+		if (!p)
+			goto oom;
+		m->pos = p;
+	}
+	return m->nent++;
+oom:
+	m->broken = true;
+	return NONE32;
+}
+
+/* A new entity slot holding *e (a recycled one first); NONE32 (and
+ * m->broken) when out of memory.  The hot paths build the packed record
+ * themselves: going through struct model_block cost a copy and an
+ * unpacking per block. */
+static inline uint32_t ent_new(struct model *m, const struct ment *e)
 {
 	uint32_t s;
 
 	if (m->freehead) {
 		s = m->freehead - 1;
 		m->freehead = m->ent[s].id;
-	} else {
-		uint32_t oldcap = m->capent;
-		if (m->nent >= (UINT32_MAX >> 1) - 1)
-			goto oom;
-		if (m->nent == m->capent) {
-			/* grow by an eighth: without history the slab is the
-			 * live blocks' memory, so keep its slack small */
-			size_t nc = (size_t)m->capent + m->capent / (m->o.keep_history ? 2 : 8) + 64;
-			struct ment *p = realloc(m->ent, nc * sizeof(*p));
-			if (!p || nc > (UINT32_MAX >> 1))
-				goto oom;
-			m->ent = p;
-			m->capent = (uint32_t)nc;
-		}
-		if (m->o.keep_history && m->capent != oldcap) {
-			uint32_t *p = realloc(m->pos, (size_t)m->capent * sizeof(*p));
-			if (!p)
-				goto oom;
-			m->pos = p;
-		}
-		s = m->nent++;
+	} else if ((s = ent_fresh(m)) == NONE32) {
+		return NONE32;
 	}
-	m->ent[s] = ment_put(b);
-	chg_push(m, s, true);
+	m->ent[s] = *e;
+	if (m->o.keep_history)
+		chg_push(m, s, true);
+	else
+		model_count_change(m, &m->ent[s], true);
 	return s;
-oom:
-	m->broken = true;
-	return NONE32;
 }
 
-static void ent_end(struct model *m, uint32_t s, size_t k, uint16_t vf, uint32_t site)
+static inline void ent_end(struct model *m, uint32_t s, size_t k, uint16_t vf, uint32_t site)
 {
 	m->ent[s].free_ev = (uint32_t)k;
 	m->ent[s].vflags |= vf;
 	if (!(vf & (VF_REPLACED | VF_GONE)))
 		m->ent[s].free_site = site;
+	if (!m->o.keep_history) /* counted now; the slot is recycled after the event */
+		model_count_change(m, &m->ent[s], false);
 	chg_push(m, s, false);
 }
 
 /* ---- teach mode: the free chunks at the end state ------------------------ */
 
+/* The record of a free chunk [a, b) made at event k (id 0, addr = hdr,
+ * size = usable). */
+static struct ment chunk_ment(uint64_t a, uint64_t b, size_t k)
+{
+	struct ment c = { .addr = a, .size = b - a, .alloc_ev = (uint32_t)k, .free_ev = NONE32,
+			  .state = MB_FREE_CHUNK, .vflags = VF_CHUNK };
+
+	ment_extent(&c, b - a, a);
+	return c;
+}
+
 /* The entity of a new free chunk [a, b) (NONE32 and m->broken when out
  * of memory); the caller puts it in the set. */
 static uint32_t fs_chunk_ent(struct model *m, uint64_t a, uint64_t b, size_t k)
 {
-	struct model_block c = { .addr = a, .hdr = a, .size = b - a, .usable = b - a,
-				 .alloc_ev = (uint32_t)k, .free_ev = NONE32,
-				 .state = MB_FREE_CHUNK, .vflags = VF_CHUNK };
+	struct ment c = chunk_ment(a, b, k);
 
 	return ent_new(m, &c);
 }
 
 /* Without history a chunk that changes keeps its entity, rewritten in
  * place as the new chunk would be (nobody can go back to the old one):
- * no entity ends or begins, only the byte count moves. */
+ * no entity ends or begins, only the byte count moves (the chunk was
+ * counted as it was when made, model_count_change). */
 static void fs_chunk_move(struct model *m, uint32_t s, uint64_t a, uint64_t b, size_t k)
 {
-	struct model_block c = { .addr = a, .hdr = a, .size = b - a, .usable = b - a,
-				 .alloc_ev = (uint32_t)k, .free_ev = NONE32,
-				 .state = MB_FREE_CHUNK, .vflags = VF_CHUNK };
-
-	bool born_now = false;
-
-	/* an entity born in this event is counted by model_step as it ends up */
-	for (size_t i = 0; i < m->ntchg && !born_now; i++)
-		born_now = m->tchg[i] == CHG(s, true);
-	if (!born_now)
-		m->st.free_chunk_bytes += (b - a) - m->ent[s].size;
-	m->ent[s] = ment_put(&c);
+	m->st.free_chunk_bytes += (b - a) - m->ent[s].size;
+	m->ent[s] = chunk_ment(a, b, k);
 }
 
 static void fs_insert(struct model *m, uint64_t a, uint64_t b, size_t k)
@@ -440,10 +472,8 @@ static void fs_add(struct model *m, uint64_t a, uint64_t b, bool merge, size_t k
 	}
 }
 
-static void brk_moves(struct model *m, const struct model_event *ev, size_t k)
+static void brk_moves_teach(struct model *m, const struct model_event *ev, size_t k)
 {
-	if (!(ev->flags & RING_F_TEACH) || !ev->brk)
-		return;
 	if (!m->ebrk && ev->block && ev->block < ev->brk && !(ev->flags & RING_F_MMAP))
 		/* the first break seen: the heap up to it is the allocator's,
 		 * from the block it hands out now (about to be taken) */
@@ -455,6 +485,14 @@ static void brk_moves(struct model *m, const struct model_event *ev, size_t k)
 		m->fs.dirty = true; /* blocks may lie above the break now */
 	}
 	m->ebrk = ev->brk;
+}
+
+/* The teach allocator's break moving changes the free chunks (inline: a
+ * test on every event, work only when the break moved, teach mode). */
+static inline void brk_moves(struct model *m, const struct model_event *ev, size_t k)
+{
+	if ((ev->flags & RING_F_TEACH) && ev->brk && ev->brk != m->ebrk)
+		brk_moves_teach(m, ev, k);
 }
 
 
@@ -480,33 +518,43 @@ uint64_t model_ev_request(const struct model_event *ev)
 	}
 }
 
-static bool teach_block(const struct model_block *b)
+/* A teach block (header known, not mmap'd) goes back to the free
+ * chunks when it ends. */
+static bool teach_ment(const struct ment *e)
 {
-	return b->hdr && !b->mmapped;
+	return (e->vflags & VF_HDR) && !e->mmapped;
 }
 
 static void block_free(struct model *m, uint32_t s, const struct model_event *ev, size_t k)
 {
-	struct model_block b = ment_get(&m->ent[s]);
+	const struct ment *e = &m->ent[s];
+	uint64_t addr = e->addr;
 
-	eh_del(m, b.addr);
+	eh_del(m, addr);
 	ent_end(m, s, k, 0, ev->site);
-	if (teach_block(&b))
-		fs_add(m, b.hdr, b.addr + b.usable, (ev->flags & RING_F_COALESCED) != 0, k);
+	if (teach_ment(e)) /* (e stays valid: nothing above grows the slab) */
+		fs_add(m, ment_hdr(e), addr + ment_usable(e), (ev->flags & RING_F_COALESCED) != 0, k);
 }
 
+/* The version of a block an in-place realloc ends: the next one keeps its
+ * id, allocation and address-hash entry. */
+struct vprev {
+	uint32_t slot, id, alloc_ev, alloc_site;
+};
+
 static uint32_t block_new(struct model *m, const struct model_event *ev, size_t k,
-			  uint64_t size, const struct model_block *prev)
+			  uint64_t size, const struct vprev *prev)
 {
-	struct model_block b = { .addr = ev->result, .size = size, .alloc_ev = (uint32_t)k,
-				 .free_ev = NONE32, .alloc_site = ev->site, .state = MB_LIVE,
-				 .mmapped = (ev->flags & RING_F_MMAP) != 0 };
+	struct ment b = { .addr = ev->result, .size = size, .alloc_ev = (uint32_t)k,
+			  .free_ev = NONE32, .alloc_site = ev->site, .state = MB_LIVE,
+			  .mmapped = (ev->flags & RING_F_MMAP) != 0 };
+	uint64_t usable = 0, hdr = 0;
 	uint32_t old, s;
 
 	if ((ev->flags & RING_F_TEACH) && ev->block && ev->block <= ev->result &&
 	    ev->block_size >= ev->result - ev->block) {
-		b.hdr = ev->block;
-		b.usable = ev->block_size - (ev->result - ev->block);
+		hdr = ev->block;
+		usable = ev->block_size - (ev->result - ev->block);
 	}
 	if (prev) { /* next version of the same block */
 		b.id = prev->id;
@@ -516,9 +564,10 @@ static uint32_t block_new(struct model *m, const struct model_event *ev, size_t 
 	} else {
 		b.id = ++m->next_id;
 	}
+	ment_extent(&b, usable, hdr);
 	if ((s = ent_new(m, &b)) == NONE32)
 		return NONE32;
-	old = eh_put(m, s);
+	old = prev ? eh_replace(m, prev->slot, s) : eh_put(m, s);
 	if (m->broken)
 		return NONE32;
 	if (old != NONE32 && !prev) /* a block we missed the free of: it ends here */
@@ -530,7 +579,7 @@ static uint32_t block_new(struct model *m, const struct model_event *ev, size_t 
 		}
 		m->idslot[m->next_id - 1] = s;
 	}
-	if (teach_block(&b) && !fs_sub(m, b.hdr, b.addr + b.usable, k))
+	if (hdr && !b.mmapped && !fs_sub(m, hdr, b.addr + usable, k))
 		m->fs.dirty = true; /* not carved from free chunks */
 	return s;
 }
@@ -541,10 +590,11 @@ static void resolve_realloc(struct model *m, const struct model_event *ev, size_
 	uint32_t s = p ? eh_find(m, p) : NONE32, ns;
 
 	if (s != NONE32 && ev->result == p) { /* in place: end this version, start the next */
-		struct model_block prev = ment_get(&m->ent[s]);
+		const struct ment *e = &m->ent[s];
+		struct vprev prev = { s, e->id, e->alloc_ev, e->alloc_site };
 		ent_end(m, s, k, VF_REPLACED, 0);
-		if (teach_block(&prev))
-			fs_add(m, prev.hdr, prev.addr + prev.usable, false, k);
+		if (teach_ment(e))
+			fs_add(m, ment_hdr(e), e->addr + ment_usable(e), false, k);
 		brk_moves(m, ev, k);
 		ns = block_new(m, ev, k, size, &prev);
 		if (m->o.keep_history && ns != NONE32)
@@ -599,6 +649,37 @@ static void resolve(struct model *m, const struct model_event *ev, size_t k)
 	}
 }
 
+/* Without history a dead slot is recycled; a freed block is remembered in
+ * a ring for "dangling pointer" questions. */
+static void slot_release(struct model *m, uint32_t s)
+{
+	struct ment *b = &m->ent[s];
+
+	if (!(b->vflags & (VF_CHUNK | VF_REPLACED))) {
+		/* kept packed (a copy, not an unpacking per free) */
+		struct ment *f = &m->freed[m->freed_head];
+		*f = *b;
+		f->state = MB_FREED;
+		m->freed_head = (m->freed_head + 1) % MODEL_FREED_KEEP;
+		if (m->nfreed < MODEL_FREED_KEEP)
+			m->nfreed++;
+	}
+	b->state = 0;
+	b->id = m->freehead;
+	m->freehead = s + 1;
+}
+
+/* Without history the changes are counted as they are made: after the
+ * event the slots of the entities that ended (dead[0..n), CHG-encoded)
+ * are recycled, then the event itself is counted. */
+static void step_nohist(struct model *m, size_t k, const struct model_event *ev,
+			const uint32_t *dead, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		slot_release(m, dead[i] >> 1);
+	model_step_event(m, k, ev);
+}
+
 int model_apply(struct model *m, const struct model_event *ev, struct err *e)
 {
 	size_t k = m->nev;
@@ -638,7 +719,10 @@ int model_apply(struct model *m, const struct model_event *ev, struct err *e)
 	m->prev_brk = m->last.brk;
 	m->last = *ev;
 	m->nev = k + 1;
-	model_step(m, k, ev, m->tchg, m->ntchg);
+	if (m->o.keep_history)
+		model_step(m, k, ev, m->tchg, m->ntchg);
+	else /* (tchg holds only the entities that ended) */
+		step_nohist(m, k, ev, m->tchg, m->ntchg);
 	m->cur = m->nev;
 	m->view_ok = false;
 	if (m->o.keep_history && model_checkpoint(m) < 0) {

@@ -267,7 +267,9 @@ uint32_t model_event_released(const struct model *m, size_t idx);
 /* The live or freed block whose [addr, addr+size) holds `addr` (a live one
  * preferred; among freed ones the last freed), or NULL.  A zero-size block
  * holds its own address.  Without history, freed blocks are remembered for
- * the last MODEL_FREED_KEEP frees.  Free chunks are not returned. */
+ * the last MODEL_FREED_KEEP frees.  Free chunks are not returned.
+ * model_block_at and model_block_by_id may return a copy that their next
+ * call overwrites (a freed block, or any block with history). */
 #define MODEL_FREED_KEEP 4096
 /* The live block with the greatest address <= addr (for "N bytes past the
  * end of block #N"), or NULL. */

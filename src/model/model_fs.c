@@ -30,7 +30,7 @@ static uint64_t key_of(const struct model *m, uint32_t v, bool end)
 	return end ? N(v).b : N(v).a;
 }
 
-static uint32_t h_find(const struct model *m, const uint32_t *t, bool end, uint64_t key)
+static inline uint32_t h_find(const struct model *m, const uint32_t *t, bool end, uint64_t key)
 {
 	uint32_t cap = m->fs.hcap;
 
@@ -42,7 +42,7 @@ static uint32_t h_find(const struct model *m, const uint32_t *t, bool end, uint6
 	return 0;
 }
 
-static void h_add(struct model *m, uint32_t *t, bool end, uint32_t v)
+static inline void h_add(struct model *m, uint32_t *t, bool end, uint32_t v)
 {
 	uint32_t cap = m->fs.hcap, j;
 
@@ -52,7 +52,7 @@ static void h_add(struct model *m, uint32_t *t, bool end, uint32_t v)
 }
 
 /* Removes record v, found by its current key; backward-shift deletion. */
-static void h_remove(struct model *m, uint32_t *t, bool end, uint32_t v)
+static inline void h_remove(struct model *m, uint32_t *t, bool end, uint32_t v)
 {
 	uint32_t cap = m->fs.hcap, mask = cap - 1, j, k;
 

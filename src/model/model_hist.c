@@ -29,104 +29,50 @@ static void live_del(struct model *m, uint32_t s)
 	m->pos[last] = i;
 }
 
-/* Without history a dead slot is recycled; a freed block is remembered in
- * a ring for "dangling pointer" questions. */
-static void slot_release(struct model *m, uint32_t s)
+/* The counters the rarer events set (MEV_ERROR and after), in the order
+ * model_step has always applied them: an exec resets the break first. */
+void model_step_rare(struct model *m, size_t k, const struct model_event *ev)
 {
-	struct ment *b = &m->ent[s];
+	struct model_stats *st = &m->st;
 
-	if (!(b->vflags & (VF_CHUNK | VF_REPLACED))) {
-		struct model_block *f = &m->freed[m->freed_head];
-		*f = ment_get(b);
-		f->state = MB_FREED;
-		m->freed_head = (m->freed_head + 1) % MODEL_FREED_KEEP;
-		if (m->nfreed < MODEL_FREED_KEEP)
-			m->nfreed++;
+	switch (ev->type) {
+	case MEV_EXEC:
+		st->brk_start = st->brk = st->brk_max = 0;
+		break;
+	case MEV_ERROR:
+		st->errors++;
+		break;
+	case MEV_REGIONS:
+		if (ev->aux < m->snap_count)
+			st->regions = ev->aux + 1;
+		break;
+	case MEV_EXIT:
+		st->exit_ev = k + 1;
+		m->exit_copy = *ev;
+		break;
+	case MEV_SIGNAL:
+		st->signal_ev = k + 1;
+		m->signal_copy = *ev;
+		break;
+	default:
+		break;
 	}
-	b->state = 0;
-	b->id = m->freehead;
-	m->freehead = s + 1;
-}
-
-static uint64_t block_bytes(const struct ment *e)
-{
-	struct model_block b = ment_get(e);
-
-	if (b.hdr && b.usable)
-		return b.usable + (b.addr - b.hdr);
-	return b.usable ? b.usable : b.size;
 }
 
 void model_step(struct model *m, size_t k, const struct model_event *ev,
 		const uint32_t *chg, size_t n)
 {
-	struct model_stats *st = &m->st;
-
-	st->events = k + 1;
-	if (ev->type < MEV_TYPE_MAX)
-		st->calls[ev->type]++;
-	if (ev->type == MEV_FREE && !ev->args[0])
-		st->free_null++;
 	for (size_t i = 0; i < n; i++) {
 		uint32_t s = chg[i] >> 1;
 		bool born = chg[i] & 1;
-		const struct ment *b = &m->ent[s];
 
-		if (b->vflags & VF_CHUNK) {
-			st->free_chunks += born ? 1 : (uint64_t)-1;
-			st->free_chunk_bytes += born ? b->size : -b->size;
-		} else if (born) {
-			st->live_blocks++;
-			st->heap_in_use += b->size;
-			st->allocations += !(b->vflags & VF_CONT);
-			if (b->mmapped)
-				st->mmap_bytes += block_bytes(b);
-		} else {
-			st->live_blocks--;
-			st->heap_in_use -= b->size;
-			st->deallocations += !(b->vflags & (VF_REPLACED | VF_GONE));
-			if (b->mmapped)
-				st->mmap_bytes -= block_bytes(b);
-		}
-		if (m->o.keep_history) {
-			if (born)
-				live_add(m, s);
-			else
-				live_del(m, s);
-		} else if (!born) {
-			slot_release(m, s);
-		}
+		model_count_change(m, &m->ent[s], born);
+		if (born)
+			live_add(m, s);
+		else
+			live_del(m, s);
 	}
-	if (st->heap_in_use > st->heap_peak)
-		st->heap_peak = st->heap_in_use;
-	if (st->mmap_bytes > st->mmap_peak)
-		st->mmap_peak = st->mmap_bytes;
-	if (ev->type == MEV_EXEC)
-		st->brk_start = st->brk = st->brk_max = 0;
-	if (ev->brk) {
-		if (!st->brk_start)
-			st->brk_start = ev->brk;
-		st->brk = ev->brk;
-		if (ev->brk > st->brk_max)
-			st->brk_max = ev->brk;
-	}
-	if (ev->type == MEV_ERROR)
-		st->errors++;
-	if (ev->stack_depth) {
-		st->stack_depth = ev->stack_depth;
-		if (ev->stack_depth > st->stack_max)
-			st->stack_max = ev->stack_depth;
-	}
-	if (ev->type == MEV_REGIONS && ev->aux < m->snap_count)
-		st->regions = ev->aux + 1;
-	if (ev->type == MEV_EXIT) {
-		st->exit_ev = k + 1;
-		m->exit_copy = *ev;
-	}
-	if (ev->type == MEV_SIGNAL) {
-		st->signal_ev = k + 1;
-		m->signal_copy = *ev;
-	}
+	model_step_event(m, k, ev);
 }
 
 /* Saves the cursor state when enough events passed since the last
@@ -373,8 +319,10 @@ const struct model_block *model_block_by_id(const struct model *cm, uint32_t id)
 			return &m->scratch;
 		}
 	for (uint32_t i = 0; i < m->nfreed; i++)
-		if (m->freed[i].id == id)
-			return &m->freed[i];
+		if (m->freed[i].id == id) {
+			m->scratch = ment_get(&m->freed[i]);
+			return &m->scratch;
+		}
 	return NULL;
 }
 
@@ -429,8 +377,11 @@ const struct model_block *model_block_at(const struct model *cm, uint64_t addr)
 	if (!m->o.keep_history) {
 		for (uint32_t i = 0; i < m->nfreed; i++) { /* newest first */
 			uint32_t j = (m->freed_head + MODEL_FREED_KEEP - 1 - i) % MODEL_FREED_KEEP;
-			if (holds(&m->freed[j], addr))
-				return &m->freed[j];
+			const struct ment *f = &m->freed[j];
+			if (addr >= f->addr && addr - f->addr < (f->size ? f->size : 1)) {
+				m->scratch = ment_get(f);
+				return &m->scratch;
+			}
 		}
 		return NULL;
 	}
@@ -507,7 +458,7 @@ void model_mem(const struct model *m, size_t *live_bytes, size_t *history_bytes)
 			hist += m->ck[i].nlive * 4;
 	} else {
 		live += (size_t)m->capent * sizeof(struct ment);
-		hist += MODEL_FREED_KEEP * sizeof(struct model_block); /* fixed */
+		hist += MODEL_FREED_KEEP * sizeof(struct ment); /* fixed */
 	}
 	*live_bytes = live;
 	*history_bytes = hist;

@@ -54,6 +54,21 @@ static inline struct model_block ment_get(const struct ment *e)
 	return b;
 }
 
+/* Packs the usable size and the header address into e (whose addr and
+ * size are set): what ment_put does, for the model's hot paths that
+ * build a struct ment directly. */
+static inline void ment_extent(struct ment *e, uint64_t usable, uint64_t hdr)
+{
+	e->slack = 0;
+	e->hdr_off = 0;
+	if (usable >= e->size && usable - e->size < UINT32_MAX - 1)
+		e->slack = (uint32_t)(usable - e->size) + 1;
+	if (hdr && hdr <= e->addr && e->addr - hdr <= UINT32_MAX) {
+		e->hdr_off = (uint32_t)(e->addr - hdr);
+		e->vflags |= VF_HDR;
+	}
+}
+
 static inline struct ment ment_put(const struct model_block *b)
 {
 	struct ment e = {
@@ -61,13 +76,19 @@ static inline struct ment ment_put(const struct model_block *b)
 		.free_ev = b->free_ev, .alloc_site = b->alloc_site, .free_site = b->free_site,
 		.state = b->state, .mmapped = b->mmapped, .vflags = b->vflags,
 	};
-	if (b->usable >= b->size && b->usable - b->size < UINT32_MAX - 1)
-		e.slack = (uint32_t)(b->usable - b->size) + 1;
-	if (b->hdr && b->hdr <= b->addr && b->addr - b->hdr <= UINT32_MAX) {
-		e.hdr_off = (uint32_t)(b->addr - b->hdr);
-		e.vflags |= VF_HDR;
-	}
+	ment_extent(&e, b->usable, b->hdr);
 	return e;
+}
+
+/* The usable size of e (0: unknown) and its header address (0: none). */
+static inline uint64_t ment_usable(const struct ment *e)
+{
+	return e->slack ? e->size + e->slack - 1 : 0;
+}
+
+static inline uint64_t ment_hdr(const struct ment *e)
+{
+	return (e->vflags & VF_HDR) ? e->addr - e->hdr_off : 0;
 }
 
 /* A change: slot << 1 | 1 when born, slot << 1 when it dies. */
@@ -144,7 +165,8 @@ struct model {
 	size_t nview, capview;
 	bool view_ok;
 	struct model_block scratch;
-	struct model_block *freed;   /* no history: ring of the last frees */
+	struct ment *freed;          /* no history: ring of the last frees
+	                                (state MB_FREED; read through scratch) */
 	uint32_t nfreed, freed_head;
 };
 
@@ -152,9 +174,82 @@ struct model {
 int model_grow(void *pp, size_t *cap, size_t need, size_t sz);
 int model_grow32(void *pp, uint32_t *cap, size_t need, size_t sz);
 
-/* model_hist.c: the cursor state */
+/* Bytes an mmap'd block holds (header included when known). */
+static inline uint64_t ment_bytes(const struct ment *e)
+{
+	uint64_t usable = ment_usable(e), hdr = ment_hdr(e);
+
+	if (hdr && usable)
+		return usable + (e->addr - hdr);
+	return usable ? usable : e->size;
+}
+
+/* Moves the counters for entity *b being born or ending (its vflags say
+ * how it ends).  With history model_step calls it for each change as the
+ * cursor moves; without history model_apply calls it as the change is
+ * made (nobody steps through changes later), so a chunk rewritten in
+ * place afterwards only moves the byte count by its difference. */
+static inline void model_count_change(struct model *m, const struct ment *b, bool born)
+{
+	struct model_stats *st = &m->st;
+
+	if (b->vflags & VF_CHUNK) {
+		st->free_chunks += born ? 1 : (uint64_t)-1;
+		st->free_chunk_bytes += born ? b->size : -b->size;
+	} else if (born) {
+		st->live_blocks++;
+		st->heap_in_use += b->size;
+		st->allocations += !(b->vflags & VF_CONT);
+		if (b->mmapped)
+			st->mmap_bytes += ment_bytes(b);
+	} else {
+		st->live_blocks--;
+		st->heap_in_use -= b->size;
+		st->deallocations += !(b->vflags & (VF_REPLACED | VF_GONE));
+		if (b->mmapped)
+			st->mmap_bytes -= ment_bytes(b);
+	}
+}
+
+/* model_hist.c: the cursor state.  model_step (with history) counts the
+ * changes chg[0..n) of event k and moves the live set, then counts the
+ * event itself; model_step_rare counts what the rarer events (MEV_ERROR
+ * and after) set. */
 void model_step(struct model *m, size_t k, const struct model_event *ev,
 		const uint32_t *chg, size_t n);
+void model_step_rare(struct model *m, size_t k, const struct model_event *ev);
+
+/* The counters of the event itself, once its changes are counted (inline:
+ * once per event, model_apply without history, model_step with). */
+static inline void model_step_event(struct model *m, size_t k, const struct model_event *ev)
+{
+	struct model_stats *st = &m->st;
+
+	st->events = k + 1;
+	if (ev->type < MEV_TYPE_MAX)
+		st->calls[ev->type]++;
+	if (ev->type == MEV_FREE && !ev->args[0])
+		st->free_null++;
+	if (st->heap_in_use > st->heap_peak)
+		st->heap_peak = st->heap_in_use;
+	if (st->mmap_bytes > st->mmap_peak)
+		st->mmap_peak = st->mmap_bytes;
+	if (ev->type >= MEV_ERROR) /* none of these reads what follows */
+		model_step_rare(m, k, ev);
+	if (ev->brk) {
+		if (!st->brk_start)
+			st->brk_start = ev->brk;
+		st->brk = ev->brk;
+		if (ev->brk > st->brk_max)
+			st->brk_max = ev->brk;
+	}
+	if (ev->stack_depth) {
+		st->stack_depth = ev->stack_depth;
+		if (ev->stack_depth > st->stack_max)
+			st->stack_max = ev->stack_depth;
+	}
+}
+
 int model_checkpoint(struct model *m);
 void model_vnext_put(struct model *m, uint32_t old, uint32_t new_);
 void model_ckpt_free_all(struct model *m);

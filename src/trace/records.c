@@ -76,6 +76,8 @@ static void big_note(struct trace *t, uint64_t a)
 		t->big = n;
 		t->capbig = nc;
 	}
+	if (!t->nbig || a < t->big_lo)
+		t->big_lo = a;
 	t->big[t->nbig++] = a;
 }
 
@@ -119,7 +121,10 @@ static int on_record(const struct ring_view *v, void *arg)
 	}
 	if (flags & RING_F_MMAP)
 		t->regions_dirty = true;
-	else if (r->result && !region_at_hint(t, r->result))
+	else if (r->result && !t->regions_dirty && !region_at_hint(t, r->result))
+		/* (once dirty, the lookup could only say so again: the maps
+		 * are re-read between drains, and a drain can last the whole
+		 * run, every block past the snapshot's end of [heap] a miss) */
 		t->regions_dirty = true;
 	if (t->o.step && !(flags & RING_F_EARLY)) {
 		/* the shim traps once after each record it publishes */
@@ -127,7 +132,7 @@ static int on_record(const struct ring_view *v, void *arg)
 		if (th)
 			th->untrapped++;
 	}
-	if (t->nbig && (r->kind == RING_FREE || r->kind == RING_REALLOC) && r->args[0])
+	if (t->nbig && r->args[0] >= t->big_lo && (r->kind == RING_FREE || r->kind == RING_REALLOC))
 		big_forget(t, r->args[0]);
 	if (r->result && r->kind != RING_FREE && alloc_size(r) >= BIG_BLOCK) {
 		const struct model_region *g = region_at_hint(t, r->result);

@@ -204,19 +204,19 @@ static void symbolize(struct trace *t, uint64_t addr, struct model_site *s)
 	}
 }
 
-uint32_t trace_site_of(struct trace *t, uint64_t addr)
+/* A caller address not in the table yet: made a site and added (the
+ * table grown first when half full).  Apart from trace_site_of, so the
+ * lookup that answers nearly every event keeps a small frame. */
+static uint32_t site_miss(struct trace *t, uint64_t addr)
 {
 	struct model_site s;
 	uint32_t idx;
 	size_t k;
 
-	if (!addr)
-		return 0;
 	if (t->site_n * 2 >= t->site_cap && !grow(t))
 		return 0;
 	for (k = slot_of(addr, t->site_cap); t->site_key[k]; k = (k + 1) & (t->site_cap - 1))
-		if (t->site_key[k] == addr)
-			return t->site_val[k];
+		;
 	if (!trace_addr_known(t, addr)) {
 		/* code we have not seen mapped yet (a library just loaded) */
 		struct err e = { 0 };
@@ -228,4 +228,17 @@ uint32_t trace_site_of(struct trace *t, uint64_t addr)
 	t->site_val[k] = idx;
 	t->site_n++;
 	return idx;
+}
+
+uint32_t trace_site_of(struct trace *t, uint64_t addr)
+{
+	size_t mask = t->site_cap - 1;
+
+	if (!addr)
+		return 0;
+	if (t->site_cap)
+		for (size_t k = slot_of(addr, t->site_cap); t->site_key[k]; k = (k + 1) & mask)
+			if (t->site_key[k] == addr)
+				return t->site_val[k];
+	return site_miss(t, addr);
 }

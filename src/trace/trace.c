@@ -36,25 +36,12 @@ const char *const *trace_notes(const struct trace *t, size_t *n)
 	return (const char *const *)t->notes;
 }
 
-/* Queues an event; the loops apply queued events to the model in order.
- * The block contents of a ring record (t->pend_bytes, set by records.c for
- * the one event it emits) travel with it. */
-int trace_emit(struct trace *t, const struct model_event *ev, struct err *e)
+/* Queues a copy of ev (and its block contents), growing the queue. */
+static __attribute__((noinline)) int trace_queue(struct trace *t, const struct model_event *ev,
+						  struct err *e)
 {
 	size_t at;
 
-	if (t->direct && !t->qlen) {
-		/* run mode: straight into the model, no copy through the queue */
-		if (model_apply(t->m, ev, e) != 0)
-			return -1;
-		if (t->o.on_event) {
-			t->ev_bytes = t->pend_bytes;
-			t->ev_nbytes = t->pend_nbytes;
-			t->o.on_event(t->o.ctx, t->m, ev);
-			t->ev_nbytes = 0;
-		}
-		return 0;
-	}
 	if (t->qlen == t->qcap) {
 		size_t nc = t->qcap ? t->qcap * 2 : 1024;
 		struct model_event *nq = malloc(nc * sizeof(*nq));
@@ -83,6 +70,26 @@ int trace_emit(struct trace *t, const struct model_event *ev, struct err *e)
 			memcpy(t->qb[at].b, t->pend_bytes, t->pend_nbytes);
 	}
 	t->qlen++;
+	return 0;
+}
+
+/* Queues an event; the loops apply queued events to the model in order.
+ * The block contents of a ring record (t->pend_bytes, set by records.c for
+ * the one event it emits) travel with it.  In run mode (`direct`, nothing
+ * queued) the event goes straight into the model: the path of nearly
+ * every event, kept apart from the queue's so it needs no stack frame. */
+int trace_emit(struct trace *t, const struct model_event *ev, struct err *e)
+{
+	if (!t->direct || t->qlen)
+		return trace_queue(t, ev, e);
+	if (model_apply(t->m, ev, e) != 0)
+		return -1;
+	if (t->o.on_event) {
+		t->ev_bytes = t->pend_bytes;
+		t->ev_nbytes = t->pend_nbytes;
+		t->o.on_event(t->o.ctx, t->m, ev);
+		t->ev_nbytes = 0;
+	}
 	return 0;
 }
 
@@ -119,16 +126,6 @@ void trace_thread_del(struct trace *t, pid_t tid)
 			t->thr[i] = t->thr[--t->nthr];
 			return;
 		}
-}
-
-/* Bytes from the top of the main stack (the stack pointer at exec) down to
- * `sp`; 0 for other threads, whose stacks are regions of their own. */
-uint64_t trace_stack_depth(const struct trace *t, pid_t tid, uint64_t sp)
-{
-	if (tid != t->pid || !t->stack_top || sp > t->stack_top ||
-	    t->stack_top - sp > (UINT64_C(1) << 32))
-		return 0;
-	return t->stack_top - sp;
 }
 
 /* ---- interruption ---------------------------------------------------- */

@@ -107,6 +107,8 @@ struct trace {
 	size_t reg_hint;            /* index of the region an address last fell in */
 	uint64_t *big;              /* live blocks of 128 KiB or more (mmap'd) */
 	size_t nbig, capbig;
+	uint64_t big_lo;            /* none of them lies below (while nbig): frees
+	                               in [heap], below the mmap area, skip the scan */
 	size_t nregs;
 
 	/* call-site cache: caller address -> site index */
@@ -145,7 +147,16 @@ void trace_note(struct trace *t, const char *fmt, ...) __attribute__((format(pri
 int trace_emit(struct trace *t, const struct model_event *ev, struct err *e);
 struct trace_thread *trace_thread_get(struct trace *t, pid_t tid, bool add);
 void trace_thread_del(struct trace *t, pid_t tid);
-uint64_t trace_stack_depth(const struct trace *t, pid_t tid, uint64_t sp);
+/* Bytes from the top of the main stack (the stack pointer at exec) down to
+ * `sp`; 0 for other threads, whose stacks are regions of their own.
+ * Inline: on_record asks once per event. */
+static inline uint64_t trace_stack_depth(const struct trace *t, pid_t tid, uint64_t sp)
+{
+	if (tid != t->pid || !t->stack_top || sp > t->stack_top ||
+	    t->stack_top - sp > (UINT64_C(1) << 32))
+		return 0;
+	return t->stack_top - sp;
+}
 /* True when `a` lies in a region of the last snapshot. */
 bool trace_addr_known(const struct trace *t, uint64_t a);
 /* Notes the stack pages the loader touched, at the first event. */
