@@ -107,7 +107,7 @@ int cmd_trace(int argc, char **argv, struct err *e)
 	/* stops at calls, lines or frames: the program waits at each stop */
 	to.step = gran != TRACE_GRAN_ALLOC || pr.frames;
 	pr.stepping = to.step;
-	to.on_event = trace_print_event;
+	to.on_event = pr.quiet ? NULL : trace_print_event; /* -q: the summary only */
 	to.ctx = &pr;
 	trace_install_signal_handlers();
 	t = trace_start(&to, m, e);
