@@ -142,8 +142,10 @@ static const char *site_text(struct out_jq *q, const struct model *m, uint32_t i
 	const char *s;
 
 	if (id != q->model) { /* another model: its own sites */
-		out_jq_drain(q);
-		sites_clear(q);
+		if (q->site) { /* no queued line may point to the old texts */
+			out_jq_drain(q);
+			sites_clear(q);
+		}
 		q->model = id;
 	}
 	if (idx >= q->nsite) {
