@@ -2,9 +2,10 @@
  * writes holds the synchronous path's bytes in the synchronous order for a
  * long mix of queued lines and lines the tracer writes itself (other
  * events, extra members, raw text, sites the site memo evicts), with a
- * queue of two lines that keeps filling up as well as the default one; a
- * stream closed with lines still queued writes them all; a write error
- * still comes back from fclose. */
+ * queue of two lines that keeps filling up as well as the default one, and
+ * with the queue stepping aside after close drains; a stream closed with
+ * lines still queued writes them all; a write error still comes back from
+ * fclose. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
@@ -155,9 +156,12 @@ static void assert_file_is(const char *path, const char *want, size_t nwant)
 
 static const unsigned sizes[] = { 2, 4096 };
 
+/* _i: the queue's size (bit 0), teach (bit 1), and from 4 on the queue
+ * steps aside after drains close together, as in step mode. */
 START_TEST(queued_lines_are_the_synchronous_bytes_in_order)
 {
-	unsigned slots = sizes[_i / 2];
+	unsigned slots = sizes[_i % 2];
+	bool bypass = _i >= 4;
 	struct mix mx;
 	char *path = tmp_path(), *want = NULL;
 	size_t nwant = 0;
@@ -169,7 +173,9 @@ START_TEST(queued_lines_are_the_synchronous_bytes_in_order)
 	ck_assert_msg(f != NULL, "%s", er.msg);
 	q = out_file_queue(f);
 	ck_assert_ptr_nonnull(q);
-	mix_init(&mx, _i % 2);
+	if (!bypass)
+		out_jq_no_bypass(q);
+	mix_init(&mx, (_i / 2) % 2);
 	fputs("{\"type\":\"start\"}\n", f);
 	fputs("{\"type\":\"start\"}\n", ms);
 	for (int i = 0; i < 60000; i++) {
@@ -192,7 +198,7 @@ START_TEST(queued_lines_are_the_synchronous_bytes_in_order)
 	}
 	out_json_summary(f, mx.m);
 	out_json_summary(ms, mx.m);
-	if (slots == 2)
+	if (slots == 2 && !bypass)
 		ck_assert_uint_ge(out_jq_full_waits(q), holds);
 	ck_assert_int_eq(fclose(f), 0);
 	fclose(ms);
@@ -216,6 +222,7 @@ START_TEST(closing_with_lines_queued_writes_them_all)
 	ck_assert_msg(f != NULL, "%s", er.msg);
 	q = out_file_queue(f);
 	ck_assert_ptr_nonnull(q);
+	out_jq_no_bypass(q);
 	mix_init(&mx, true);
 	fputs("{\"type\":\"start\"}\n", f);
 	fputs("{\"type\":\"start\"}\n", ms);
@@ -250,6 +257,7 @@ START_TEST(a_write_error_still_surfaces)
 
 	ck_assert_msg(f != NULL, "%s", er.msg);
 	ck_assert_ptr_nonnull(out_file_queue(f));
+	out_jq_no_bypass(out_file_queue(f));
 	mix_init(&mx, _i == 1);
 	while (n < 40000) { /* about 5 MB, the last 1000 lines held */
 		if (_i == 1 && n == 39000)
@@ -277,7 +285,7 @@ int main(void)
 	TCase *t = tcase_create("jqueue");
 
 	tcase_set_timeout(t, 120);
-	tcase_add_loop_test(t, queued_lines_are_the_synchronous_bytes_in_order, 0, 4);
+	tcase_add_loop_test(t, queued_lines_are_the_synchronous_bytes_in_order, 0, 6);
 	tcase_add_test(t, closing_with_lines_queued_writes_them_all);
 	tcase_add_loop_test(t, a_write_error_still_surfaces, 0, 2);
 	suite_add_tcase(s, t);

@@ -21,7 +21,7 @@
 #define AF_BUF (1u << 20) /* one write(2) */
 #define AF_NBUF 8         /* the tracer waits when all eight are queued */
 #define AF_ALIGN 4096     /* O_DIRECT: buffer address and length */
-#define AF_QUEUE 4096     /* lines queued for the formatter thread */
+#define AF_QUEUE 8192     /* lines queued for the formatter thread */
 
 struct afile {
 	int fd;

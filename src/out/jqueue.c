@@ -34,8 +34,13 @@ struct jq_site {
 };
 
 #define SPIN 100               /* pauses before a wait sleeps (~5 us) */
-#define WAKE_MAX 256           /* a sleeping formatter is woken per batch */
+#define WAKE_MAX 2048          /* a sleeping formatter is woken per batch */
 #define ROOM_CHECK 16          /* the formatter looks for a waiting tracer */
+/* A drain that must wait after fewer than DRAIN_NEAR queued lines (step
+ * mode: a call or line event between two allocator calls) costs a
+ * wake-up for little: the next BYPASS lines go the synchronous way. */
+#define DRAIN_NEAR 64
+#define BYPASS 4096
 
 struct out_jq {
 	/* the tracer's (producer's) side */
@@ -43,6 +48,9 @@ struct out_jq {
 	uint64_t tail_seen;                  /* a recent `tail` */
 	unsigned mask, batch;
 	unsigned long full_waits;
+	uint64_t drained_at;                 /* head at the last waiting drain */
+	unsigned near;                       /* DRAIN_NEAR, 0: never bypass */
+	unsigned bypass;                     /* lines left to write in place */
 	struct jq_site *site;                /* by site index */
 	uint32_t nsite;
 	uint64_t model;                      /* model_id the sites belong to */
@@ -122,8 +130,12 @@ void out_jq_drain(struct out_jq *q)
 	if (q->tail_seen == h)
 		return;
 	q->tail_seen = atomic_load_explicit(&q->tail, memory_order_acquire);
-	if (q->tail_seen != h)
-		wait_tail(q, h);
+	if (q->tail_seen == h)
+		return;
+	if (h - q->drained_at < q->near)
+		q->bypass = BYPASS;
+	q->drained_at = h;
+	wait_tail(q, h);
 }
 
 static void sites_clear(struct out_jq *q)
@@ -178,6 +190,10 @@ bool out_jq_put(struct out_jq *q, const struct model *m, const struct model_even
 
 	if (ev->type < MEV_MALLOC || ev->type > MEV_PVALLOC)
 		return false;
+	if (q->bypass) {
+		q->bypass--;
+		return false;
+	}
 	if (ev->site && !(site = site_text(q, m, ev->site, &slen)))
 		return false;
 	if (slen > JW_BUF - OUT_JFAST_ROOM) /* the formatter's tmp holds any line */
@@ -282,6 +298,7 @@ struct out_jq *out_jq_new(struct afile *a, unsigned slots)
 	memset(q, 0, sizeof(*q));
 	q->a = a;
 	q->mask = slots - 1;
+	q->near = DRAIN_NEAR;
 	q->batch = slots / 4 > WAKE_MAX ? WAKE_MAX : slots / 4 ? slots / 4 : 1;
 	q->slot = calloc(slots, sizeof(*q->slot));
 	q->memo = out_jfast_new();
@@ -313,6 +330,12 @@ void out_jq_free(struct out_jq *q)
 	wake_consumer(q);
 	pthread_join(q->th, NULL);
 	jq_release(q);
+}
+
+void out_jq_no_bypass(struct out_jq *q)
+{
+	q->near = 0;
+	q->bypass = 0;
 }
 
 void out_jq_hold(struct out_jq *q)

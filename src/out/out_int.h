@@ -68,6 +68,10 @@ bool out_jq_put(struct out_jq *q, const struct model *m, const struct model_even
 void out_jq_drain(struct out_jq *q);
 /* Drains, stops the thread and frees the queue and its site texts. */
 void out_jq_free(struct out_jq *q);
+/* When a drain must wait after only a few queued lines (step mode), the
+ * next lines are written in place for a while (a wake-up per line would
+ * cost more than the formatting).  For tests: never do that. */
+void out_jq_no_bypass(struct out_jq *q);
 /* For tests: the formatter takes nothing until the producer next waits
  * (a full queue, a drain); lines queued, waits for room so far. */
 void out_jq_hold(struct out_jq *q);
