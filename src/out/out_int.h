@@ -61,7 +61,8 @@ struct out_jq;
 struct out_jq *out_jq_new(struct afile *a, unsigned slots);
 /* Queues the line of `ev` (just applied to `m`); waits while the queue is
  * full.  False, queueing nothing, when the line must go the synchronous
- * way (not an allocator call, a site too long). */
+ * way (not an allocator call, a site too long, out of memory, or the
+ * queue steps aside after close drains: out_jq_no_bypass). */
 bool out_jq_put(struct out_jq *q, const struct model *m, const struct model_event *ev);
 /* Returns when every queued line is in `a`'s buffers: the caller's thread
  * owns them again until the next out_jq_put. */
