@@ -82,20 +82,12 @@ static void frames_text(FILE *f, const struct dbg_stack *st)
 	}
 }
 
-void trace_print_event(void *ctx, struct model *m, const struct model_event *ev)
+/* An event with --frames or --bytes: its stack, its block contents. */
+static __attribute__((noinline)) void event_with_extras(struct trace_print *p, struct model *m,
+							 const struct model_event *ev)
 {
-	struct trace_print *p = ctx;
 	struct dbg_stack st = { 0 };
 
-	if (p->quiet)
-		return;
-	if (!p->frames && !p->bytes) { /* the hot path of run mode: nothing to unwind */
-		if (p->json)
-			out_json_event(p->f, m, ev);
-		else
-			out_text_event(p->f, m, ev, model_event_count(m) - 1);
-		return;
-	}
 	if (p->frames)
 		event_stack(p, ev, &st);
 	if (p->json && p->bytes && trace_print_json_bytes(p, m, ev, p->frames ? &st : NULL))
@@ -109,6 +101,20 @@ void trace_print_event(void *ctx, struct model *m, const struct model_event *ev)
 	if (!p->json && p->frames)
 		frames_text(p->f, &st);
 	dbg_stack_free(&st);
+}
+
+void trace_print_event(void *ctx, struct model *m, const struct model_event *ev)
+{
+	struct trace_print *p = ctx;
+
+	if (p->quiet)
+		return;
+	if (p->frames || p->bytes)
+		event_with_extras(p, m, ev);
+	else if (p->json) /* the hot path of run mode: nothing to unwind */
+		out_json_event(p->f, m, ev);
+	else
+		out_text_event(p->f, m, ev, model_event_count(m) - 1);
 }
 
 void trace_print_summary(struct trace_print *p, struct model *m)

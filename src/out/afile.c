@@ -16,10 +16,12 @@
 #include <unistd.h>
 
 #include "out/out.h"
+#include "out/out_int.h"
 
 #define AF_BUF (1u << 20) /* one write(2) */
 #define AF_NBUF 8         /* the tracer waits when all eight are queued */
 #define AF_ALIGN 4096     /* O_DIRECT: buffer address and length */
+#define AF_QUEUE 8192     /* lines queued for the formatter thread */
 
 struct afile {
 	int fd;
@@ -35,6 +37,10 @@ struct afile {
 	bool thread;          /* the writer thread runs (else: write in place) */
 	bool direct;          /* fd has O_DIRECT: whole aligned pages only */
 	int err;              /* first write error (errno), 0 none */
+	/* the formatter thread (jqueue.c), or NULL: while lines are queued,
+	 * the producer's side (cur, fill, submit) is the formatter's; every
+	 * other write drains the queue first */
+	struct out_jq *jq;
 };
 
 /* Leaves direct I/O for the rest of the file (a tail that is not whole
@@ -117,9 +123,8 @@ static void submit(struct afile *a)
 	pthread_mutex_unlock(&a->mu);
 }
 
-static ssize_t af_write(void *cookie, const char *p, size_t n)
+void out_afile_put(struct afile *a, const char *p, size_t n)
 {
-	struct afile *a = cookie;
 	size_t done = 0;
 
 	while (done < n) {
@@ -131,6 +136,15 @@ static ssize_t af_write(void *cookie, const char *p, size_t n)
 		if (a->fill == AF_BUF)
 			submit(a);
 	}
+}
+
+static ssize_t af_write(void *cookie, const char *p, size_t n)
+{
+	struct afile *a = cookie;
+
+	if (a->jq)
+		out_jq_drain(a->jq);
+	out_afile_put(a, p, n);
 	return (ssize_t)n;
 }
 
@@ -146,26 +160,40 @@ void out_file_put(FILE *f, const char *p, size_t n)
 		fwrite(p, 1, n, f);
 }
 
-bool out_file_room(FILE *f, size_t min, char **p, size_t *room)
+struct out_jq *out_file_queue(FILE *f)
 {
-	struct afile *a = af_cookie;
+	return f == af_file ? af_cookie->jq : NULL;
+}
 
-	if (f != af_file || AF_BUF - a->fill < min)
+bool out_afile_room(struct afile *a, size_t min, char **p, size_t *room)
+{
+	if (AF_BUF - a->fill < min)
 		return false;
 	*p = a->buf[a->cur] + a->fill;
 	*room = AF_BUF - a->fill;
 	return true;
 }
 
-void out_file_commit(FILE *f, size_t n)
+bool out_file_room(FILE *f, size_t min, char **p, size_t *room)
 {
-	struct afile *a = af_cookie;
-
 	if (f != af_file)
-		return;
+		return false;
+	if (af_cookie->jq)
+		out_jq_drain(af_cookie->jq);
+	return out_afile_room(af_cookie, min, p, room);
+}
+
+void out_afile_commit(struct afile *a, size_t n)
+{
 	a->fill += n;
 	if (a->fill == AF_BUF)
 		submit(a);
+}
+
+void out_file_commit(FILE *f, size_t n)
+{
+	if (f == af_file)
+		out_afile_commit(af_cookie, n);
 }
 
 static void af_release(struct afile *a)
@@ -183,6 +211,8 @@ static int af_close(void *cookie)
 	struct afile *a = cookie;
 	int err;
 
+	out_jq_free(a->jq); /* its lines first */
+	a->jq = NULL;
 	if (af_cookie == a)
 		af_file = NULL, af_cookie = NULL;
 	if (a->fill)
@@ -206,6 +236,11 @@ static int af_close(void *cookie)
 }
 
 FILE *out_file_open(const char *path, struct err *e)
+{
+	return out_file_open_q(path, AF_QUEUE, e);
+}
+
+FILE *out_file_open_q(const char *path, unsigned slots, struct err *e)
 {
 	struct afile *a = calloc(1, sizeof(*a));
 	sigset_t all, old;
@@ -250,6 +285,9 @@ FILE *out_file_open(const char *path, struct err *e)
 	a->thread = rc == 0; /* else the same bytes, written in place */
 	if (a->thread)
 		pthread_setname_np(a->th, "memlens-writer");
+	/* the event lines' formatter: only beside the writer thread */
+	if (a->thread && slots)
+		a->jq = out_jq_new(a, slots);
 	af_file = f;
 	af_cookie = a;
 	return f;

@@ -256,9 +256,14 @@ void out_json_event(FILE *f, const struct model *m, const struct model_event *ev
 void out_json_event_extra(FILE *f, const struct model *m, const struct model_event *ev,
 			  out_extra_fn extra, void *arg)
 {
-	if (ev->type >= MEV_MALLOC && ev->type <= MEV_PVALLOC &&
-	    out_json_alloc_line(f, m, ev, extra, arg))
-		return;
+	if (ev->type >= MEV_MALLOC && ev->type <= MEV_PVALLOC) {
+		/* trace -o's stream: formatted on its own thread (jqueue.c) */
+		struct out_jq *q = extra ? NULL : out_file_queue(f);
+		if (q && out_jq_put(q, m, ev))
+			return;
+		if (out_json_alloc_line(f, m, ev, extra, arg))
+			return;
+	}
 	out_json_event_general(f, m, ev, extra, arg);
 }
 

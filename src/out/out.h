@@ -68,8 +68,10 @@ void out_json_summary(FILE *f, const struct model *m);
  * stdio stream whose bytes a thread of memlens writes, 1 MiB per write(2),
  * so the kernel's page-cache work overlaps the tracing (in place when no
  * thread can be started).  The stream is unbuffered on the stdio side:
- * fwrite copies straight into the thread's buffers.  fclose waits for the
- * thread and returns EOF with errno set when a write failed (ENOSPC...).
+ * fwrite copies straight into the thread's buffers.  The allocator-call
+ * lines out_json_event writes to it are formatted by another thread, in
+ * order with every other write (out/jqueue.c).  fclose waits for the
+ * threads and returns EOF with errno set when a write failed (ENOSPC...).
  * NULL with `e` filled when PATH cannot be opened. */
 FILE *out_file_open(const char *path, struct err *e);
 /* fwrite(p, 1, n, f), straight into the thread's buffers when `f` is the

@@ -4,9 +4,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "model/model.h"
 #include "out/out.h"
+#include "util/err.h"
 #include "util/json.h"
 
 /* "malloc(40) = 0x5555555592a0", "free(NULL)", "signal SIGSEGV at ...". */
@@ -26,6 +29,66 @@ const char *out_site_json(const struct model *m, uint32_t idx, size_t *len);
  * for its buffer, out of memory): the caller writes the general way. */
 bool out_json_alloc_line(FILE *f, const struct model *m, const struct model_event *ev,
 			 out_extra_fn extra, void *arg);
+/* The fast path's state (json_fast.c): what the previous lines leave to
+ * the next, one per writing thread (the synchronous writers share one). */
+struct out_jfast;
+struct out_jfast *out_jfast_new(void); /* free() it; NULL: out of memory */
+/* The most a fast line takes besides its site object (twelve 20-digit
+ * numbers with keys, two 32-bit ones, the fixed parts: about 510 bytes),
+ * and the slack the word stores write past the end. */
+#define OUT_JFAST_ROOM 640
+/* True when out_jfast_body can write lines of type t (an allocator call). */
+bool out_jfast_ready(struct out_jfast *s, uint16_t t);
+/* Writes the line of allocator call `ev` at p, without its closing "}\n",
+ * and returns its end: `site` is the site's JSON text (NULL: none), prev
+ * the previous event line's sp, stack_depth and brk (model_prev_marks).
+ * p must have OUT_JFAST_ROOM + slen bytes; out_jfast_ready(s, ev->type)
+ * must have said true. */
+char *out_jfast_body(struct out_jfast *s, char *p, const struct model_event *ev,
+		     const char *site, size_t slen, const uint64_t prev[3]);
+
+/* ---- the trace file's formatter thread (jqueue.c) ---------------------
+ * trace -o's stream (afile.c) formats the allocator-call lines without an
+ * extra member on a thread of its own: the tracer copies what a line needs
+ * into a fixed-size queue; every other write to the stream first waits
+ * until the queue is empty (out_jq_drain), so the bytes and their order
+ * are those of the synchronous path. */
+struct afile;
+struct out_jq;
+/* A queue of `slots` entries (a power of two, >= 2) and its thread, which
+ * writes into `a`'s buffers; NULL when it cannot start (then the stream
+ * writes every line in place). */
+struct out_jq *out_jq_new(struct afile *a, unsigned slots);
+/* Queues the line of `ev` (just applied to `m`); waits while the queue is
+ * full.  False, queueing nothing, when the line must go the synchronous
+ * way (not an allocator call, a site too long, out of memory, or the
+ * queue steps aside after close drains: out_jq_no_bypass). */
+bool out_jq_put(struct out_jq *q, const struct model *m, const struct model_event *ev);
+/* Returns when every queued line is in `a`'s buffers: the caller's thread
+ * owns them again until the next out_jq_put. */
+void out_jq_drain(struct out_jq *q);
+/* Drains, stops the thread and frees the queue and its site texts. */
+void out_jq_free(struct out_jq *q);
+/* When a drain must wait after only a few queued lines (step mode), the
+ * next lines are written in place for a while (a wake-up per line would
+ * cost more than the formatting).  For tests: never do that. */
+void out_jq_no_bypass(struct out_jq *q);
+/* For tests: the formatter takes nothing until the producer next waits
+ * (a full queue, a drain); lines queued, waits for room so far. */
+void out_jq_hold(struct out_jq *q);
+size_t out_jq_queued(const struct out_jq *q);
+unsigned long out_jq_full_waits(const struct out_jq *q);
+/* The producer side of the stream's buffers (afile.c), for the thread
+ * that owns them: out_file_room, out_file_commit, out_file_put on `a`. */
+bool out_afile_room(struct afile *a, size_t min, char **p, size_t *room);
+void out_afile_commit(struct afile *a, size_t n);
+void out_afile_put(struct afile *a, const char *p, size_t n);
+/* The queue of out_file_open's stream `f` (NULL: another stream, or none). */
+struct out_jq *out_file_queue(FILE *f);
+/* out_file_open with a queue of `slots` lines (0: none, every line in
+ * place), for tests. */
+FILE *out_file_open_q(const char *path, unsigned slots, struct err *e);
+
 /* out_json_event_extra without the fast path (tests compare the two). */
 void out_json_event_general(FILE *f, const struct model *m, const struct model_event *ev,
 			    out_extra_fn extra, void *arg);
