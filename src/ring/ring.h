@@ -13,8 +13,8 @@
 #include "ring/ring_format.h"
 #include "util/err.h"
 
-/* Default number of slots: 32768 x 64 bytes, 2 MiB (16K teach-mode
- * events of two slots, 32K libc-mode events of one). */
+/* Default number of slots: 32768 x 64 bytes, 2 MiB (32K events of one
+ * slot: libc mode, packed teach records; 16K teach events of two). */
 #define RING_DEFAULT_CAPACITY 32768u
 
 struct ring;
@@ -84,7 +84,10 @@ size_t ring_drain(struct ring *r, size_t max, ring_cb cb, void *arg);
 
 /* The same without copying: cb sees each event in place in the ring, its
  * slots still reserved for it until cb returns (aux and bytes are NULL
- * when the event has no such slot; ev->flags may hold RING_F_AUX).  For
+ * when the event has no such slot; ev->flags may hold RING_F_AUX).  A
+ * packed teach record is shown as it would have come unpacked: ev and aux
+ * then point at a copy in the reader (args[2] 0, RING_F_AUX set, never
+ * RING_F_PACKED), valid until cb returns.  For
  * the tracer's hot path: reading a fresh copy back cost more than the
  * reading itself (stores and loads of different widths do not forward). */
 struct ring_view {

@@ -76,11 +76,38 @@ void shim_order_unlock_slow(void)
 	spin_unlock(&order_word);
 }
 
-/* teach mode's order hook: every record carries an aux slot, a free or a
- * moving realloc a content slot too when bytes were kept. */
-static uint64_t teach_hook(const struct teach_info *ti, int error_record)
+/* The brk of the last teach record reserved in the ring: the previous
+ * teach brk of ring_format.h's packed records.  Read and written only by
+ * teach_hook, under the allocator's lock, which orders the reservations.
+ * 0 when the last reservation found no ring, so the first record after
+ * the early buffer's flush (which bypasses the hook) is never packed;
+ * libc-mode records carry no RING_F_TEACH and do not count. */
+static uint64_t last_brk;
+
+/* teach mode's order hook: a record is packed into its primary slot when
+ * ring_pack allows (err_no must be 0: a call that returned NULL, but
+ * free, is taken to have one), else it carries an aux slot; a free or a
+ * moving realloc has a content slot too when bytes were kept.  ti is the
+ * first member of the shim's struct shim_teach (teach_set_order_hook). */
+static uint64_t teach_hook(struct teach_info *ti, int error_record)
 {
-	return shim_reserve(2u + (!error_record && ti->nkept));
+	struct shim_teach *st = (struct shim_teach *)ti;
+	const struct call *c = st->c;
+	uint64_t seq, a2 = 0;
+	int packed = !error_record && !ti->error &&
+		     ring_pack(c->kind, c->a0, c->a2, ti->result, ti->block, ti->block_size,
+			       ti->old_block, ti->brk, last_brk, 0,
+			       ti->result || c->kind == RING_FREE ? 0 : 1, &a2);
+
+	seq = shim_reserve(packed ? 1u + (ti->nkept != 0) : 2u + (!error_record && ti->nkept));
+	if (seq == SHIM_NO_SEQ)
+		packed = 0;
+	last_brk = seq == SHIM_NO_SEQ ? 0 : ti->brk;
+	if (!error_record) {
+		st->packed = packed;
+		st->packed_a2 = a2;
+	}
+	return seq;
 }
 
 __thread uint64_t shim_seen_tail __attribute__((tls_model("initial-exec")));
@@ -309,12 +336,15 @@ struct aux {
 /* Writes one record: its primary slot, an aux slot when `x` is not NULL
  * and a content slot when nb > 0, in place in the n slots reserved at
  * `seq` (n = 1 + !!x + !!nb: what the caller reserved), or into the early
- * buffer before the ring is mapped.  Extension slots first, the primary
- * last, so a ready primary means a whole record. */
+ * buffer before the ring is mapped.  A packed record (`packed_a2` not
+ * NULL: what teach_hook decided, with the facts in x all the same) has no
+ * aux slot and *packed_a2 for args[2].  Extension slots first, the
+ * primary last, so a ready primary means a whole record. */
 static void put(uint64_t seq, const struct call *c, uint16_t kind, uint16_t flags,
-		uint64_t result, const struct aux *x, const unsigned char *bytes, unsigned nb)
+		uint64_t result, const struct aux *x, const unsigned char *bytes, unsigned nb,
+		const uint64_t *packed_a2)
 {
-	unsigned n = 1u + (x != NULL) + (nb != 0);
+	unsigned n = 1u + (x != NULL && !packed_a2) + (nb != 0);
 	struct ring_header *r = room(seq, n);
 
 	if (!r) {
@@ -339,8 +369,11 @@ static void put(uint64_t seq, const struct call *c, uint16_t kind, uint16_t flag
 		return;
 	}
 	union ring_slot *s = ring_slot_at(r, seq);
-	uint64_t pos = seq + 1;
-	if (x) {
+	uint64_t pos = seq + 1, a2 = c->a2;
+	if (packed_a2) {
+		a2 = *packed_a2;
+		flags |= RING_F_PACKED;
+	} else if (x) {
 		union ring_slot *a = ring_slot_at(r, pos);
 		a->aux.block = x->block;
 		a->aux.block_size = x->block_size;
@@ -362,7 +395,7 @@ static void put(uint64_t seq, const struct call *c, uint16_t kind, uint16_t flag
 	s->ev.tid = tid_of_caller();
 	s->ev.args[0] = c->a0;
 	s->ev.args[1] = c->a1;
-	s->ev.args[2] = c->a2;
+	s->ev.args[2] = a2;
 	s->ev.result = result;
 	s->ev.caller = c->caller;
 	s->ev.sp = c->sp;
@@ -373,8 +406,12 @@ static void put(uint64_t seq, const struct call *c, uint16_t kind, uint16_t flag
 	published(r, seq, n);
 }
 
-void shim_report_teach(const struct call *c, void *result, const struct teach_info *ti)
+/* Every teach record shim_report_teach does not write inline: error
+ * records, kept bytes, no room yet, step mode, a thread's first record. */
+void shim_report_teach_slow(const struct shim_teach *st, void *result)
 {
+	const struct teach_info *ti = &st->ti;
+	const struct call *c = st->c;
 	int e = errno;
 
 	if (ti->seq == SHIM_NO_SEQ && atomic_load(&shim_state) == ST_SILENT)
@@ -387,7 +424,7 @@ void shim_report_teach(const struct call *c, void *result, const struct teach_in
 		ec.a1 = c->kind == RING_REALLOC || c->kind == RING_REALLOCARRAY ||
 			c->kind == RING_FREE ? c->a0 : 0;
 		ec.a2 = 0;
-		put(seq, &ec, RING_ERROR, RING_F_TEACH, 0, &x, NULL, 0);
+		put(seq, &ec, RING_ERROR, RING_F_TEACH, 0, &x, NULL, 0, NULL);
 		if (ti->ignored) {
 			errno = e;
 			return;
@@ -398,7 +435,7 @@ void shim_report_teach(const struct call *c, void *result, const struct teach_in
 		.old_block = ti->old_block, .err_no = result || c->kind == RING_FREE ? 0 : e,
 	};
 	put(ti->seq, c, c->kind, (uint16_t)(ti->flags | RING_F_TEACH), (uint64_t)(uintptr_t)result,
-	    &x, ti->kept, ti->nkept);
+	    &x, ti->kept, ti->nkept, st->packed ? &st->packed_a2 : NULL);
 	errno = e;
 }
 
@@ -410,9 +447,9 @@ void shim_put_libc(const struct call *c, void *result, uint64_t seq,
 {
 	if (!result && c->kind != RING_FREE && errno) {
 		struct aux x = { .err_no = errno };
-		put(seq, c, c->kind, 0, 0, &x, bytes, nbytes);
+		put(seq, c, c->kind, 0, 0, &x, bytes, nbytes, NULL);
 	} else {
-		put(seq, c, c->kind, 0, (uint64_t)(uintptr_t)result, NULL, bytes, nbytes);
+		put(seq, c, c->kind, 0, (uint64_t)(uintptr_t)result, NULL, bytes, nbytes, NULL);
 	}
 }
 

@@ -26,6 +26,7 @@ struct teach_info {
 	uint64_t block_size; /* its size including the header */
 	uint64_t old_block;  /* realloc: the block given back when it moved */
 	uint64_t brk;        /* the program break after the call */
+	uint64_t result;     /* the pointer the call returns (0: none, free) */
 	uint32_t flags;      /* RING_F_* (split, coalesced, grew heap, mmap) */
 	uint32_t error;      /* RING_ERR_*: misuse or damage found by this call */
 	uint32_t ignored;    /* 1: the call itself was misuse and did nothing */
@@ -44,8 +45,15 @@ void teach_set_keep(int on);
 /* Called with the lock held at the end of every call, so the numbers it
  * hands out follow the true order of the heap changes: once for the
  * error record (error_record 1) when there is one that is not the call's
- * own, then for the call.  NULL: seq = 0. */
-void teach_set_order_hook(uint64_t (*hook)(const struct teach_info *ti, int error_record));
+ * own, then for the call, with every fact above filled but seq.  `ti` is
+ * the pointer the caller passed to teach_*: a caller may embed it first
+ * in a struct of its own and the hook reach that (the shim does).  NULL:
+ * seq = 0. */
+void teach_set_order_hook(uint64_t (*hook)(struct teach_info *ti, int error_record));
+/* Numbers a call refused before it reached the heap (reallocarray's
+ * overflow), under the lock like every call: *ti must be cleared; only
+ * seq is set (no facts, not even the break). */
+void teach_number_refused(struct teach_info *ti);
 
 void *teach_malloc(size_t n, struct teach_info *ti);
 void *teach_calloc(size_t n, size_t size, struct teach_info *ti);
