@@ -187,6 +187,14 @@ void ring_set_bytes(struct ring *r, bool on)
 		atomic_fetch_and(&r->h->mode, ~(uint32_t)RING_MODE_BYTES);
 }
 
+void ring_set_unpacked(struct ring *r, bool on)
+{
+	if (on)
+		atomic_fetch_or(&r->h->mode, RING_MODE_UNPACKED);
+	else
+		atomic_fetch_and(&r->h->mode, ~(uint32_t)RING_MODE_UNPACKED);
+}
+
 uint64_t ring_trap_addr(const struct ring *r)
 {
 	return atomic_load(&r->h->trap_addr);

@@ -59,6 +59,11 @@ void ring_set_step(struct ring *r, bool on);
  * starts; the shim reads it once, when it maps the ring. */
 void ring_set_bytes(struct ring *r, bool on);
 
+/* Packed teach records off (RING_MODE_UNPACKED): every event the shim
+ * writes then has its aux slot, as in version 3.  The reader takes both
+ * forms alike; the tests compare them.  Set it before the program starts. */
+void ring_set_unpacked(struct ring *r, bool on);
+
 /* The address of the shim's int3 (0 until the shim published it).  A stop
  * is the shim's when it is SIGTRAP, si_code SI_KERNEL and rip - 1 equals
  * this address. */

@@ -157,6 +157,9 @@ enum ring_mode {
 	/* record block contents at free/realloc (content slots); set before
 	 * the program starts and never changed */
 	RING_MODE_BYTES = 1u << 2,
+	/* write every teach record unpacked, with its aux slot (the tests
+	 * compare both forms); set before the program starts, never changed */
+	RING_MODE_UNPACKED = 1u << 3,
 };
 
 /* The memfd begins with this header (one 4 KiB page), then `capacity`

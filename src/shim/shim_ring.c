@@ -83,6 +83,8 @@ void shim_order_unlock_slow(void)
  * the early buffer's flush (which bypasses the hook) is never packed;
  * libc-mode records carry no RING_F_TEACH and do not count. */
 static uint64_t last_brk;
+/* 0 when the tracer asked for unpacked records (RING_MODE_UNPACKED). */
+static int shim_pack;
 
 /* teach mode's order hook: a record is packed into its primary slot when
  * ring_pack allows (err_no must be 0: a call that returned NULL, but
@@ -94,7 +96,7 @@ static uint64_t teach_hook(struct teach_info *ti, int error_record)
 	struct shim_teach *st = (struct shim_teach *)ti;
 	const struct call *c = st->c;
 	uint64_t seq, a2 = 0;
-	int packed = !error_record && !ti->error &&
+	int packed = shim_pack && !error_record && !ti->error &&
 		     ring_pack(c->kind, c->a0, c->a2, ti->result, ti->block, ti->block_size,
 			       ti->old_block, ti->brk, last_brk, 0,
 			       ti->result || c->kind == RING_FREE ? 0 : 1, &a2);
@@ -301,6 +303,7 @@ void shim_init_slow(void)
 	h->alloc = (uint32_t)shim_use_libc;
 	/* set before the program started, never changed: read once */
 	shim_keep_bytes = (atomic_load(&h->mode) & RING_MODE_BYTES) != 0;
+	shim_pack = !(atomic_load(&h->mode) & RING_MODE_UNPACKED);
 	teach_set_keep(shim_keep_bytes);
 	atomic_store(&h->trap_addr, (uint64_t)(uintptr_t)memlens_shim_trap);
 	spin_lock(&early_lock);
