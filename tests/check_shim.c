@@ -451,11 +451,11 @@ START_TEST(many_short_lived_threads_every_call_in_order)
 }
 END_TEST
 
-/* Ring v3 through the real shim: 200 threads' records of two slots
- * (primary + teach facts) and three (+ contents at free) through an
- * 8-slot ring, so their extension slots wrap its end all the time and the
- * threads interleave: every record comes back whole, in order, with its
- * teach facts and contents. */
+/* Ring v3/v4 through the real shim: 200 threads' records of one slot
+ * (packed), two (primary + teach facts, or packed + contents at free) and
+ * three (+ both) through an 8-slot ring, so their extension slots wrap its
+ * end all the time and the threads interleave: every record comes back
+ * whole, in order, with its teach facts and contents. */
 START_TEST(teach_facts_and_contents_survive_a_wrapping_ring_and_threads)
 {
 	char *argv[] = { TARGET, "threads", NULL };

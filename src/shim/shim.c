@@ -64,7 +64,7 @@ static void *do_malloc(struct call c, size_t n)
 		shim_report_libc(&c, p, seq, NULL, 0);
 		return p;
 	}
-	st.c = &c;
+	shim_teach_start(&st, &c);
 	p = teach_malloc(n, &st.ti);
 	shim_report_teach(&st, p);
 	return p;
@@ -86,7 +86,7 @@ static void *do_memalign(struct call c, size_t align, size_t size, int valloc_ki
 		shim_report_libc(&c, p, seq, NULL, 0);
 		return p;
 	}
-	st.c = &c;
+	shim_teach_start(&st, &c);
 	p = teach_memalign(align, size, &st.ti);
 	shim_report_teach(&st, p);
 	return p;
@@ -112,7 +112,7 @@ API void *calloc(size_t n, size_t size)
 		shim_report_libc(&c, p, seq, NULL, 0);
 		return p;
 	}
-	st.c = &c;
+	shim_teach_start(&st, &c);
 	p = teach_calloc(n, size, &st.ti);
 	shim_report_teach(&st, p);
 	return p;
@@ -140,7 +140,7 @@ static void *do_realloc(struct call c, void *old, size_t n)
 		shim_report_libc(&c, p, seq, buf, nb);
 		return p;
 	}
-	st.c = &c;
+	shim_teach_start(&st, &c);
 	if (old && n == 0) { /* glibc: frees the block and returns NULL */
 		teach_free(old, &st.ti);
 		shim_report_teach(&st, NULL);
@@ -172,7 +172,7 @@ API void *reallocarray(void *old, size_t n, size_t size)
 		} else {
 			/* numbered under the allocator's lock like every teach
 			 * record (the packed records' previous brk follows it) */
-			struct shim_teach st = { .c = &c };
+			struct shim_teach st = { .c = &c }; /* ti cleared: no facts */
 			teach_number_refused(&st.ti);
 			errno = ENOMEM; /* the lock may have slept in a futex call */
 			shim_report_teach(&st, NULL);
@@ -202,7 +202,7 @@ API void free(void *p)
 		shim_report_libc(&c, NULL, seq, buf, nb);
 		return;
 	}
-	st.c = &c;
+	shim_teach_start(&st, &c);
 	teach_free(p, &st.ti);
 	shim_report_teach(&st, NULL);
 }

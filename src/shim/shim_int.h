@@ -160,14 +160,22 @@ static inline __attribute__((always_inline)) int shim_put_fast(const struct call
 
 /* A teach-mode call: the allocator's facts (first: the order hook is
  * handed &ti and reaches the rest through it), the call, and what the
- * hook decided under the allocator's lock.  Only `c` is set before the
- * teach_* call; teach_* clears ti and the hook sets the rest. */
+ * hook decided under the allocator's lock.  shim_teach_start sets it up
+ * before the teach_* call; teach_* clears ti and the hook sets the rest. */
 struct shim_teach {
 	struct teach_info ti;
 	const struct call *c;
 	uint64_t packed_a2; /* packed: the record's args[2] (ring_pack) */
 	int packed;         /* 1: one slot reserved (+ content), no aux slot */
 };
+
+/* Before the teach_* call: a call that never reaches the hook (no hook
+ * yet: the environment was not readable) must not look packed. */
+static inline void shim_teach_start(struct shim_teach *st, const struct call *c)
+{
+	st->c = c;
+	st->packed = 0;
+}
 
 /* Write the record(s) of a call: teach mode (from st, after the teach_*
  * call returned `result`), libc mode.  libc mode reserves
