@@ -27,7 +27,9 @@ struct ring;
 struct ring *ring_create(size_t capacity, struct err *e);
 
 /* Maps an existing ring by fd (a reader in another process, the tests),
- * after ring_attach_check.  The fd is dup'ed; the caller keeps its own. */
+ * after ring_attach_check.  The fd is dup'ed; the caller keeps its own.
+ * It knows no teach record read before: open it before the shim attaches,
+ * or a packed record's brk comes back 0 until the next unpacked one. */
 struct ring *ring_open_fd(int fd, struct err *e);
 
 /* Checks a mapped ring header: magic, version, record size, a power-of-two

@@ -91,7 +91,8 @@ struct ring_primary {
 	uint64_t ready;      /* position + 1 once published (atomic, release) */
 	uint8_t kind;        /* enum ring_kind */
 	uint8_t nbytes;      /* bytes in the content slot; 0: no content slot */
-	uint16_t flags;      /* enum ring_flags (RING_F_AUX: an aux slot follows) */
+	uint16_t flags;      /* enum ring_flags (RING_F_AUX: an aux slot follows;
+				RING_F_PACKED: the teach facts are in args[2]) */
 	int32_t tid;         /* thread that made the call */
 	uint64_t args[3];    /* see struct ring_record */
 	uint64_t result, caller, sp;
@@ -122,7 +123,7 @@ _Static_assert(sizeof(union ring_slot) == RING_SLOT_SIZE, "a slot is 64 bytes");
 struct ring_record {
 	uint64_t seq;        /* the event's number: 0, 1, 2, ... counted by the consumer */
 	uint16_t kind;       /* enum ring_kind */
-	uint16_t flags;      /* enum ring_flags, without RING_F_AUX */
+	uint16_t flags;      /* enum ring_flags, without RING_F_AUX and RING_F_PACKED */
 	int32_t tid;         /* thread that made the call */
 	/* Arguments as the call received them:
 	 *   malloc(size)               args[0]=size
