@@ -270,6 +270,16 @@ static inline uint64_t ring_pack_anchor(unsigned kind, uint64_t arg0, uint64_t r
 	return kind == RING_FREE ? arg0 : result;
 }
 
+/* The packed args[2] of a record that ring_pack accepts. */
+static inline uint64_t ring_pack_a2(unsigned kind, uint64_t arg0, uint64_t result,
+				    uint64_t block, uint64_t block_size, uint64_t old_block)
+{
+	uint64_t delta = ring_pack_anchor(kind, arg0, result) - block;
+	uint64_t od = kind == RING_FREE || !old_block ? 0 : arg0 - old_block;
+
+	return block_size | delta << 32 | od << 48;
+}
+
 /* Whether a teach record with these fields may be packed after a teach
  * record whose brk was prev_brk; if so *a2 gets its packed args[2]. */
 static inline int ring_pack(unsigned kind, uint64_t arg0, uint64_t arg2, uint64_t result,
@@ -284,7 +294,7 @@ static inline int ring_pack(unsigned kind, uint64_t arg0, uint64_t arg2, uint64_
 	    error || err_no || (kind == RING_FREE ? old_block != block : old_block && (!od || od >> 16)) ||
 	    (block_size >> 32) || (delta >> 16) || !prev_brk || brk != prev_brk)
 		return 0;
-	*a2 = block_size | delta << 32 | od << 48;
+	*a2 = ring_pack_a2(kind, arg0, result, block, block_size, old_block);
 	return 1;
 }
 

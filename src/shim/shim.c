@@ -143,11 +143,11 @@ static void *do_realloc(struct call c, void *old, size_t n)
 	shim_teach_start(&st, &c);
 	if (old && n == 0) { /* glibc: frees the block and returns NULL */
 		teach_free(old, &st.ti);
-		shim_report_teach(&st, NULL);
-		return NULL;
+		p = NULL;
+	} else {
+		p = teach_realloc(old, n, &st.ti);
 	}
-	p = teach_realloc(old, n, &st.ti);
-	shim_report_teach(&st, p);
+	shim_report_teach(&st, p); /* one inline copy: a second one grew the frame */
 	return p;
 }
 

@@ -159,22 +159,22 @@ static inline __attribute__((always_inline)) int shim_put_fast(const struct call
 }
 
 /* A teach-mode call: the allocator's facts (first: the order hook is
- * handed &ti and reaches the rest through it), the call, and what the
- * hook decided under the allocator's lock.  shim_teach_start sets it up
- * before the teach_* call; teach_* clears ti and the hook sets the rest. */
+ * handed &ti and reaches the call through it).  The hook marks a record
+ * it reserved packed (one slot, + content) with RING_F_PACKED in
+ * ti.flags; teach_* clears ti first, so a call that never reaches the
+ * hook is not packed.  No bigger than version 3's teach_info: every call
+ * of the family keeps its stack frame, so the program's stack (and a
+ * trace's stack depths) stay as they were. */
 struct shim_teach {
 	struct teach_info ti;
 	const struct call *c;
-	uint64_t packed_a2; /* packed: the record's args[2] (ring_pack) */
-	int packed;         /* 1: one slot reserved (+ content), no aux slot */
 };
+_Static_assert(sizeof(struct shim_teach) <= 128, "the family's frames do not grow");
 
-/* Before the teach_* call: a call that never reaches the hook (no hook
- * yet: the environment was not readable) must not look packed. */
+/* Before the teach_* call. */
 static inline void shim_teach_start(struct shim_teach *st, const struct call *c)
 {
 	st->c = c;
-	st->packed = 0;
 }
 
 /* Write the record(s) of a call: teach mode (from st, after the teach_*
@@ -187,9 +187,14 @@ static inline void shim_teach_start(struct shim_teach *st, const struct call *c)
 void shim_report_teach_slow(const struct shim_teach *st, void *result);
 static inline __attribute__((always_inline)) void shim_report_teach(const struct shim_teach *st, void *result)
 {
-	if (st->packed && !st->ti.nkept &&
-	    shim_put_one(st->c, (uint16_t)(st->ti.flags | RING_F_TEACH | RING_F_PACKED), st->packed_a2,
-			 (uint64_t)(uintptr_t)result, st->ti.seq) == 0)
+	const struct teach_info *ti = &st->ti;
+	const struct call *c = st->c;
+
+	if ((ti->flags & RING_F_PACKED) && !ti->nkept &&
+	    shim_put_one(c, (uint16_t)(ti->flags | RING_F_TEACH),
+			 ring_pack_a2(c->kind, c->a0, (uint64_t)(uintptr_t)result, ti->block,
+				      ti->block_size, ti->old_block),
+			 (uint64_t)(uintptr_t)result, ti->seq) == 0)
 		return;
 	shim_report_teach_slow(st, result);
 }

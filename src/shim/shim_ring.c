@@ -88,27 +88,23 @@ static int shim_pack;
 
 /* teach mode's order hook: a record is packed into its primary slot when
  * ring_pack allows (err_no must be 0: a call that returned NULL, but
- * free, is taken to have one), else it carries an aux slot; a free or a
- * moving realloc has a content slot too when bytes were kept.  ti is the
- * first member of the shim's struct shim_teach (teach_set_order_hook). */
-static uint64_t teach_hook(struct teach_info *ti, int error_record)
+ * free, is taken to have one), and marked so with RING_F_PACKED in
+ * ti->flags; else it carries an aux slot.  A free or a moving realloc has
+ * a content slot too when bytes were kept.  ti is the first member of the
+ * shim's struct shim_teach (teach_set_order_hook). */
+static uint64_t teach_hook(struct teach_info *ti, const void *result, int error_record)
 {
-	struct shim_teach *st = (struct shim_teach *)ti;
-	const struct call *c = st->c;
-	uint64_t seq, a2 = 0;
+	const struct call *c = ((const struct shim_teach *)ti)->c;
+	uint64_t seq, a2, res = (uint64_t)(uintptr_t)result;
 	int packed = shim_pack && !error_record && !ti->error &&
-		     ring_pack(c->kind, c->a0, c->a2, ti->result, ti->block, ti->block_size,
+		     ring_pack(c->kind, c->a0, c->a2, res, ti->block, ti->block_size,
 			       ti->old_block, ti->brk, last_brk, 0,
-			       ti->result || c->kind == RING_FREE ? 0 : 1, &a2);
+			       res || c->kind == RING_FREE ? 0 : 1, &a2);
 
 	seq = shim_reserve(packed ? 1u + (ti->nkept != 0) : 2u + (!error_record && ti->nkept));
-	if (seq == SHIM_NO_SEQ)
-		packed = 0;
 	last_brk = seq == SHIM_NO_SEQ ? 0 : ti->brk;
-	if (!error_record) {
-		st->packed = packed;
-		st->packed_a2 = a2;
-	}
+	if (packed && seq != SHIM_NO_SEQ)
+		ti->flags |= RING_F_PACKED;
 	return seq;
 }
 
@@ -437,8 +433,11 @@ void shim_report_teach_slow(const struct shim_teach *st, void *result)
 		.block = ti->block, .block_size = ti->block_size, .brk = ti->brk,
 		.old_block = ti->old_block, .err_no = result || c->kind == RING_FREE ? 0 : e,
 	};
-	put(ti->seq, c, c->kind, (uint16_t)(ti->flags | RING_F_TEACH), (uint64_t)(uintptr_t)result,
-	    &x, ti->kept, ti->nkept, st->packed ? &st->packed_a2 : NULL);
+	uint64_t a2 = ring_pack_a2(c->kind, c->a0, (uint64_t)(uintptr_t)result, ti->block,
+				   ti->block_size, ti->old_block);
+	put(ti->seq, c, c->kind, (uint16_t)((ti->flags & ~(uint32_t)RING_F_PACKED) | RING_F_TEACH),
+	    (uint64_t)(uintptr_t)result, &x, ti->kept, ti->nkept,
+	    ti->flags & RING_F_PACKED ? &a2 : NULL);
 	errno = e;
 }
 
