@@ -8,6 +8,8 @@
 
 #include <limits.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
 
@@ -17,6 +19,8 @@
 
 static char shim[PATH_MAX];
 static bool ring_bytes; /* run_traced asks for block contents (RING_MODE_BYTES) */
+static bool ring_unpacked; /* run_traced asks for no packed records (RING_MODE_UNPACKED) */
+static bool no_aslr;       /* run_traced runs the target with ASLR off */
 
 static void find_shim(void)
 {
@@ -77,12 +81,15 @@ static void run_traced(struct traced *t, const char *alloc, size_t capacity, int
 		setenv(RING_ENV_ALLOC, alloc, 1);
 		if (step)
 			ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+		if (no_aslr)
+			personality(ADDR_NO_RANDOMIZE);
 		execv(argv[0], argv);
 		_exit(127);
 	}
 	ring_set_pid(t->r, pid_override ? pid_override : pid);
 	ring_set_step(t->r, step);
 	ring_set_bytes(t->r, ring_bytes);
+	ring_set_unpacked(t->r, ring_unpacked);
 	close(sync[0]);
 	ck_assert_int_eq(write(sync[1], "g", 1), 1);
 	close(sync[1]);
@@ -444,11 +451,11 @@ START_TEST(many_short_lived_threads_every_call_in_order)
 }
 END_TEST
 
-/* Ring v3 through the real shim: 200 threads' records of two slots
- * (primary + teach facts) and three (+ contents at free) through an
- * 8-slot ring, so their extension slots wrap its end all the time and the
- * threads interleave: every record comes back whole, in order, with its
- * teach facts and contents. */
+/* Ring v3/v4 through the real shim: 200 threads' records of one slot
+ * (packed), two (primary + teach facts, or packed + contents at free) and
+ * three (+ both) through an 8-slot ring, so their extension slots wrap its
+ * end all the time and the threads interleave: every record comes back
+ * whole, in order, with its teach facts and contents. */
 START_TEST(teach_facts_and_contents_survive_a_wrapping_ring_and_threads)
 {
 	char *argv[] = { TARGET, "threads", NULL };
@@ -482,6 +489,112 @@ START_TEST(teach_facts_and_contents_survive_a_wrapping_ring_and_threads)
 	}
 	ck_assert_int_eq(mallocs, 200 * 50);
 	ck_assert_int_eq(frees, 200 * 50);
+	traced_free(&t);
+}
+END_TEST
+
+/* Slots the shim reserved in t's ring (the header's head). */
+static uint64_t slots_used(const struct traced *t)
+{
+	struct ring_header *h = mmap(NULL, RING_HEADER_SIZE, PROT_READ, MAP_SHARED, ring_fd(t->r), 0);
+	uint64_t n;
+
+	ck_assert(h != MAP_FAILED);
+	n = atomic_load(&h->head);
+	munmap(h, RING_HEADER_SIZE);
+	return n;
+}
+
+/* Runs TARGET `mode` twice with ASLR off, the shim packing its teach
+ * records and not (RING_MODE_UNPACKED), with or without contents: the two
+ * runs' records are the same, field for field but the thread id, and the
+ * packed run took fewer slots. */
+static void packed_equals_unpacked(const char *mode, bool bytes)
+{
+	char *argv[] = { TARGET, (char *)mode, NULL };
+	struct traced p, u;
+
+	no_aslr = true;
+	ring_bytes = bytes;
+	run_traced(&p, "teach", 0, 0, 0, argv);
+	ring_unpacked = true;
+	run_traced(&u, "teach", 0, 0, 0, argv);
+	ring_unpacked = false;
+	ring_bytes = false;
+	no_aslr = false;
+	ck_assert_int_eq(p.status, u.status);
+	ck_assert_uint_eq(p.n, u.n);
+	ck_assert_uint_ge(p.n, 5);
+	for (size_t i = 0; i < p.n; i++) {
+		const struct ring_record *a = &p.rec[i], *b = &u.rec[i];
+		ck_assert_msg(a->seq == b->seq && a->kind == b->kind && a->flags == b->flags &&
+			      a->args[0] == b->args[0] && a->args[1] == b->args[1] && a->args[2] == b->args[2] &&
+			      a->result == b->result && a->caller == b->caller && a->sp == b->sp &&
+			      a->block == b->block && a->block_size == b->block_size && a->brk == b->brk &&
+			      a->old_block == b->old_block && a->error == b->error && a->err_no == b->err_no &&
+			      a->nbytes == b->nbytes && memcmp(a->bytes, b->bytes, a->nbytes) == 0,
+			      "%s: record %zu (kind %u) differs: block %llx/%llx size %llu/%llu brk %llx/%llx old %llx/%llx err_no %d/%d",
+			      mode, i, a->kind, (unsigned long long)a->block, (unsigned long long)b->block,
+			      (unsigned long long)a->block_size, (unsigned long long)b->block_size,
+			      (unsigned long long)a->brk, (unsigned long long)b->brk,
+			      (unsigned long long)a->old_block, (unsigned long long)b->old_block, a->err_no, b->err_no);
+	}
+	ck_assert_uint_lt(slots_used(&p), slots_used(&u));
+	traced_free(&p);
+	traced_free(&u);
+}
+
+/* Every call of the family (api: malloc(0), free(NULL), realloc(NULL),
+ * realloc to 0, the overflows that fail with ENOMEM, every memalign in the
+ * heap and mmap'd, valloc, pvalloc, a realloc that moves and one that
+ * shrinks in place, calloc), with and without contents. */
+START_TEST(packed_teach_records_carry_the_same_facts_for_every_call)
+{
+	packed_equals_unpacked("api", false);
+	packed_equals_unpacked("api", true);
+	packed_equals_unpacked("events", true);
+}
+END_TEST
+
+/* Error records (double free, stack free, realloc of a freed block) and
+ * an exec, whose new image starts over with no previous brk. */
+START_TEST(packed_teach_records_carry_the_same_facts_around_errors_and_exec)
+{
+	packed_equals_unpacked("misuse", false);
+	packed_equals_unpacked("exec", false);
+}
+END_TEST
+
+/* 200 threads through a small ring: the previous brk a packed record
+ * takes is the one before it in ring order, whichever thread wrote it, so
+ * the break seen record after record moves only where the heap grew, and
+ * most records took one slot. */
+START_TEST(packed_records_of_many_threads_each_get_the_right_brk)
+{
+	char *argv[] = { TARGET, "threads", NULL };
+	struct traced t;
+	uint64_t prev = 0;
+	long grew = 0;
+
+	run_traced(&t, "teach", 16, 0, 0, argv);
+	ck_assert_int_eq(t.status, 0);
+	assert_in_order(&t);
+	ck_assert_uint_ge(t.n, 200 * 100);
+	for (size_t i = 0; i < t.n; i++) {
+		const struct ring_record *r = &t.rec[i];
+		ck_assert(r->flags & RING_F_TEACH);
+		ck_assert_uint_ne(r->brk, 0);
+		if (prev && r->brk != prev) {
+			ck_assert_msg(r->flags & RING_F_GREW_HEAP,
+				      "record %zu: the break went from %llx to %llx but the heap did not grow",
+				      i, (unsigned long long)prev, (unsigned long long)r->brk);
+			ck_assert_uint_gt(r->brk, prev);
+		}
+		grew += (r->flags & RING_F_GREW_HEAP) != 0;
+		prev = r->brk;
+	}
+	ck_assert_int_ge(grew, 1);
+	ck_assert_uint_lt(slots_used(&t), t.n + t.n / 10);
 	traced_free(&t);
 }
 END_TEST
@@ -685,6 +798,9 @@ int main(void)
 	tcase_add_test(ring, three_hundred_forks_while_threads_allocate_libc);
 	tcase_add_test(ring, a_program_whose_reader_left_runs_on_without_waiting);
 	tcase_add_test(ring, a_ring_fd_naming_another_file_is_ignored);
+	tcase_add_test(ring, packed_teach_records_carry_the_same_facts_for_every_call);
+	tcase_add_test(ring, packed_teach_records_carry_the_same_facts_around_errors_and_exec);
+	tcase_add_test(ring, packed_records_of_many_threads_each_get_the_right_brk);
 	suite_add_tcase(s, ring);
 	tcase_set_timeout(real, 120);
 	tcase_add_test(real, api_behaves_as_glibc_documents);

@@ -18,6 +18,13 @@ struct ring {
 	int fd;
 	uint64_t events; /* events handed out: the next one's number */
 	uint64_t woke_at; /* the tail when producers were last woken */
+	/* The brk of the last RING_F_TEACH record read (0 before the
+	 * first): a packed record's brk (ring_format.h). */
+	uint64_t teach_brk;
+	/* ring_drain_view's packed record, as it would have come unpacked:
+	 * its primary with args[2] = 0 and its rebuilt aux slot. */
+	struct ring_primary view_ev;
+	struct ring_aux view_aux;
 };
 
 static size_t round_pow2(size_t n)
@@ -180,6 +187,14 @@ void ring_set_bytes(struct ring *r, bool on)
 		atomic_fetch_and(&r->h->mode, ~(uint32_t)RING_MODE_BYTES);
 }
 
+void ring_set_unpacked(struct ring *r, bool on)
+{
+	if (on)
+		atomic_fetch_or(&r->h->mode, RING_MODE_UNPACKED);
+	else
+		atomic_fetch_and(&r->h->mode, ~(uint32_t)RING_MODE_UNPACKED);
+}
+
 uint64_t ring_trap_addr(const struct ring *r)
 {
 	return atomic_load(&r->h->trap_addr);
@@ -204,10 +219,12 @@ uint64_t ring_next_seq(const struct ring *r)
 	return r->events;
 }
 
-/* Reassembles the event whose primary slot is at `t` into *rec; returns
- * its slot count, or 0 when a part is not published yet. */
-static unsigned take(struct ring_header *h, uint64_t t, struct ring_record *rec)
+/* Reassembles the event whose primary slot is at `t` into *rec (a packed
+ * one rebuilt, and the previous teach brk moved on); returns its slot
+ * count, or 0 when a part is not published yet. */
+static unsigned take(struct ring *r, uint64_t t, struct ring_record *rec)
 {
+	struct ring_header *h = r->h;
 	const union ring_slot *s = ring_slot_at(h, t);
 	const struct ring_primary *p = &s->ev;
 	unsigned n;
@@ -216,7 +233,7 @@ static unsigned take(struct ring_header *h, uint64_t t, struct ring_record *rec)
 		return 0;
 	n = ring_primary_slots(p);
 	rec->kind = p->kind;
-	rec->flags = p->flags & (uint16_t)~RING_F_AUX;
+	rec->flags = p->flags & (uint16_t)~(RING_F_AUX | RING_F_PACKED);
 	rec->tid = p->tid;
 	rec->args[0] = p->args[0];
 	rec->args[1] = p->args[1];
@@ -237,6 +254,16 @@ static unsigned take(struct ring_header *h, uint64_t t, struct ring_record *rec)
 		rec->error = a->aux.error;
 		rec->err_no = a->aux.err_no;
 		pos++;
+	} else if (p->flags & RING_F_PACKED) {
+		struct ring_aux a;
+		ring_unpack(p, r->teach_brk, &a);
+		rec->args[2] = 0;
+		rec->block = a.block;
+		rec->block_size = a.block_size;
+		rec->brk = a.brk;
+		rec->old_block = a.old_block;
+		rec->error = 0;
+		rec->err_no = 0;
 	} else {
 		rec->block = rec->block_size = rec->brk = rec->old_block = 0;
 		rec->error = 0;
@@ -248,6 +275,8 @@ static unsigned take(struct ring_header *h, uint64_t t, struct ring_record *rec)
 			return 0;
 		memcpy(rec->bytes, c->content.bytes, rec->nbytes);
 	}
+	if (rec->flags & RING_F_TEACH)
+		r->teach_brk = rec->brk;
 	return n;
 }
 
@@ -279,7 +308,7 @@ size_t ring_drain(struct ring *r, size_t max, ring_cb cb, void *arg)
 	struct ring_record rec; /* bytes[] is copied only when nbytes says so */
 
 	while (!max || n < max) {
-		unsigned k = take(h, t, &rec);
+		unsigned k = take(r, t, &rec);
 		int stop;
 
 		if (!k)
@@ -333,6 +362,18 @@ size_t ring_drain_view(struct ring *r, size_t max, ring_view_cb cb, void *arg)
 				break;
 			v.bytes = c->content.bytes;
 		}
+		if (s->ev.flags & RING_F_PACKED) {
+			/* shown as it would have come unpacked: a copy of the
+			 * primary with args[2] = 0 and the rebuilt aux */
+			r->view_ev = s->ev;
+			r->view_ev.flags = (uint16_t)((s->ev.flags & ~RING_F_PACKED) | RING_F_AUX);
+			r->view_ev.args[2] = 0;
+			ring_unpack(&s->ev, r->teach_brk, &r->view_aux);
+			v.ev = &r->view_ev;
+			v.aux = &r->view_aux;
+		}
+		if (s->ev.flags & RING_F_TEACH)
+			r->teach_brk = v.aux ? v.aux->brk : 0;
 		/* Release the slots before this event, in batches; its own
 		 * stay reserved while cb reads them in place. */
 		if (t - published >= 64) {

@@ -13,8 +13,8 @@
 #include "ring/ring_format.h"
 #include "util/err.h"
 
-/* Default number of slots: 32768 x 64 bytes, 2 MiB (16K teach-mode
- * events of two slots, 32K libc-mode events of one). */
+/* Default number of slots: 32768 x 64 bytes, 2 MiB (32K events of one
+ * slot: libc mode, packed teach records; 16K teach events of two). */
 #define RING_DEFAULT_CAPACITY 32768u
 
 struct ring;
@@ -27,7 +27,9 @@ struct ring;
 struct ring *ring_create(size_t capacity, struct err *e);
 
 /* Maps an existing ring by fd (a reader in another process, the tests),
- * after ring_attach_check.  The fd is dup'ed; the caller keeps its own. */
+ * after ring_attach_check.  The fd is dup'ed; the caller keeps its own.
+ * It knows no teach record read before: open it before the shim attaches,
+ * or a packed record's brk comes back 0 until the next unpacked one. */
 struct ring *ring_open_fd(int fd, struct err *e);
 
 /* Checks a mapped ring header: magic, version, record size, a power-of-two
@@ -59,6 +61,11 @@ void ring_set_step(struct ring *r, bool on);
  * starts; the shim reads it once, when it maps the ring. */
 void ring_set_bytes(struct ring *r, bool on);
 
+/* Packed teach records off (RING_MODE_UNPACKED): every event the shim
+ * writes then has its aux slot, as in version 3.  The reader takes both
+ * forms alike; the tests compare them.  Set it before the program starts. */
+void ring_set_unpacked(struct ring *r, bool on);
+
 /* The address of the shim's int3 (0 until the shim published it).  A stop
  * is the shim's when it is SIGTRAP, si_code SI_KERNEL and rip - 1 equals
  * this address. */
@@ -84,7 +91,10 @@ size_t ring_drain(struct ring *r, size_t max, ring_cb cb, void *arg);
 
 /* The same without copying: cb sees each event in place in the ring, its
  * slots still reserved for it until cb returns (aux and bytes are NULL
- * when the event has no such slot; ev->flags may hold RING_F_AUX).  For
+ * when the event has no such slot; ev->flags may hold RING_F_AUX).  A
+ * packed teach record is shown as it would have come unpacked: ev and aux
+ * then point at a copy in the reader (args[2] 0, RING_F_AUX set, never
+ * RING_F_PACKED), valid until cb returns.  For
  * the tracer's hot path: reading a fresh copy back cost more than the
  * reading itself (stores and loads of different widths do not forward). */
 struct ring_view {

@@ -10,7 +10,8 @@
 #include <stdint.h>
 
 #define RING_MAGIC   UINT64_C(0x474e52534e454c4d) /* "MLENSRNG" little-endian */
-#define RING_VERSION 3  /* 3: 64-byte slots, an event is a primary slot + extensions */
+#define RING_VERSION 4  /* 3: 64-byte slots, an event is a primary slot + extensions;
+			    4: packed teach records (RING_F_PACKED) */
 
 /* Environment the tracer hands the target (the shim reads, then may drop). */
 #define RING_ENV_FD    "MEMLENS_RING_FD"    /* decimal fd of the memfd */
@@ -56,9 +57,10 @@ enum ring_flags {
 	RING_F_TEACH     = 1u << 4, /* block/block_size/brk fields are valid */
 	RING_F_EARLY     = 1u << 5, /* made before the ring was mapped */
 	RING_F_AUX       = 1u << 6, /* in the ring only: an aux slot follows */
+	RING_F_PACKED    = 1u << 7, /* in the ring only: teach facts packed in args[2] */
 };
 
-/* ---- the ring's slots (version 3) -------------------------------------
+/* ---- the ring's slots (version 4) -------------------------------------
  *
  * The ring is an array of 64-byte slots (one cache line each: the shim
  * writes a line, the tracer on the other CPU reads it).  Every slot starts
@@ -68,13 +70,19 @@ enum ring_flags {
  * reservation, so nothing comes between) by the extension slots it needs,
  * in this order:
  *   - an aux slot when RING_F_AUX is set: the teach-mode facts (block,
- *     block_size, brk, old_block, error) and err_no; always in teach mode,
- *     in libc mode only when the call left a nonzero errno;
+ *     block_size, brk, old_block, error) and err_no; in teach mode unless
+ *     the record is packed, in libc mode only when the call left a
+ *     nonzero errno;
  *   - a content slot when nbytes > 0 (RING_MODE_BYTES): the first bytes
  *     of the block a free or realloc released or moved.
  * Extension slots may wrap past the ring's end: the consumer reads every
  * slot by its position.  The producer publishes the extension slots first
- * and the primary last, so a ready primary has ready extensions. */
+ * and the primary last, so a ready primary has ready extensions.
+ *
+ * A packed teach record (RING_F_PACKED, version 4) has no aux slot: its
+ * facts follow from the primary and the brk of the teach record before it
+ * in ring order (see ring_pack below), so the common teach-mode event is
+ * one cache line, like a libc-mode one. */
 #define RING_SLOT_SIZE   64u
 #define RING_CONTENT_MAX 56u /* content bytes: a slot minus its `ready` word */
 #define RING_RECORD_SLOTS_MAX 3u
@@ -83,7 +91,8 @@ struct ring_primary {
 	uint64_t ready;      /* position + 1 once published (atomic, release) */
 	uint8_t kind;        /* enum ring_kind */
 	uint8_t nbytes;      /* bytes in the content slot; 0: no content slot */
-	uint16_t flags;      /* enum ring_flags (RING_F_AUX: an aux slot follows) */
+	uint16_t flags;      /* enum ring_flags (RING_F_AUX: an aux slot follows;
+				RING_F_PACKED: the teach facts are in args[2]) */
 	int32_t tid;         /* thread that made the call */
 	uint64_t args[3];    /* see struct ring_record */
 	uint64_t result, caller, sp;
@@ -114,7 +123,7 @@ _Static_assert(sizeof(union ring_slot) == RING_SLOT_SIZE, "a slot is 64 bytes");
 struct ring_record {
 	uint64_t seq;        /* the event's number: 0, 1, 2, ... counted by the consumer */
 	uint16_t kind;       /* enum ring_kind */
-	uint16_t flags;      /* enum ring_flags, without RING_F_AUX */
+	uint16_t flags;      /* enum ring_flags, without RING_F_AUX and RING_F_PACKED */
 	int32_t tid;         /* thread that made the call */
 	/* Arguments as the call received them:
 	 *   malloc(size)               args[0]=size
@@ -149,6 +158,9 @@ enum ring_mode {
 	/* record block contents at free/realloc (content slots); set before
 	 * the program starts and never changed */
 	RING_MODE_BYTES = 1u << 2,
+	/* write every teach record unpacked, with its aux slot (the tests
+	 * compare both forms); set before the program starts, never changed */
+	RING_MODE_UNPACKED = 1u << 3,
 };
 
 /* The memfd begins with this header (one 4 KiB page), then `capacity`
@@ -236,6 +248,79 @@ static inline unsigned ring_record_slots(const struct ring_record *r)
 	return 1u + (ring_record_has_aux(r) != 0) + (r->nbytes != 0);
 }
 
+/* ---- packed teach records (version 4) ----------------------------------
+ *
+ * "The previous teach brk" is the brk of the last record with RING_F_TEACH
+ * before this one in ring order (0 before the first): the consumer keeps
+ * it as it reads; a producer keeps it where it reserves (the shim: under
+ * the teach allocator's lock, which orders the reservations; a producer
+ * that cannot know it uses 0, and nothing is packed).  A teach record is
+ * packed exactly when the rebuild below gives back its facts unchanged:
+ *   - it is a call (not RING_ERROR, not reallocarray: args[2] is free),
+ *     error == 0 and err_no == 0;
+ *   - block_size < 2^32 and 0 <= anchor - block < 2^16, where the anchor
+ *     is args[0] for free and the result for every other kind;
+ *   - old_block is `block` for free; for the other kinds 0, or (a realloc
+ *     that moved) 0 < args[0] - old_block < 2^16;
+ *   - brk equals the previous teach brk, and that is not 0.
+ * Then args[2] = block_size | (anchor - block) << 32 | (args[0] -
+ * old_block, or 0) << 48. */
+static inline uint64_t ring_pack_anchor(unsigned kind, uint64_t arg0, uint64_t result)
+{
+	return kind == RING_FREE ? arg0 : result;
+}
+
+/* The packed args[2] of a record that ring_pack accepts. */
+static inline uint64_t ring_pack_a2(unsigned kind, uint64_t arg0, uint64_t result,
+				    uint64_t block, uint64_t block_size, uint64_t old_block)
+{
+	uint64_t delta = ring_pack_anchor(kind, arg0, result) - block;
+	uint64_t od = kind == RING_FREE || !old_block ? 0 : arg0 - old_block;
+
+	return block_size | delta << 32 | od << 48;
+}
+
+/* Whether a teach record with these fields may be packed after a teach
+ * record whose brk was prev_brk; if so *a2 gets its packed args[2]. */
+static inline int ring_pack(unsigned kind, uint64_t arg0, uint64_t arg2, uint64_t result,
+			    uint64_t block, uint64_t block_size, uint64_t old_block,
+			    uint64_t brk, uint64_t prev_brk, uint32_t error, int32_t err_no,
+			    uint64_t *a2)
+{
+	uint64_t delta = ring_pack_anchor(kind, arg0, result) - block;
+	uint64_t od = kind == RING_FREE || !old_block ? 0 : arg0 - old_block;
+
+	if (kind < RING_MALLOC || kind >= RING_ERROR || kind == RING_REALLOCARRAY || arg2 ||
+	    error || err_no || (kind == RING_FREE ? old_block != block : old_block && (!od || od >> 16)) ||
+	    (block_size >> 32) || (delta >> 16) || !prev_brk || brk != prev_brk)
+		return 0;
+	*a2 = ring_pack_a2(kind, arg0, result, block, block_size, old_block);
+	return 1;
+}
+
+/* The facts of packed primary p, read after a teach record with brk
+ * prev_brk, into *a (its `ready` word untouched); the record's args[2]
+ * was 0. */
+static inline void ring_unpack(const struct ring_primary *p, uint64_t prev_brk, struct ring_aux *a)
+{
+	uint64_t a2 = p->args[2], od = a2 >> 48;
+
+	a->block = ring_pack_anchor(p->kind, p->args[0], p->result) - ((a2 >> 32) & 0xffff);
+	a->block_size = a2 & UINT32_MAX;
+	a->brk = prev_brk;
+	a->old_block = p->kind == RING_FREE ? a->block : od ? p->args[0] - od : 0;
+	a->error = 0;
+	a->err_no = 0;
+}
+
+/* ring_pack for a whole record (a teach record: RING_F_TEACH). */
+static inline int ring_record_pack(const struct ring_record *r, uint64_t prev_brk, uint64_t *a2)
+{
+	return (r->flags & RING_F_TEACH) &&
+	       ring_pack(r->kind, r->args[0], r->args[2], r->result, r->block, r->block_size,
+			 r->old_block, r->brk, prev_brk, r->error, r->err_no, a2);
+}
+
 /* Producer, step 1: take the positions of the event's n slots (the true
  * global order: take them under the lock that orders the calls). */
 static inline uint64_t ring_produce_reserve(struct ring_header *h, unsigned n)
@@ -249,20 +334,42 @@ static inline int ring_produce_room(struct ring_header *h, uint64_t seq, unsigne
 	return seq + n - atomic_load_explicit(&h->tail, memory_order_acquire) <= h->capacity;
 }
 
+/* Slots a record needs when written after a teach record whose brk was
+ * prev_brk: packed (ring_record_pack) it has no aux slot. */
+static inline unsigned ring_record_slots_after(const struct ring_record *r, uint64_t prev_brk)
+{
+	uint64_t a2;
+
+	return ring_record_pack(r, prev_brk, &a2) ? 1u + (r->nbytes != 0) : ring_record_slots(r);
+}
+
 /* Producer, step 3 (after ring_produce_room said yes): writes the record
- * into the ring_record_slots(rec) slots from `seq` and publishes them. */
-static inline void ring_produce_commit(struct ring_header *h, uint64_t seq,
-				       const struct ring_record *rec)
+ * into the ring_record_slots_after(rec, *prev_brk) slots from `seq`,
+ * packed when it can be, and publishes them; *prev_brk is the previous
+ * teach brk in ring order, updated for the next record (pass NULL to
+ * never pack: ring_record_slots(rec) slots, and the consumer's previous
+ * teach brk still follows the record). */
+static inline void ring_produce_commit_after(struct ring_header *h, uint64_t seq,
+					     const struct ring_record *rec, uint64_t *prev_brk)
 {
 	union ring_slot *s = ring_slot_at(h, seq);
-	uint64_t pos = seq + 1;
+	uint64_t pos = seq + 1, a2 = rec->args[2];
+	int packed = prev_brk && ring_record_pack(rec, *prev_brk, &a2);
+	uint16_t flags = (uint16_t)(rec->flags & ~(RING_F_AUX | RING_F_PACKED));
+
+	if (packed)
+		flags |= RING_F_PACKED;
+	else if (ring_record_has_aux(rec))
+		flags |= RING_F_AUX;
+	if (prev_brk && (rec->flags & RING_F_TEACH))
+		*prev_brk = rec->brk;
 	s->ev.kind = (uint8_t)rec->kind;
 	s->ev.nbytes = (uint8_t)(rec->nbytes > RING_CONTENT_MAX ? RING_CONTENT_MAX : rec->nbytes);
-	s->ev.flags = (uint16_t)((rec->flags & ~RING_F_AUX) | (ring_record_has_aux(rec) ? RING_F_AUX : 0));
+	s->ev.flags = flags;
 	s->ev.tid = rec->tid;
 	s->ev.args[0] = rec->args[0];
 	s->ev.args[1] = rec->args[1];
-	s->ev.args[2] = rec->args[2];
+	s->ev.args[2] = a2;
 	s->ev.result = rec->result;
 	s->ev.caller = rec->caller;
 	s->ev.sp = rec->sp;
@@ -282,6 +389,14 @@ static inline void ring_produce_commit(struct ring_header *h, uint64_t seq,
 		ring_slot_publish(c, pos);
 	}
 	ring_slot_publish(s, seq);
+}
+
+/* The same, never packed: ring_record_slots(rec) slots (the shim's early
+ * buffer, whose records the shim's own previous brk does not follow). */
+static inline void ring_produce_commit(struct ring_header *h, uint64_t seq,
+				       const struct ring_record *rec)
+{
+	ring_produce_commit_after(h, seq, rec, NULL);
 }
 
 #endif

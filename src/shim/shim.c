@@ -52,7 +52,7 @@ static unsigned libc_keep(unsigned char *buf, void *p)
 
 static void *do_malloc(struct call c, size_t n)
 {
-	struct teach_info ti;
+	struct shim_teach st;
 	void *p;
 
 	shim_init();
@@ -64,15 +64,16 @@ static void *do_malloc(struct call c, size_t n)
 		shim_report_libc(&c, p, seq, NULL, 0);
 		return p;
 	}
-	p = teach_malloc(n, &ti);
-	shim_report_teach(&c, p, &ti);
+	shim_teach_start(&st, &c);
+	p = teach_malloc(n, &st.ti);
+	shim_report_teach(&st, p);
 	return p;
 }
 
 /* memalign-like calls; align already checked.  `size` is what to allocate. */
 static void *do_memalign(struct call c, size_t align, size_t size, int valloc_kind)
 {
-	struct teach_info ti;
+	struct shim_teach st;
 	void *p;
 
 	shim_init();
@@ -85,8 +86,9 @@ static void *do_memalign(struct call c, size_t align, size_t size, int valloc_ki
 		shim_report_libc(&c, p, seq, NULL, 0);
 		return p;
 	}
-	p = teach_memalign(align, size, &ti);
-	shim_report_teach(&c, p, &ti);
+	shim_teach_start(&st, &c);
+	p = teach_memalign(align, size, &st.ti);
+	shim_report_teach(&st, p);
 	return p;
 }
 
@@ -98,7 +100,7 @@ API void *malloc(size_t n)
 API void *calloc(size_t n, size_t size)
 {
 	struct call c = CALL(RING_CALLOC, n, size, 0);
-	struct teach_info ti;
+	struct shim_teach st;
 	void *p;
 
 	shim_init();
@@ -110,14 +112,15 @@ API void *calloc(size_t n, size_t size)
 		shim_report_libc(&c, p, seq, NULL, 0);
 		return p;
 	}
-	p = teach_calloc(n, size, &ti);
-	shim_report_teach(&c, p, &ti);
+	shim_teach_start(&st, &c);
+	p = teach_calloc(n, size, &st.ti);
+	shim_report_teach(&st, p);
 	return p;
 }
 
 static void *do_realloc(struct call c, void *old, size_t n)
 {
-	struct teach_info ti;
+	struct shim_teach st;
 	void *p;
 
 	shim_init();
@@ -137,13 +140,14 @@ static void *do_realloc(struct call c, void *old, size_t n)
 		shim_report_libc(&c, p, seq, buf, nb);
 		return p;
 	}
+	shim_teach_start(&st, &c);
 	if (old && n == 0) { /* glibc: frees the block and returns NULL */
-		teach_free(old, &ti);
-		shim_report_teach(&c, NULL, &ti);
-		return NULL;
+		teach_free(old, &st.ti);
+		p = NULL;
+	} else {
+		p = teach_realloc(old, n, &st.ti);
 	}
-	p = teach_realloc(old, n, &ti);
-	shim_report_teach(&c, p, &ti);
+	shim_report_teach(&st, p); /* one inline copy: a second one grew the frame */
 	return p;
 }
 
@@ -160,17 +164,18 @@ API void *reallocarray(void *old, size_t n, size_t size)
 	if (__builtin_mul_overflow(n, size, &total)) {
 		shim_init();
 		errno = ENOMEM;
-		struct teach_info ti = { .seq = 0 };
 		if (shim_use_libc) {
 			int held = shim_order_lock();
-			ti.seq = shim_reserve(shim_libc_slots(&c, NULL, 0));
+			uint64_t seq = shim_reserve(shim_libc_slots(&c, NULL, 0));
 			shim_order_unlock(held);
-			shim_report_libc(&c, NULL, ti.seq, NULL, 0);
+			shim_report_libc(&c, NULL, seq, NULL, 0);
 		} else {
-			int held = shim_order_lock();
-			ti.seq = shim_reserve(2); /* the record and its aux slot */
-			shim_order_unlock(held);
-			shim_report_teach(&c, NULL, &ti);
+			/* numbered under the allocator's lock like every teach
+			 * record (the packed records' previous brk follows it) */
+			struct shim_teach st = { .c = &c }; /* ti cleared: no facts */
+			teach_number_refused(&st.ti);
+			errno = ENOMEM; /* the lock may have slept in a futex call */
+			shim_report_teach(&st, NULL);
 		}
 		return NULL;
 	}
@@ -180,7 +185,7 @@ API void *reallocarray(void *old, size_t n, size_t size)
 API void free(void *p)
 {
 	struct call c = CALL(RING_FREE, p, 0, 0);
-	struct teach_info ti;
+	struct shim_teach st;
 
 	shim_init();
 	/* A block made by teach before the shim could read MEMLENS_ALLOC goes
@@ -197,8 +202,9 @@ API void free(void *p)
 		shim_report_libc(&c, NULL, seq, buf, nb);
 		return;
 	}
-	teach_free(p, &ti);
-	shim_report_teach(&c, NULL, &ti);
+	shim_teach_start(&st, &c);
+	teach_free(p, &st.ti);
+	shim_report_teach(&st, NULL);
 }
 
 API int posix_memalign(void **out, size_t align, size_t size)

@@ -116,13 +116,15 @@ static inline void shim_prefetch_write(const void *p)
 /* The slow half of the ring's common record (shim_ring.c). */
 void shim_wake_reader(struct ring_header *r);
 
-/* libc mode's common record, inline: a call that needs one primary slot
- * (no errno to report, no bytes kept), the ring mapped with room by the
- * tail this thread last saw, neither step nor off mode, the thread's id
- * known.  Returns 0 when it wrote and published the slot at `seq`, -1 when
- * the caller must take the general path (shim_put_libc), which handles
- * every case. */
-static inline __attribute__((always_inline)) int shim_put_fast(const struct call *c, uint64_t result, uint64_t seq)
+/* The common record, inline: a call that needs one primary slot (no
+ * errno to report, no bytes kept; libc mode, or a packed teach record),
+ * the ring mapped with room by the tail this thread last saw, neither step
+ * nor off mode, the thread's id known.  Writes `flags` and `a2` as the
+ * slot's flags and args[2].  Returns 0 when it wrote and published the
+ * slot at `seq`, -1 when the caller must take the general path
+ * (shim_put_libc, shim_report_teach_slow), which handles every case. */
+static inline __attribute__((always_inline)) int shim_put_one(const struct call *c, uint16_t flags, uint64_t a2,
+								  uint64_t result, uint64_t seq)
 {
 	struct ring_header *r = atomic_load_explicit(&shim_ring, memory_order_relaxed);
 	int32_t tid = shim_tid;
@@ -135,11 +137,11 @@ static inline __attribute__((always_inline)) int shim_put_fast(const struct call
 	union ring_slot *s = ring_slot_at(r, seq);
 	s->ev.kind = (uint8_t)c->kind;
 	s->ev.nbytes = 0;
-	s->ev.flags = 0;
+	s->ev.flags = flags;
 	s->ev.tid = tid;
 	s->ev.args[0] = c->a0;
 	s->ev.args[1] = c->a1;
-	s->ev.args[2] = c->a2;
+	s->ev.args[2] = a2;
 	s->ev.result = result;
 	s->ev.caller = c->caller;
 	s->ev.sp = c->sp;
@@ -150,11 +152,52 @@ static inline __attribute__((always_inline)) int shim_put_fast(const struct call
 	return 0;
 }
 
-/* Write the record(s) of a call: teach mode (from teach_info), libc mode.
- * libc mode reserves shim_libc_slots(c, result, nbytes) slots right after
- * the glibc call (it reads errno only for a failed call) and passes the
- * same nbytes. */
-void shim_report_teach(const struct call *c, void *result, const struct teach_info *ti);
+/* libc mode's common record: shim_put_one as the call came. */
+static inline __attribute__((always_inline)) int shim_put_fast(const struct call *c, uint64_t result, uint64_t seq)
+{
+	return shim_put_one(c, 0, c->a2, result, seq);
+}
+
+/* A teach-mode call: the allocator's facts (first: the order hook is
+ * handed &ti and reaches the call through it).  The hook marks a record
+ * it reserved packed (one slot, + content) with RING_F_PACKED in
+ * ti.flags; teach_* clears ti first, so a call that never reaches the
+ * hook is not packed.  No bigger than version 3's teach_info: every call
+ * of the family keeps its stack frame, so the program's stack (and a
+ * trace's stack depths) stay as they were. */
+struct shim_teach {
+	struct teach_info ti;
+	const struct call *c;
+};
+_Static_assert(sizeof(struct shim_teach) <= 128, "the family's frames do not grow");
+
+/* Before the teach_* call. */
+static inline void shim_teach_start(struct shim_teach *st, const struct call *c)
+{
+	st->c = c;
+}
+
+/* Write the record(s) of a call: teach mode (from st, after the teach_*
+ * call returned `result`), libc mode.  libc mode reserves
+ * shim_libc_slots(c, result, nbytes) slots right after the glibc call (it
+ * reads errno only for a failed call) and passes the same nbytes.  Teach
+ * mode's common case, a packed record with no bytes kept, is written
+ * inline (no errno access: it makes no system call but the reader's
+ * wake-up, which keeps errno). */
+void shim_report_teach_slow(const struct shim_teach *st, void *result);
+static inline __attribute__((always_inline)) void shim_report_teach(const struct shim_teach *st, void *result)
+{
+	const struct teach_info *ti = &st->ti;
+	const struct call *c = st->c;
+
+	if ((ti->flags & RING_F_PACKED) && !ti->nkept &&
+	    shim_put_one(c, (uint16_t)(ti->flags | RING_F_TEACH),
+			 ring_pack_a2(c->kind, c->a0, (uint64_t)(uintptr_t)result, ti->block,
+				      ti->block_size, ti->old_block),
+			 (uint64_t)(uintptr_t)result, ti->seq) == 0)
+		return;
+	shim_report_teach_slow(st, result);
+}
 static inline unsigned shim_libc_slots(const struct call *c, void *result, unsigned nbytes)
 {
 	return 1u + (!result && c->kind != RING_FREE && errno != 0) + (nbytes != 0);

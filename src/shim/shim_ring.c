@@ -76,11 +76,36 @@ void shim_order_unlock_slow(void)
 	spin_unlock(&order_word);
 }
 
-/* teach mode's order hook: every record carries an aux slot, a free or a
- * moving realloc a content slot too when bytes were kept. */
-static uint64_t teach_hook(const struct teach_info *ti, int error_record)
+/* The brk of the last teach record reserved in the ring: the previous
+ * teach brk of ring_format.h's packed records.  Read and written only by
+ * teach_hook, under the allocator's lock, which orders the reservations.
+ * 0 when the last reservation found no ring, so the first record after
+ * the early buffer's flush (which bypasses the hook) is never packed;
+ * libc-mode records carry no RING_F_TEACH and do not count. */
+static uint64_t last_brk;
+/* 0 when the tracer asked for unpacked records (RING_MODE_UNPACKED). */
+static int shim_pack;
+
+/* teach mode's order hook: a record is packed into its primary slot when
+ * ring_pack allows (err_no must be 0: a call that returned NULL, but
+ * free, is taken to have one), and marked so with RING_F_PACKED in
+ * ti->flags; else it carries an aux slot.  A free or a moving realloc has
+ * a content slot too when bytes were kept.  ti is the first member of the
+ * shim's struct shim_teach (teach_set_order_hook). */
+static uint64_t teach_hook(struct teach_info *ti, const void *result, int error_record)
 {
-	return shim_reserve(2u + (!error_record && ti->nkept));
+	const struct call *c = ((const struct shim_teach *)ti)->c;
+	uint64_t seq, a2, res = (uint64_t)(uintptr_t)result;
+	int packed = shim_pack && !error_record && !ti->error &&
+		     ring_pack(c->kind, c->a0, c->a2, res, ti->block, ti->block_size,
+			       ti->old_block, ti->brk, last_brk, 0,
+			       res || c->kind == RING_FREE ? 0 : 1, &a2);
+
+	seq = shim_reserve(packed ? 1u + (ti->nkept != 0) : 2u + (!error_record && ti->nkept));
+	last_brk = seq == SHIM_NO_SEQ ? 0 : ti->brk;
+	if (packed && seq != SHIM_NO_SEQ)
+		ti->flags |= RING_F_PACKED;
+	return seq;
 }
 
 __thread uint64_t shim_seen_tail __attribute__((tls_model("initial-exec")));
@@ -274,6 +299,7 @@ void shim_init_slow(void)
 	h->alloc = (uint32_t)shim_use_libc;
 	/* set before the program started, never changed: read once */
 	shim_keep_bytes = (atomic_load(&h->mode) & RING_MODE_BYTES) != 0;
+	shim_pack = !(atomic_load(&h->mode) & RING_MODE_UNPACKED);
 	teach_set_keep(shim_keep_bytes);
 	atomic_store(&h->trap_addr, (uint64_t)(uintptr_t)memlens_shim_trap);
 	spin_lock(&early_lock);
@@ -309,12 +335,15 @@ struct aux {
 /* Writes one record: its primary slot, an aux slot when `x` is not NULL
  * and a content slot when nb > 0, in place in the n slots reserved at
  * `seq` (n = 1 + !!x + !!nb: what the caller reserved), or into the early
- * buffer before the ring is mapped.  Extension slots first, the primary
- * last, so a ready primary means a whole record. */
+ * buffer before the ring is mapped.  A packed record (`packed_a2` not
+ * NULL: what teach_hook decided, with the facts in x all the same) has no
+ * aux slot and *packed_a2 for args[2].  Extension slots first, the
+ * primary last, so a ready primary means a whole record. */
 static void put(uint64_t seq, const struct call *c, uint16_t kind, uint16_t flags,
-		uint64_t result, const struct aux *x, const unsigned char *bytes, unsigned nb)
+		uint64_t result, const struct aux *x, const unsigned char *bytes, unsigned nb,
+		const uint64_t *packed_a2)
 {
-	unsigned n = 1u + (x != NULL) + (nb != 0);
+	unsigned n = 1u + (x != NULL && !packed_a2) + (nb != 0);
 	struct ring_header *r = room(seq, n);
 
 	if (!r) {
@@ -339,8 +368,11 @@ static void put(uint64_t seq, const struct call *c, uint16_t kind, uint16_t flag
 		return;
 	}
 	union ring_slot *s = ring_slot_at(r, seq);
-	uint64_t pos = seq + 1;
-	if (x) {
+	uint64_t pos = seq + 1, a2 = c->a2;
+	if (packed_a2) {
+		a2 = *packed_a2;
+		flags |= RING_F_PACKED;
+	} else if (x) {
 		union ring_slot *a = ring_slot_at(r, pos);
 		a->aux.block = x->block;
 		a->aux.block_size = x->block_size;
@@ -362,7 +394,7 @@ static void put(uint64_t seq, const struct call *c, uint16_t kind, uint16_t flag
 	s->ev.tid = tid_of_caller();
 	s->ev.args[0] = c->a0;
 	s->ev.args[1] = c->a1;
-	s->ev.args[2] = c->a2;
+	s->ev.args[2] = a2;
 	s->ev.result = result;
 	s->ev.caller = c->caller;
 	s->ev.sp = c->sp;
@@ -373,8 +405,12 @@ static void put(uint64_t seq, const struct call *c, uint16_t kind, uint16_t flag
 	published(r, seq, n);
 }
 
-void shim_report_teach(const struct call *c, void *result, const struct teach_info *ti)
+/* Every teach record shim_report_teach does not write inline: error
+ * records, kept bytes, no room yet, step mode, a thread's first record. */
+void shim_report_teach_slow(const struct shim_teach *st, void *result)
 {
+	const struct teach_info *ti = &st->ti;
+	const struct call *c = st->c;
 	int e = errno;
 
 	if (ti->seq == SHIM_NO_SEQ && atomic_load(&shim_state) == ST_SILENT)
@@ -387,7 +423,7 @@ void shim_report_teach(const struct call *c, void *result, const struct teach_in
 		ec.a1 = c->kind == RING_REALLOC || c->kind == RING_REALLOCARRAY ||
 			c->kind == RING_FREE ? c->a0 : 0;
 		ec.a2 = 0;
-		put(seq, &ec, RING_ERROR, RING_F_TEACH, 0, &x, NULL, 0);
+		put(seq, &ec, RING_ERROR, RING_F_TEACH, 0, &x, NULL, 0, NULL);
 		if (ti->ignored) {
 			errno = e;
 			return;
@@ -397,8 +433,11 @@ void shim_report_teach(const struct call *c, void *result, const struct teach_in
 		.block = ti->block, .block_size = ti->block_size, .brk = ti->brk,
 		.old_block = ti->old_block, .err_no = result || c->kind == RING_FREE ? 0 : e,
 	};
-	put(ti->seq, c, c->kind, (uint16_t)(ti->flags | RING_F_TEACH), (uint64_t)(uintptr_t)result,
-	    &x, ti->kept, ti->nkept);
+	uint64_t a2 = ring_pack_a2(c->kind, c->a0, (uint64_t)(uintptr_t)result, ti->block,
+				   ti->block_size, ti->old_block);
+	put(ti->seq, c, c->kind, (uint16_t)((ti->flags & ~(uint32_t)RING_F_PACKED) | RING_F_TEACH),
+	    (uint64_t)(uintptr_t)result, &x, ti->kept, ti->nkept,
+	    ti->flags & RING_F_PACKED ? &a2 : NULL);
 	errno = e;
 }
 
@@ -410,9 +449,9 @@ void shim_put_libc(const struct call *c, void *result, uint64_t seq,
 {
 	if (!result && c->kind != RING_FREE && errno) {
 		struct aux x = { .err_no = errno };
-		put(seq, c, c->kind, 0, 0, &x, bytes, nbytes);
+		put(seq, c, c->kind, 0, 0, &x, bytes, nbytes, NULL);
 	} else {
-		put(seq, c, c->kind, 0, (uint64_t)(uintptr_t)result, NULL, bytes, nbytes);
+		put(seq, c, c->kind, 0, (uint64_t)(uintptr_t)result, NULL, bytes, nbytes, NULL);
 	}
 }
 

@@ -95,7 +95,7 @@ void *teach_malloc(size_t n, struct teach_info *ti)
 	ti_clear(ti);
 	teach_lock();
 	p = alloc_locked(n, 16, ti);
-	teach_finish(ti);
+	teach_finish(ti, p);
 	return p;
 }
 
@@ -110,7 +110,7 @@ void *teach_memalign(size_t align, size_t n, struct teach_info *ti)
 	}
 	teach_lock();
 	p = alloc_locked(n, align < 16 ? 16 : align, ti);
-	teach_finish(ti);
+	teach_finish(ti, p);
 	return p;
 }
 
@@ -122,7 +122,7 @@ void *teach_calloc(size_t n, size_t size, struct teach_info *ti)
 	ti_clear(ti);
 	if (__builtin_mul_overflow(n, size, &total)) {
 		teach_lock();
-		teach_finish(ti);
+		teach_finish(ti, NULL);
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -130,7 +130,7 @@ void *teach_calloc(size_t n, size_t size, struct teach_info *ti)
 	p = alloc_locked(total, 16, ti);
 	if (p && !(ti->flags & RING_F_MMAP))
 		memset(p, 0, total); /* fresh mmap pages are zero already */
-	teach_finish(ti);
+	teach_finish(ti, p);
 	return p;
 }
 
@@ -155,7 +155,7 @@ void teach_free(void *p, struct teach_info *ti)
 		}
 		ti->old_block = ti->block;
 	}
-	teach_finish(ti);
+	teach_finish(ti, NULL);
 }
 
 void *teach_realloc(void *p, size_t n, struct teach_info *ti)
@@ -234,7 +234,7 @@ void *teach_realloc(void *p, size_t n, struct teach_info *ti)
 		ti->flags |= old.flags & (RING_F_COALESCED | RING_F_MMAP);
 	}
 out:
-	teach_finish(ti);
+	teach_finish(ti, q);
 	return q;
 }
 

@@ -26,15 +26,17 @@ struct teach_info {
 	uint64_t block_size; /* its size including the header */
 	uint64_t old_block;  /* realloc: the block given back when it moved */
 	uint64_t brk;        /* the program break after the call */
-	uint32_t flags;      /* RING_F_* (split, coalesced, grew heap, mmap) */
+	/* RING_F_* (split, coalesced, grew heap, mmap); the order hook may
+	 * add bits of its own (the shim: RING_F_PACKED) */
+	uint32_t flags;
 	uint32_t error;      /* RING_ERR_*: misuse or damage found by this call */
 	uint32_t ignored;    /* 1: the call itself was misuse and did nothing */
-	uint64_t err_seq;    /* error && !ignored: the error's own number, before seq */
 	/* teach_set_keep on: a free, or a realloc that moved, copies the
-	 * first bytes of the block it gives back here, just before (only for
-	 * a block found in use: a bad pointer is never read).  Not cleared
-	 * beyond nkept. */
+	 * first bytes of the block it gives back into kept, just before (only
+	 * for a block found in use: a bad pointer is never read).  Not
+	 * cleared beyond nkept. */
 	uint32_t nkept;
+	uint64_t err_seq;    /* error && !ignored: the error's own number, before seq */
 	unsigned char kept[TEACH_KEEP_MAX];
 };
 
@@ -44,8 +46,15 @@ void teach_set_keep(int on);
 /* Called with the lock held at the end of every call, so the numbers it
  * hands out follow the true order of the heap changes: once for the
  * error record (error_record 1) when there is one that is not the call's
- * own, then for the call.  NULL: seq = 0. */
-void teach_set_order_hook(uint64_t (*hook)(const struct teach_info *ti, int error_record));
+ * own, then for the call, with every fact above filled but seq, and the
+ * pointer the call returns.  `ti` is the pointer the caller passed to
+ * teach_*: a caller may embed it first in a struct of its own and the
+ * hook reach that (the shim does).  NULL: seq = 0. */
+void teach_set_order_hook(uint64_t (*hook)(struct teach_info *ti, const void *result, int error_record));
+/* Numbers a call refused before it reached the heap (reallocarray's
+ * overflow), under the lock like every call: *ti must be cleared; only
+ * seq is set (no facts, not even the break). */
+void teach_number_refused(struct teach_info *ti);
 
 void *teach_malloc(size_t n, struct teach_info *ti);
 void *teach_calloc(size_t n, size_t size, struct teach_info *ti);

@@ -17,7 +17,7 @@
 
 static atomic_int lock_word;
 static __thread int fork_holder __attribute__((tls_model("initial-exec")));
-static uint64_t (*order_hook)(const struct teach_info *ti, int error_record);
+static uint64_t (*order_hook)(struct teach_info *ti, const void *result, int error_record);
 static struct fnode *bins[NBINS];
 static uint64_t binmap[NBINS / 64];
 static struct { char *lo, *hi; int mapped; } seg[NSEG]; /* hi: the fence */
@@ -62,17 +62,25 @@ void teach_unlock(void)
 		futex_op(&lock_word, FUTEX_WAKE, 1);
 }
 
-void teach_set_order_hook(uint64_t (*hook)(const struct teach_info *, int)) { order_hook = hook; }
+void teach_set_order_hook(uint64_t (*hook)(struct teach_info *, const void *, int)) { order_hook = hook; }
 
 /* Ends every call: the sequence number and the break, under the lock. */
-void teach_finish(struct teach_info *ti)
+void teach_finish(struct teach_info *ti, const void *result)
 {
 	ti->brk = (uint64_t)(uintptr_t)sbrk(0);
 	if (order_hook) {
 		if (ti->error && !ti->ignored)
-			ti->err_seq = order_hook(ti, 1);
-		ti->seq = order_hook(ti, 0);
+			ti->err_seq = order_hook(ti, result, 1);
+		ti->seq = order_hook(ti, result, 0);
 	}
+	teach_unlock();
+}
+
+void teach_number_refused(struct teach_info *ti)
+{
+	teach_lock();
+	if (order_hook)
+		ti->seq = order_hook(ti, NULL, 0);
 	teach_unlock();
 }
 

@@ -55,8 +55,9 @@ static inline int hok(const struct hdr *h) { return h->check == mkcheck(h); }
 
 void teach_lock(void);
 void teach_unlock(void);
-/* Ends a call: the break and the sequence number, then unlocks. */
-void teach_finish(struct teach_info *ti);
+/* Ends a call that returns `result`: the break and the sequence number,
+ * then unlocks. */
+void teach_finish(struct teach_info *ti, const void *result);
 /* Index of the heap segment holding p, or -1. */
 int teach_seg_of(const void *p);
 /* The mmap'd block whose user pointer is p, or NULL. */
