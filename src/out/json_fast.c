@@ -226,15 +226,8 @@ bool out_json_alloc_line(FILE *f, const struct model *m, const struct model_even
 	p = out_jfast_body(&sync_memo, j.b, ev, site, slen, prev);
 	j.n = (size_t)(p - j.b);
 	if (extra) {
-		/* as the general path: the caller's members through util/json
-		 * on the same stream, then the object's end */
-		struct json js;
-
-		jw_flush(&j);
-		json_init(&js, f);
-		js.depth = 1;
-		js.first[1] = false;
-		extra(&js, arg);
+		/* as the general path: the caller's members, then the end */
+		out_json_extra_members(&j, f, extra, arg);
 		jw_c(&j, '}');
 		jw_end_line(&j);
 		return true;

@@ -344,18 +344,21 @@ void out_json_event_general(FILE *f, const struct model *m, const struct model_e
 		jw_kint(&j, "errno", ev->err_no);
 	if (ev->code && ev->type != MEV_EXIT)
 		jw_kint(&j, "code", ev->code);
-	if (extra) {
-		/* members the caller adds (trace --frames), through util/json on
-		 * the same stream, inside this object */
-		struct json js;
-		jw_flush(&j);
-		json_init(&js, f);
-		js.depth = 1;
-		js.first[1] = false;
-		extra(&js, arg);
-	}
+	if (extra)
+		out_json_extra_members(&j, f, extra, arg);
 	jw_close(&j, '}');
 	jw_end_line(&j);
+}
+
+void out_json_extra_members(struct jw *j, FILE *f, out_extra_fn extra, void *arg)
+{
+	struct json js;
+
+	jw_flush(j);
+	json_init(&js, f);
+	js.depth = 1;
+	js.first[1] = false;
+	extra(&js, arg);
 }
 
 /* The summary's leak sites, with the same members as site_obj. */

@@ -23,6 +23,11 @@ bool out_site_wants_off(const struct model_site *s);
  * write it) and its length, from a memo by model and index; valid until
  * the next call.  NULL when out of memory.  One writing thread. */
 const char *out_site_json(const struct model *m, uint32_t idx, size_t *len);
+struct jw;
+/* The members an out_extra_fn adds (trace --frames, --bytes) to the event
+ * object `j` is writing, through util/json on the same stream: the line
+ * so far is handed on first; the caller closes the object. */
+void out_json_extra_members(struct jw *j, FILE *f, out_extra_fn extra, void *arg);
 /* The line of allocator call `ev` (MEV_MALLOC .. MEV_PVALLOC), written by
  * the fast path (json_fast.c), byte for byte what out_json_event_general
  * writes; false, with nothing written, when it cannot (a site too long

@@ -113,6 +113,24 @@ static inline void shim_prefetch_write(const void *p)
 #define SHIM_PREFETCH_AHEAD 4u
 #endif
 
+/* Fills a primary slot in place (not its `ready` word: the caller
+ * publishes it after its extension slots). */
+static inline __attribute__((always_inline)) void
+shim_fill_primary(struct ring_primary *p, const struct call *c, uint16_t kind, unsigned nbytes,
+		  uint16_t flags, int32_t tid, uint64_t a2, uint64_t result)
+{
+	p->kind = (uint8_t)kind;
+	p->nbytes = (uint8_t)nbytes;
+	p->flags = flags;
+	p->tid = tid;
+	p->args[0] = c->a0;
+	p->args[1] = c->a1;
+	p->args[2] = a2;
+	p->result = result;
+	p->caller = c->caller;
+	p->sp = c->sp;
+}
+
 /* The slow half of the ring's common record (shim_ring.c). */
 void shim_wake_reader(struct ring_header *r);
 
@@ -135,16 +153,7 @@ static inline __attribute__((always_inline)) int shim_put_one(const struct call 
 	    __builtin_expect(seq + 1 - shim_seen_tail > r->capacity, 0))
 		return -1;
 	union ring_slot *s = ring_slot_at(r, seq);
-	s->ev.kind = (uint8_t)c->kind;
-	s->ev.nbytes = 0;
-	s->ev.flags = flags;
-	s->ev.tid = tid;
-	s->ev.args[0] = c->a0;
-	s->ev.args[1] = c->a1;
-	s->ev.args[2] = a2;
-	s->ev.result = result;
-	s->ev.caller = c->caller;
-	s->ev.sp = c->sp;
+	shim_fill_primary(&s->ev, c, c->kind, 0, flags, tid, a2, result);
 	ring_slot_publish(s, seq);
 	shim_prefetch_write(ring_slot_at(r, seq + 1 + SHIM_PREFETCH_AHEAD));
 	if (__builtin_expect(((seq + 1) & (RING_WAKE_EVERY - 1)) == 0, 0))

@@ -388,16 +388,7 @@ static void put(uint64_t seq, const struct call *c, uint16_t kind, uint16_t flag
 		memcpy(b->content.bytes, bytes, nb);
 		ring_slot_publish(b, pos);
 	}
-	s->ev.kind = (uint8_t)kind;
-	s->ev.nbytes = (uint8_t)nb;
-	s->ev.flags = flags;
-	s->ev.tid = tid_of_caller();
-	s->ev.args[0] = c->a0;
-	s->ev.args[1] = c->a1;
-	s->ev.args[2] = a2;
-	s->ev.result = result;
-	s->ev.caller = c->caller;
-	s->ev.sp = c->sp;
+	shim_fill_primary(&s->ev, c, kind, nb, flags, tid_of_caller(), a2, result);
 	ring_slot_publish(s, seq);
 	/* a coming record's slot: its line was last read by the tracer on
 	 * the other CPU; asking for it now, for writing, hides that transfer */
