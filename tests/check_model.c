@@ -231,6 +231,47 @@ START_TEST(teach_mode_tracks_headers_and_free_chunks)
 }
 END_TEST
 
+/* no_free_chunks (what `trace` asks for): the same teach events keep the
+ * blocks with their headers, the break and the counts, and no chunk. */
+START_TEST(teach_mode_without_the_chunk_index_keeps_blocks_and_headers)
+{
+	struct model_opts o = { .keep_history = false, .teach = true, .no_free_chunks = true };
+	struct model *m = model_new(&o);
+	struct model_event e = ev(MEV_MALLOC, 1, 0, 0);
+	const struct model_block *b;
+	size_t n;
+
+	e.flags = RING_F_TEACH;
+	e.brk = 0x10000;
+	apply(m, e);
+	e = ev(MEV_MALLOC, 32, 0, 0x10010);
+	e.flags = RING_F_TEACH | RING_F_GREW_HEAP | RING_F_SPLIT;
+	e.block = 0x10000;
+	e.block_size = 48;
+	e.brk = 0x11000;
+	apply(m, e);
+	b = model_blocks(m, &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(b[0].state, MB_LIVE);
+	ck_assert_uint_eq(b[0].hdr, 0x10000);
+	ck_assert_uint_eq(b[0].usable, 32);
+	ck_assert_uint_eq(model_stats(m)->brk - model_stats(m)->brk_start, 0x1000);
+	ck_assert_uint_eq(model_stats(m)->live_blocks, 1);
+	e = ev(MEV_FREE, 0x10010, 0, 0);
+	e.flags = RING_F_TEACH | RING_F_COALESCED;
+	e.old_block = 0x10000;
+	e.brk = 0x11000;
+	apply(m, e);
+	model_blocks(m, &n);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_uint_eq(model_stats(m)->free_chunks, 0);
+	ck_assert_uint_eq(model_stats(m)->free_chunk_bytes, 0);
+	ck_assert_uint_eq(model_stats(m)->live_blocks, 0);
+	ck_assert_int_eq(model_block_at(m, 0x10010)->state, MB_FREED);
+	model_free(m);
+}
+END_TEST
+
 /* The first break seen with a block: the heap from that block up to the
  * break is the allocator's; a coalescing free merges with the top chunk. */
 START_TEST(teach_mode_first_break_and_coalescing_with_the_top)
@@ -944,6 +985,7 @@ int main(void)
 	tcase_add_test(t, realloc_moving_makes_a_new_block_in_place_keeps_it);
 	tcase_add_test(t, aligned_calls_use_the_size_argument);
 	tcase_add_test(t, teach_mode_tracks_headers_and_free_chunks);
+	tcase_add_test(t, teach_mode_without_the_chunk_index_keeps_blocks_and_headers);
 	tcase_add_test(t, teach_mode_first_break_and_coalescing_with_the_top);
 	tcase_add_test(t, counters_for_brk_mmap_errors_and_stack);
 	tcase_add_test(t, regions_snapshots_and_lookup);

@@ -94,6 +94,7 @@ int cmd_trace(int argc, char **argv, struct err *e)
 	}
 	mo.keep_history = false; /* a trace prints as it goes: no stepping back */
 	mo.teach = to.alloc == TRACE_ALLOC_TEACH;
+	mo.no_free_chunks = true; /* only the screen draws them */
 	m = model_new(&mo);
 	if (!m) {
 		err_errno(e, ERR_INTERNAL, ENOMEM, "model");

@@ -491,7 +491,7 @@ static void brk_moves_teach(struct model *m, const struct model_event *ev, size_
  * test on every event, work only when the break moved, teach mode). */
 static inline void brk_moves(struct model *m, const struct model_event *ev, size_t k)
 {
-	if ((ev->flags & RING_F_TEACH) && ev->brk && ev->brk != m->ebrk)
+	if ((ev->flags & RING_F_TEACH) && ev->brk && ev->brk != m->ebrk && !m->o.no_free_chunks)
 		brk_moves_teach(m, ev, k);
 }
 
@@ -519,10 +519,10 @@ uint64_t model_ev_request(const struct model_event *ev)
 }
 
 /* A teach block (header known, not mmap'd) goes back to the free
- * chunks when it ends. */
-static bool teach_ment(const struct ment *e)
+ * chunks when it ends, when the model keeps them. */
+static bool teach_ment(const struct model *m, const struct ment *e)
 {
-	return (e->vflags & VF_HDR) && !e->mmapped;
+	return (e->vflags & VF_HDR) && !e->mmapped && !m->o.no_free_chunks;
 }
 
 static void block_free(struct model *m, uint32_t s, const struct model_event *ev, size_t k)
@@ -532,7 +532,7 @@ static void block_free(struct model *m, uint32_t s, const struct model_event *ev
 
 	eh_del(m, addr);
 	ent_end(m, s, k, 0, ev->site);
-	if (teach_ment(e)) /* (e stays valid: nothing above grows the slab) */
+	if (teach_ment(m, e)) /* (e stays valid: nothing above grows the slab) */
 		fs_add(m, ment_hdr(e), addr + ment_usable(e), (ev->flags & RING_F_COALESCED) != 0, k);
 }
 
@@ -579,7 +579,7 @@ static uint32_t block_new(struct model *m, const struct model_event *ev, size_t 
 		}
 		m->idslot[m->next_id - 1] = s;
 	}
-	if (hdr && !b.mmapped && !fs_sub(m, hdr, b.addr + usable, k))
+	if (hdr && !b.mmapped && !m->o.no_free_chunks && !fs_sub(m, hdr, b.addr + usable, k))
 		m->fs.dirty = true; /* not carved from free chunks */
 	return s;
 }
@@ -593,7 +593,7 @@ static void resolve_realloc(struct model *m, const struct model_event *ev, size_
 		const struct ment *e = &m->ent[s];
 		struct vprev prev = { s, e->id, e->alloc_ev, e->alloc_site };
 		ent_end(m, s, k, VF_REPLACED, 0);
-		if (teach_ment(e))
+		if (teach_ment(m, e))
 			fs_add(m, ment_hdr(e), e->addr + ment_usable(e), false, k);
 		brk_moves(m, ev, k);
 		ns = block_new(m, ev, k, size, &prev);

@@ -199,6 +199,10 @@ struct model;
 struct model_opts {
 	bool keep_history;   /* false: apply and forget (trace -q, 10M events) */
 	bool teach;          /* blocks carry headers and free chunks */
+	/* teach: do not index the free chunks.  Only the screen shows them;
+	 * `trace` prints none, and the index was about a third of its
+	 * tracer's work an event.  Their counts in model_stats stay 0. */
+	bool no_free_chunks;
 };
 
 struct model *model_new(const struct model_opts *opts);
