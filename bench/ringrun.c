@@ -61,7 +61,10 @@ int main(int argc, char **argv)
 	}
 	ring_set_pid(r, pid);
 	ring_set_bytes(r, getenv("RINGRUN_BYTES") && *getenv("RINGRUN_BYTES") == '1');
-	if (two && getenv("RINGRUN_PIN")) {
+	/* as memlens's run mode does (trace/spawn.c: left to the scheduler,
+	 * the woken reader was pulled onto the program's CPU);
+	 * RINGRUN_NOPIN=1 leaves them to it */
+	if (two && !getenv("RINGRUN_NOPIN")) {
 		pin(pid, 0);
 		pin(0, 1);
 	}
