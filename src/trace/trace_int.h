@@ -134,6 +134,7 @@ struct trace {
 	bool pinned;            /* spawn pinned this thread: `affinity` was its own */
 	cpu_set_t affinity;
 	int tracer_cpu;         /* run mode: the CPU the tracer was pinned to, -1 none */
+	struct err rec_err;     /* on_record's: a model failure on a ring record */
 	struct trace_stepper *stp; /* --step=call|line state (stepbp.c), or NULL */
 	/* --bytes: the live blocks' first bytes, read at the exit stop
 	 * (contents.c); filtered against the model once at the exit event */
