@@ -41,12 +41,13 @@ events() {
 # The median, not the mean: on these shared VMs one run in ten can take
 # twice as long, for the program alone as much as traced.  On a loaded
 # machine the CPU column is the steadier of the two.  A second
-# argument is run before each run, untimed (hyperfine --prepare): the trace
-# file is deleted there, because truncating the previous run's hundreds of
-# megabytes on open is the file system's work, not tracing.
+# argument is run before each run, untimed (hyperfine --prepare), then
+# sync: the trace file is deleted there, because truncating the previous
+# run's hundreds of megabytes on open is the file system's work, not
+# tracing, and that work is over before the clock starts.
 mean() {
   hyperfine -N --style none --warmup 1 --runs "$RUNS" --export-csv $OUT/hf.csv \
-    ${2:+--prepare "$2"} "$1" >/dev/null 2>&1 ||
+    --prepare "sh -c '${2:-true}; sync'" "$1" >/dev/null 2>&1 ||
     { echo "nan:nan"; return; }
   sed -n 2p $OUT/hf.csv | awk -F, '{ printf "%.4f:%.4f", $4, $5 + $6 }'
 }
@@ -106,14 +107,19 @@ alternated() { # program args...
       case $c in
         native) cmd="$*" ;;
         q) cmd="$ML trace -q --alloc=libc $*" ;;
-        j) rm -f $OUT/trace.jsonl; cmd="$ML trace --json -o $OUT/trace.jsonl --alloc=libc $*" ;;
-        jt) rm -f $OUT/trace.jsonl; cmd="$ML trace --json -o $OUT/trace.jsonl $*" ;;
+        j) cmd="$ML trace --json -o $OUT/trace.jsonl --alloc=libc $*" ;;
+        jt) cmd="$ML trace --json -o $OUT/trace.jsonl $*" ;;
         ht) command -v heaptrack >/dev/null || continue
             cmd="heaptrack -o $OUT/heaptrack.out $*" ;;
       esac
+      # the file system's work on the last trace file (its deletion,
+      # and its blocks freed) is done before the clock starts, untimed:
+      # back to back it fell on whichever command came next
+      sync
       t0=$(date +%s%N)
       $cmd >/dev/null 2>&1 || true
       t1=$(date +%s%N)
+      rm -f $OUT/trace.jsonl
       echo "$c $(( (t1 - t0) / 1000 ))" >>$OUT/alt.txt
     done
     i=$((i + 1))
