@@ -181,16 +181,12 @@ START_TEST(aligned_calls_use_the_size_argument)
 }
 END_TEST
 
-/* Teach mode: the break grows by 4 KiB, a 32-byte block (16-byte header)
- * is carved from it; the rest is one free chunk; freeing the block with
- * RING_F_COALESCED leaves one chunk again. */
-START_TEST(teach_mode_tracks_headers_and_free_chunks)
+/* Teach events: the first break seen (0x10000), then the break grows by
+ * 4 KiB and a 32-byte block (16-byte header at 0x10000) is carved from
+ * it. */
+static void teach_grow_and_carve(struct model *m)
 {
-	struct model_opts o = { .keep_history = true, .teach = true };
-	struct model *m = model_new(&o);
 	struct model_event e = ev(MEV_MALLOC, 1, 0, 0);
-	const struct model_block *b;
-	size_t n;
 
 	e.flags = RING_F_TEACH;
 	e.brk = 0x10000;                          /* first break seen */
@@ -201,6 +197,30 @@ START_TEST(teach_mode_tracks_headers_and_free_chunks)
 	e.block_size = 48;
 	e.brk = 0x11000;
 	apply(m, e);
+}
+
+/* Then that block freed, merging with its neighbours. */
+static void teach_free_coalescing(struct model *m)
+{
+	struct model_event e = ev(MEV_FREE, 0x10010, 0, 0);
+
+	e.flags = RING_F_TEACH | RING_F_COALESCED;
+	e.old_block = 0x10000;
+	e.brk = 0x11000;
+	apply(m, e);
+}
+
+/* Teach mode: the break grows by 4 KiB, a 32-byte block (16-byte header)
+ * is carved from it; the rest is one free chunk; freeing the block with
+ * RING_F_COALESCED leaves one chunk again. */
+START_TEST(teach_mode_tracks_headers_and_free_chunks)
+{
+	struct model_opts o = { .keep_history = true, .teach = true };
+	struct model *m = model_new(&o);
+	const struct model_block *b;
+	size_t n;
+
+	teach_grow_and_carve(m);
 	b = model_blocks(m, &n);
 	ck_assert_uint_eq(n, 2);
 	ck_assert_int_eq(b[0].state, MB_LIVE);
@@ -210,11 +230,7 @@ START_TEST(teach_mode_tracks_headers_and_free_chunks)
 	ck_assert_uint_eq(b[1].addr, 0x10030);
 	ck_assert_uint_eq(b[1].size, 0x1000 - 48);
 	ck_assert_uint_eq(model_stats(m)->brk - model_stats(m)->brk_start, 0x1000);
-	e = ev(MEV_FREE, 0x10010, 0, 0);
-	e.flags = RING_F_TEACH | RING_F_COALESCED;
-	e.old_block = 0x10000;
-	e.brk = 0x11000;
-	apply(m, e);
+	teach_free_coalescing(m);
 	b = model_blocks(m, &n);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_int_eq(b[0].state, MB_FREE_CHUNK);
@@ -237,19 +253,10 @@ START_TEST(teach_mode_without_the_chunk_index_keeps_blocks_and_headers)
 {
 	struct model_opts o = { .keep_history = false, .teach = true, .no_free_chunks = true };
 	struct model *m = model_new(&o);
-	struct model_event e = ev(MEV_MALLOC, 1, 0, 0);
 	const struct model_block *b;
 	size_t n;
 
-	e.flags = RING_F_TEACH;
-	e.brk = 0x10000;
-	apply(m, e);
-	e = ev(MEV_MALLOC, 32, 0, 0x10010);
-	e.flags = RING_F_TEACH | RING_F_GREW_HEAP | RING_F_SPLIT;
-	e.block = 0x10000;
-	e.block_size = 48;
-	e.brk = 0x11000;
-	apply(m, e);
+	teach_grow_and_carve(m);
 	b = model_blocks(m, &n);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_int_eq(b[0].state, MB_LIVE);
@@ -257,11 +264,7 @@ START_TEST(teach_mode_without_the_chunk_index_keeps_blocks_and_headers)
 	ck_assert_uint_eq(b[0].usable, 32);
 	ck_assert_uint_eq(model_stats(m)->brk - model_stats(m)->brk_start, 0x1000);
 	ck_assert_uint_eq(model_stats(m)->live_blocks, 1);
-	e = ev(MEV_FREE, 0x10010, 0, 0);
-	e.flags = RING_F_TEACH | RING_F_COALESCED;
-	e.old_block = 0x10000;
-	e.brk = 0x11000;
-	apply(m, e);
+	teach_free_coalescing(m);
 	model_blocks(m, &n);
 	ck_assert_uint_eq(n, 0);
 	ck_assert_uint_eq(model_stats(m)->free_chunks, 0);
