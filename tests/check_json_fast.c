@@ -215,6 +215,15 @@ START_TEST(fast_lines_are_the_general_writers_bytes)
 				e.block = v[(i + 5) % nv];
 				e.block_size = v[(i + 9) % nv];
 				e.old_block = k % 3 ? 0 : v[(i + 13) % nv];
+				if (k % 8 == 1) { /* what the teach layout implies: left out */
+					struct out_teach_implied im = out_teach_implied(&e, 0);
+					e.block = im.block;
+					im = out_teach_implied(&e, e.block);
+					e.block_size = im.block_size;
+					e.old_block = im.old_block;
+				} else if (k % 8 == 3) { /* 0 where it implies more: written */
+					e.block = e.block_size = e.old_block = 0;
+				}
 			}
 			/* carried: the same as the previous line's, or not */
 			if (k % 3 != 1) {

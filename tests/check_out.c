@@ -185,7 +185,7 @@ START_TEST(write_read_write_gives_identical_json)
 	ck_assert_msg(c != NULL, "read: %s", e.msg);
 	ck_assert_str_eq(a, c);
 	/* what the lines hold */
-	ck_assert_ptr_nonnull(strstr(a, "{\"type\":\"start\",\"version\":2,\"program\":\"tests/prog\","
+	ck_assert_ptr_nonnull(strstr(a, "{\"type\":\"start\",\"version\":3,\"program\":\"tests/prog\","
 				     "\"args\":[\"prog\",\"a b\",\"\\\"q\\\"\"],\"options\":{\"alloc\":\"teach\","
 				     "\"aslr\":false,\"mode\":\"run\"},\"layout\":{\"file\":\"tests/prog\",\"segments\":[1]}}\n"));
 	ck_assert_ptr_nonnull(strstr(a, "{\"type\":\"malloc\",\"seq\":"));
@@ -276,6 +276,94 @@ START_TEST(stack_fields_are_written_when_they_change_and_read_back_carried)
 	ck_assert_uint_eq(model_event(old, 0)->sp, 64);
 	ck_assert_uint_eq(model_event(old, 1)->sp, 0);
 	ck_assert_uint_eq(model_event(old, 1)->stack_depth, 0);
+	model_free(old);
+	free(buf);
+	model_free(m);
+	model_free(back);
+}
+END_TEST
+
+/* One line of `text` (0: the first), without its newline. */
+static char *line_of(const char *text, int k)
+{
+	const char *p = text, *q;
+
+	while (k-- > 0 && p)
+		p = (p = strchr(p, '\n')) ? p + 1 : NULL;
+	ck_assert_ptr_nonnull(p);
+	q = strchr(p, '\n');
+	return strndup(p, q ? (size_t)(q - p) : strlen(p));
+}
+
+START_TEST(teach_facts_the_layout_implies_are_left_out_and_read_back)
+{
+	/* the teach allocator's usual facts (left out) and unusual ones
+	 * (written, 0 included) */
+	struct model_event x[6];
+	struct model *m = mk(true), *back = mk(true);
+	char *buf = NULL, *l;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+	struct out_start st = { .program = "p", .alloc = "teach", .mode = "run" };
+	struct err e = { 0 };
+
+	x[0] = ev(MEV_MALLOC, 40, 0, 0x5010); /* split: 40 + 16 -> 64 */
+	x[0].block = 0x5000, x[0].block_size = 64;
+	x[1] = ev(MEV_MALLOC, 8, 0, 0x5050); /* a whole chunk, bigger than asked */
+	x[1].block = 0x5040, x[1].block_size = 96;
+	x[2] = ev(MEV_REALLOC, 0x5010, 100, 0x6010); /* moved */
+	x[2].block = 0x6000, x[2].block_size = 128, x[2].old_block = 0x5000;
+	x[3] = ev(MEV_FREE, 0x5050, 0, 0); /* merged with the chunk before */
+	x[3].block = 0x5000, x[3].block_size = 96, x[3].old_block = 0x5040;
+	x[4] = ev(MEV_FREE, 0x6010, 0, 0);
+	x[4].block = 0x6000, x[4].block_size = 128, x[4].old_block = 0x6000;
+	x[5] = ev(MEV_MEMALIGN, 256, 8, 0x7100); /* no block: 0 is written */
+	out_json_start(f, &st);
+	for (int i = 0; i < 6; i++) {
+		x[i].flags = RING_F_TEACH;
+		apply(m, x[i]);
+		out_json_event(f, m, model_event(m, model_event_count(m) - 1));
+	}
+	out_json_summary(f, m);
+	fclose(f);
+	l = line_of(buf, 1);
+	ck_assert_ptr_null(strstr(l, "block"));
+	free(l);
+	l = line_of(buf, 2);
+	ck_assert_ptr_nonnull(strstr(l, "\"flags\":16,\"block_size\":96}"));
+	ck_assert_ptr_null(strstr(l, "\"block\""));
+	free(l);
+	l = line_of(buf, 3);
+	ck_assert_ptr_nonnull(strstr(l, "\"flags\":16}"));
+	free(l);
+	l = line_of(buf, 4);
+	ck_assert_ptr_nonnull(strstr(l, "\"flags\":16,\"block\":20480,\"block_size\":96,\"old_block\":20544}"));
+	free(l);
+	l = line_of(buf, 5);
+	ck_assert_ptr_nonnull(strstr(l, "\"flags\":16,\"block_size\":128}"));
+	free(l);
+	l = line_of(buf, 6);
+	ck_assert_ptr_nonnull(strstr(l, "\"flags\":16,\"block\":0,\"block_size\":0}"));
+	free(l);
+	/* read back: every event has its own facts again */
+	FILE *in = fmemopen(buf, len, "r");
+	ck_assert_int_eq(out_trace_read(in, "t.jsonl", back, NULL, &e), 0);
+	fclose(in);
+	ck_assert_uint_eq(model_event_count(back), 6);
+	for (size_t i = 0; i < 6; i++) {
+		ck_assert_uint_eq(model_event(back, i)->block, x[i].block);
+		ck_assert_uint_eq(model_event(back, i)->block_size, x[i].block_size);
+		ck_assert_uint_eq(model_event(back, i)->old_block, x[i].old_block);
+	}
+	/* version 2: an absent one is 0, whatever the layout implies */
+	const char *v2 = "{\"type\":\"start\",\"version\":2}\n"
+			 "{\"type\":\"malloc\",\"seq\":1,\"size\":8,\"result\":4112,\"flags\":16}\n";
+	struct model *old = mk(true);
+	in = fmemopen((void *)v2, strlen(v2), "r");
+	ck_assert_int_eq(out_trace_read(in, "v2.jsonl", old, NULL, &e), 0);
+	fclose(in);
+	ck_assert_uint_eq(model_event(old, 0)->block, 0);
+	ck_assert_uint_eq(model_event(old, 0)->block_size, 0);
 	model_free(old);
 	free(buf);
 	model_free(m);
@@ -446,7 +534,7 @@ START_TEST(malformed_traces_give_the_line_and_the_reason)
 	expect_bad("{\"type\":\"malloc\",\"seq\":1,\"size\":1,\"result\":0}\n", "t.jsonl:1: not a memlens trace");
 	expect_bad("hello\n", "t.jsonl:1: malformed JSON at byte 1");
 	expect_bad("[1,2]\n", "t.jsonl:1: each line must be a JSON object");
-	expect_bad("{\"type\":\"start\",\"version\":3}\n", "t.jsonl:1: trace format version 3 (this memlens reads 1 to 2)");
+	expect_bad("{\"type\":\"start\",\"version\":4}\n", "t.jsonl:1: trace format version 4 (this memlens reads 1 to 3)");
 	expect_bad("{\"type\":\"start\",\"version\":0}\n", "t.jsonl:1: trace format version 0");
 	expect_bad("{\"type\":\"start\"}\n", "missing \"version\"");
 	expect_bad(START "{\"type\":\"malloc\",\"seq\":1,\"size\":1,\"result\":", "t.jsonl:2: malformed JSON");
@@ -674,6 +762,7 @@ int main(void)
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, write_read_write_gives_identical_json);
 	tcase_add_test(t, stack_fields_are_written_when_they_change_and_read_back_carried);
+	tcase_add_test(t, teach_facts_the_layout_implies_are_left_out_and_read_back);
 	tcase_add_test(t, trace_file_stream_writes_the_same_bytes_and_reports_errors);
 	tcase_add_test(t, summary_counting_rules);
 	tcase_add_test(t, text_lines_name_call_site_and_state);

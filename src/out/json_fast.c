@@ -135,6 +135,7 @@ char *out_jfast_body(struct out_jfast *memo, char *p, const struct model_event *
 {
 	const uint64_t *a = ev->args;
 	uint16_t t = ev->type;
+	struct out_teach_implied im;
 
 	seq_put(memo, ev->seq);
 	if (!memo->tid_len || memo->tid_val != ev->tid)
@@ -188,11 +189,13 @@ char *out_jfast_body(struct out_jfast *memo, char *p, const struct model_event *
 		NUM(",\"stack_depth\":", ev->stack_depth);
 	if (ev->brk != prev[2])
 		NUM(",\"brk\":", ev->brk);
-	if (ev->block)
+	/* version 3: only what the teach layout does not imply */
+	im = out_teach_implied(ev, ev->block);
+	if (ev->block != im.block)
 		NUM(",\"block\":", ev->block);
-	if (ev->block_size)
+	if (ev->block_size != im.block_size)
 		NUM(",\"block_size\":", ev->block_size);
-	if (ev->old_block)
+	if (ev->old_block != im.old_block)
 		NUM(",\"old_block\":", ev->old_block);
 	if (ev->err_no) {
 		PUT(",\"errno\":");

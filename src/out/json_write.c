@@ -65,6 +65,20 @@ static void kopt(struct jw *j, const char *k, uint64_t v)
 		jw_kuint(j, k, v);
 }
 
+/* `block`, `block_size`, `old_block`: since version 3 only where they
+ * differ from what the teach layout implies (out_teach_implied). */
+static void teach_facts(struct jw *j, const struct model_event *ev)
+{
+	struct out_teach_implied im = out_teach_implied(ev, ev->block);
+
+	if (ev->block != im.block)
+		jw_kuint(j, "block", ev->block);
+	if (ev->block_size != im.block_size)
+		jw_kuint(j, "block_size", ev->block_size);
+	if (ev->old_block != im.old_block)
+		jw_kuint(j, "old_block", ev->old_block);
+}
+
 bool out_site_wants_off(const struct model_site *s)
 {
 	/* a site with file and line is named by them (model_site_format) */
@@ -337,9 +351,7 @@ void out_json_event_general(FILE *f, const struct model *m, const struct model_e
 	}
 	kopt(&j, "flags", ev->flags);
 	carried_fields(&j, m, ev);
-	kopt(&j, "block", ev->block);
-	kopt(&j, "block_size", ev->block_size);
-	kopt(&j, "old_block", ev->old_block);
+	teach_facts(&j, ev);
 	if (ev->err_no)
 		jw_kint(&j, "errno", ev->err_no);
 	if (ev->code && ev->type != MEV_EXIT)

@@ -16,8 +16,9 @@
 
 /* Version 2 leaves out `func_off` where a site has file and line, and
  * `sp`/`stack_depth` where they repeat the previous event line's;
- * version 1 files are still read. */
-#define OUT_TRACE_VERSION 2
+ * version 3 also the teach facts the teach allocator's layout implies
+ * (out_int.h's out_teach_implied); versions 1 and 2 are still read. */
+#define OUT_TRACE_VERSION 3
 
 /* ---- text ------------------------------------------------------------ */
 

@@ -9,6 +9,7 @@
 
 #include "model/model.h"
 #include "out/out.h"
+#include "ring/ring_format.h"
 #include "util/err.h"
 #include "util/json.h"
 
@@ -23,6 +24,42 @@ bool out_site_wants_off(const struct model_site *s);
  * write it) and its length, from a memo by model and index; valid until
  * the next call.  NULL when out of memory.  One writing thread. */
 const char *out_site_json(const struct model *m, uint32_t idx, size_t *len);
+/* Version 3: the teach facts an allocator-call line with RING_F_TEACH
+ * leaves out, because the teach allocator's usual layout implies them
+ * (shim/teach.c: a 16-byte header before each payload, blocks of the
+ * request plus the header rounded up to 16, at least 32):
+ *  - block: the payload (result; free: ptr) - 16, or 0 without a payload;
+ *  - block_size: an allocation's request + 16 rounded up to 16, at least
+ *    32 (0 without a result); a free's is never implied (0);
+ *  - old_block: a free's own block; a realloc or reallocarray that moved,
+ *    ptr - 16; else 0.
+ * The writers write a member only when its value differs from the implied
+ * one (0 included); the reader fills in an absent one.  `block` is the
+ * line's own (old_block's implied value depends on it).  Other lines
+ * imply 0, as before. */
+struct out_teach_implied { uint64_t block, block_size, old_block; };
+static inline struct out_teach_implied out_teach_implied(const struct model_event *ev, uint64_t block)
+{
+	struct out_teach_implied im = { 0, 0, 0 };
+	uint64_t pay, need;
+
+	if (!(ev->flags & RING_F_TEACH) || ev->type < MEV_MALLOC || ev->type > MEV_PVALLOC)
+		return im;
+	if (ev->type == MEV_FREE) {
+		im.block = ev->args[0] ? ev->args[0] - 16 : 0;
+		im.old_block = block;
+		return im;
+	}
+	pay = ev->result;
+	if (!pay)
+		return im;
+	im.block = pay - 16;
+	need = (model_ev_request(ev) + 16 + 15) & ~(uint64_t)15;
+	im.block_size = need < 32 ? 32 : need;
+	if ((ev->type == MEV_REALLOC || ev->type == MEV_REALLOCARRAY) && ev->args[0] && ev->args[0] != pay)
+		im.old_block = ev->args[0] - 16;
+	return im;
+}
 struct jw;
 /* The members an out_extra_fn adds (trace --frames, --bytes) to the event
  * object `j` is writing, through util/json on the same stream: the line

@@ -8,6 +8,7 @@
 
 #include "out/jparse.h"
 #include "out/out.h"
+#include "out/out_int.h"
 
 #define MAX_LINE (64u << 20)
 
@@ -65,6 +66,16 @@ static int get_u64(struct rd *r, uint32_t obj, const char *key, bool req, uint64
 	return get_int(r, obj, key, req, 0, UINT64_MAX, out);
 }
 
+/* Member `key`, or `dflt` when it is absent. */
+static int get_u64_or(struct rd *r, uint32_t obj, const char *key, uint64_t dflt, uint64_t *out)
+{
+	if (jobj_get(&r->d, obj, key) == JNONE) {
+		*out = dflt;
+		return 0;
+	}
+	return get_u64(r, obj, key, false, out);
+}
+
 /* Member `key` as a string, or NULL (error when present but not one). */
 static int get_str(struct rd *r, uint32_t obj, const char *key, bool required, const char **out)
 {
@@ -91,6 +102,25 @@ static int get_carried(struct rd *r, const char *key, uint64_t *last, uint64_t *
 		return -1;
 	*last = *out;
 	return 0;
+}
+
+/* `block`, `block_size`, `old_block`: since version 3 an absent one is
+ * what the teach layout implies (out_teach_implied), else 0.  Needs the
+ * line's type, arguments and result, read before. */
+static int get_teach_facts(struct rd *r, struct model_event *ev, uint16_t flags)
+{
+	struct out_teach_implied im = { 0, 0, 0 };
+	uint32_t o = r->obj;
+
+	ev->flags = flags;
+	if (r->version >= 3)
+		im = out_teach_implied(ev, 0);
+	if (get_u64_or(r, o, "block", im.block, &ev->block) < 0)
+		return -1;
+	if (r->version >= 3)
+		im = out_teach_implied(ev, ev->block);
+	return get_u64_or(r, o, "block_size", im.block_size, &ev->block_size) < 0 ||
+	       get_u64_or(r, o, "old_block", im.old_block, &ev->old_block) < 0 ? -1 : 0;
 }
 
 static int read_site(struct rd *r, struct model_event *ev)
@@ -248,9 +278,7 @@ static int read_event(struct rd *r, enum model_ev_type t)
 	    get_int(r, r->obj, "flags", false, 0, UINT16_MAX, &flags) < 0 ||
 	    get_carried(r, "sp", &r->last_sp, &ev.sp) < 0 ||
 	    get_carried(r, "stack_depth", &r->last_depth, &ev.stack_depth) < 0 ||
-	    get_carried(r, "brk", &r->last_brk, &ev.brk) < 0 || get_u64(r, r->obj, "block", false, &ev.block) < 0 ||
-	    get_u64(r, r->obj, "block_size", false, &ev.block_size) < 0 ||
-	    get_u64(r, r->obj, "old_block", false, &ev.old_block) < 0 ||
+	    get_carried(r, "brk", &r->last_brk, &ev.brk) < 0 || get_teach_facts(r, &ev, (uint16_t)flags) < 0 ||
 	    get_int(r, r->obj, "errno", false, INT32_MIN, INT32_MAX, &errn) < 0 ||
 	    get_int(r, r->obj, "code", false, INT32_MIN, INT32_MAX, &code) < 0 ||
 	    (t != MEV_SIGNAL && t != MEV_REGIONS && get_u64(r, r->obj, "aux", false, &aux) < 0))
