@@ -52,6 +52,7 @@ struct mix {
 	uint32_t nsite;
 	uint64_t x;                   /* the random state */
 	uint64_t seq;
+	uint64_t recent[8];           /* the last results: frees of live blocks */
 };
 
 static void mix_init(struct mix *mx, bool teach)
@@ -119,11 +120,19 @@ static const struct model_event *mix_next(struct mix *mx, bool *extra, bool *raw
 		e.args[2] = r >> 40;
 		e.result = 0x555555560010 + 16 * ((r >> 12) % 65536);
 		e.site = (r >> 28) % 10 ? mx->site[(r >> 33) % mx->nsite] : 0;
+		if (e.type == MEV_FREE && (r & 2)) /* a live block, when still */
+			e.args[0] = mx->recent[(r >> 4) % 8];
 		if (r & 1) { /* teach */
 			e.flags = RING_F_TEACH;
 			e.block = e.result - 16;
 			e.block_size = 32 + (r >> 50) % 512;
+			if (e.type == MEV_FREE) { /* its own size (left out), mostly */
+				e.block = e.args[0] - 16;
+				e.block_size = r & 4 ? model_block_span(mx->m, e.args[0]) : e.block_size;
+			}
 		}
+		if (e.type != MEV_FREE)
+			mx->recent[(r >> 4) % 8] = e.result;
 		*extra = k < 17;
 	}
 	ck_assert_msg(model_apply(mx->m, &e, &er) == 0, "apply: %s", er.msg);

@@ -216,9 +216,10 @@ START_TEST(fast_lines_are_the_general_writers_bytes)
 				e.block_size = v[(i + 9) % nv];
 				e.old_block = k % 3 ? 0 : v[(i + 13) % nv];
 				if (k % 8 == 1) { /* what the teach layout implies: left out */
-					struct out_teach_implied im = out_teach_implied(&e, 0);
+					uint64_t span = t == MEV_FREE ? model_block_span(m, e.args[0]) : 0;
+					struct out_teach_implied im = out_teach_implied(&e, 0, span);
 					e.block = im.block;
-					im = out_teach_implied(&e, e.block);
+					im = out_teach_implied(&e, e.block, span);
 					e.block_size = im.block_size;
 					e.old_block = im.old_block;
 				} else if (k % 8 == 3) { /* 0 where it implies more: written */

@@ -609,6 +609,23 @@ static void resolve_realloc(struct model *m, const struct model_event *ev, size_
 		block_new(m, ev, k, size, NULL);
 }
 
+static uint64_t ment_span(const struct ment *e)
+{
+	return (e->vflags & VF_HDR) && ment_usable(e) ? e->hdr_off + ment_usable(e) : 0;
+}
+
+uint64_t model_block_span(struct model *m, uint64_t addr)
+{
+	uint32_t s = addr ? eh_find(m, addr) : NONE32;
+
+	return s == NONE32 ? 0 : ment_span(&m->ent[s]);
+}
+
+uint64_t model_freed_span(const struct model *m)
+{
+	return m->freed_span;
+}
+
 static void resolve(struct model *m, const struct model_event *ev, size_t k)
 {
 	switch (ev->type) {
@@ -624,8 +641,10 @@ static void resolve(struct model *m, const struct model_event *ev, size_t k)
 	case MEV_FREE:
 		if (ev->args[0]) {
 			uint32_t s = eh_find(m, ev->args[0]);
-			if (s != NONE32)
+			if (s != NONE32) {
+				m->freed_span = ment_span(&m->ent[s]);
 				block_free(m, s, ev, k);
+			}
 		}
 		brk_moves(m, ev, k);
 		break;
@@ -691,6 +710,7 @@ int model_apply(struct model *m, const struct model_event *ev, struct err *e)
 	if (k >= UINT32_MAX - 1)
 		return err_set(e, ERR_INTERNAL, "model: more than 4 billion events");
 	m->ntchg = 0;
+	m->freed_span = 0;
 	if (m->o.keep_history && k + 1 > m->capev) {
 		uint32_t *p;
 		if (model_grow(&m->ev, &m->capev, k + 1, sizeof(*m->ev)) < 0 ||

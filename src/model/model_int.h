@@ -133,6 +133,7 @@ struct model {
 	size_t nchg, capchg;
 	struct model_event last, exit_copy, signal_copy;
 	uint64_t prev_sp, prev_depth, prev_brk; /* of the event before `last` */
+	uint64_t freed_span;         /* model_freed_span: of the last event */
 
 	/* entities */
 	struct ment *ent;

@@ -21,7 +21,8 @@
  * whose state has moved on by the time the line is formatted. */
 struct jq_slot {
 	struct model_event ev;
-	uint64_t prev[3];      /* the previous line's sp, stack_depth, brk */
+	uint64_t prev[4];      /* the previous line's sp, stack_depth, brk;
+				  what the event freed (model_freed_span) */
 	const char *site;      /* the site's text (the queue's own), or NULL */
 	size_t slen;
 };
@@ -210,6 +211,7 @@ bool out_jq_put(struct out_jq *q, const struct model *m, const struct model_even
 	s = &q->slot[h & q->mask];
 	s->ev = *ev;
 	model_prev_marks(m, &s->prev[0], &s->prev[1], &s->prev[2]);
+	s->prev[3] = model_freed_span(m);
 	s->site = site;
 	s->slen = slen;
 	atomic_store_explicit(&q->head, h + 1, memory_order_release);

@@ -131,7 +131,7 @@ bool out_jfast_ready(struct out_jfast *memo, uint16_t t)
 }
 
 char *out_jfast_body(struct out_jfast *memo, char *p, const struct model_event *ev,
-		     const char *site, size_t slen, const uint64_t prev[3])
+		     const char *site, size_t slen, const uint64_t prev[4])
 {
 	const uint64_t *a = ev->args;
 	uint16_t t = ev->type;
@@ -190,7 +190,7 @@ char *out_jfast_body(struct out_jfast *memo, char *p, const struct model_event *
 	if (ev->brk != prev[2])
 		NUM(",\"brk\":", ev->brk);
 	/* version 3: only what the teach layout does not imply */
-	im = out_teach_implied(ev, ev->block);
+	im = out_teach_implied(ev, ev->block, prev[3]);
 	if (ev->block != im.block)
 		NUM(",\"block\":", ev->block);
 	if (ev->block_size != im.block_size)
@@ -213,7 +213,7 @@ bool out_json_alloc_line(FILE *f, const struct model *m, const struct model_even
 {
 	const char *site = NULL;
 	size_t slen = 0;
-	uint64_t prev[3];
+	uint64_t prev[4];
 	struct jw j;
 	char *p;
 
@@ -225,6 +225,7 @@ bool out_json_alloc_line(FILE *f, const struct model *m, const struct model_even
 	if (slen > JW_BUF - OUT_JFAST_ROOM)
 		return false;
 	model_prev_marks(m, &prev[0], &prev[1], &prev[2]);
+	prev[3] = model_freed_span(m);
 	jw_init(&j, f);
 	p = out_jfast_body(&sync_memo, j.b, ev, site, slen, prev);
 	j.n = (size_t)(p - j.b);

@@ -67,9 +67,9 @@ static void kopt(struct jw *j, const char *k, uint64_t v)
 
 /* `block`, `block_size`, `old_block`: since version 3 only where they
  * differ from what the teach layout implies (out_teach_implied). */
-static void teach_facts(struct jw *j, const struct model_event *ev)
+static void teach_facts(struct jw *j, const struct model *m, const struct model_event *ev)
 {
-	struct out_teach_implied im = out_teach_implied(ev, ev->block);
+	struct out_teach_implied im = out_teach_implied(ev, ev->block, model_freed_span(m));
 
 	if (ev->block != im.block)
 		jw_kuint(j, "block", ev->block);
@@ -351,7 +351,7 @@ void out_json_event_general(FILE *f, const struct model *m, const struct model_e
 	}
 	kopt(&j, "flags", ev->flags);
 	carried_fields(&j, m, ev);
-	teach_facts(&j, ev);
+	teach_facts(&j, m, ev);
 	if (ev->err_no)
 		jw_kint(&j, "errno", ev->err_no);
 	if (ev->code && ev->type != MEV_EXIT)

@@ -30,7 +30,9 @@ const char *out_site_json(const struct model *m, uint32_t idx, size_t *len);
  * request plus the header rounded up to 16, at least 32):
  *  - block: the payload (result; free: ptr) - 16, or 0 without a payload;
  *  - block_size: an allocation's request + 16 rounded up to 16, at least
- *    32 (0 without a result); a free's is never implied (0);
+ *    32 (0 without a result); a free's, the size of the block it frees
+ *    as the model knows it (`freed`: model_freed_span after the free,
+ *    model_block_span before it; 0 unknown);
  *  - old_block: a free's own block; a realloc or reallocarray that moved,
  *    ptr - 16; else 0.
  * The writers write a member only when its value differs from the implied
@@ -38,7 +40,8 @@ const char *out_site_json(const struct model *m, uint32_t idx, size_t *len);
  * line's own (old_block's implied value depends on it).  Other lines
  * imply 0, as before. */
 struct out_teach_implied { uint64_t block, block_size, old_block; };
-static inline struct out_teach_implied out_teach_implied(const struct model_event *ev, uint64_t block)
+static inline struct out_teach_implied out_teach_implied(const struct model_event *ev, uint64_t block,
+							 uint64_t freed)
 {
 	struct out_teach_implied im = { 0, 0, 0 };
 	uint64_t pay, need;
@@ -47,6 +50,7 @@ static inline struct out_teach_implied out_teach_implied(const struct model_even
 		return im;
 	if (ev->type == MEV_FREE) {
 		im.block = ev->args[0] ? ev->args[0] - 16 : 0;
+		im.block_size = freed;
 		im.old_block = block;
 		return im;
 	}
@@ -83,11 +87,12 @@ struct out_jfast *out_jfast_new(void); /* free() it; NULL: out of memory */
 bool out_jfast_ready(struct out_jfast *s, uint16_t t);
 /* Writes the line of allocator call `ev` at p, without its closing "}\n",
  * and returns its end: `site` is the site's JSON text (NULL: none), prev
- * the previous event line's sp, stack_depth and brk (model_prev_marks).
+ * the previous event line's sp, stack_depth and brk (model_prev_marks)
+ * and prev[3] what the event freed (model_freed_span).
  * p must have OUT_JFAST_ROOM + slen bytes; out_jfast_ready(s, ev->type)
  * must have said true. */
 char *out_jfast_body(struct out_jfast *s, char *p, const struct model_event *ev,
-		     const char *site, size_t slen, const uint64_t prev[3]);
+		     const char *site, size_t slen, const uint64_t prev[4]);
 
 /* ---- the trace file's formatter thread (jqueue.c) ---------------------
  * trace -o's stream (afile.c) formats the allocator-call lines without an

@@ -111,14 +111,17 @@ static int get_teach_facts(struct rd *r, struct model_event *ev, uint16_t flags)
 {
 	struct out_teach_implied im = { 0, 0, 0 };
 	uint32_t o = r->obj;
+	uint64_t freed = 0;
 
 	ev->flags = flags;
+	if (r->version >= 3 && ev->type == MEV_FREE && (flags & RING_F_TEACH))
+		freed = model_block_span(r->m, ev->args[0]); /* before the free */
 	if (r->version >= 3)
-		im = out_teach_implied(ev, 0);
+		im = out_teach_implied(ev, 0, freed);
 	if (get_u64_or(r, o, "block", im.block, &ev->block) < 0)
 		return -1;
 	if (r->version >= 3)
-		im = out_teach_implied(ev, ev->block);
+		im = out_teach_implied(ev, ev->block, freed);
 	return get_u64_or(r, o, "block_size", im.block_size, &ev->block_size) < 0 ||
 	       get_u64_or(r, o, "old_block", im.old_block, &ev->old_block) < 0 ? -1 : 0;
 }
