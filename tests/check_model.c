@@ -210,6 +210,35 @@ static void teach_free_coalescing(struct model *m)
 	apply(m, e);
 }
 
+/* A teach block's size from its header to its end, as trace files use it
+ * for a free's block_size: the live block's at the newest event (also
+ * with the cursor moved back), the freed one's right after its free. */
+START_TEST(block_span_is_the_newest_state_and_freed_span_the_last_free)
+{
+	struct model *m = hist();
+	struct model_event e;
+
+	teach_grow_and_carve(m);                         /* 48 bytes at 0x10000 */
+	e = ev(MEV_MALLOC, 100, 0, 0x20000);             /* no header known */
+	apply(m, e);
+	ck_assert_uint_eq(model_block_span(m, 0x10010), 48);
+	ck_assert_uint_eq(model_block_span(m, 0x20000), 0);
+	ck_assert_uint_eq(model_block_span(m, 0x10020), 0); /* not a block */
+	seek(m, 1);                                      /* before the block */
+	ck_assert_uint_eq(model_block_span(m, 0x10010), 48);
+	ck_assert_uint_eq(model_cursor(m), model_event_count(m));
+	ck_assert_uint_eq(model_freed_span(m), 0);
+	teach_free_coalescing(m);
+	ck_assert_uint_eq(model_freed_span(m), 48);
+	ck_assert_uint_eq(model_block_span(m, 0x10010), 0);
+	apply(m, ev(MEV_FREE, 0x20000, 0, 0));
+	ck_assert_uint_eq(model_freed_span(m), 0);       /* its header unknown */
+	apply(m, ev(MEV_MALLOC, 8, 0, 0x30000));
+	ck_assert_uint_eq(model_freed_span(m), 0);       /* not a free */
+	model_free(m);
+}
+END_TEST
+
 /* Teach mode: the break grows by 4 KiB, a 32-byte block (16-byte header)
  * is carved from it; the rest is one free chunk; freeing the block with
  * RING_F_COALESCED leaves one chunk again. */
@@ -1000,6 +1029,7 @@ int main(void)
 	tcase_add_test(t, without_history_memory_stays_bounded);
 	tcase_add_test(t, block_before_finds_the_block_an_overrun_left);
 	tcase_add_test(t, at_most_64_bytes_per_live_block);
+	tcase_add_test(t, block_span_is_the_newest_state_and_freed_span_the_last_free);
 	suite_add_tcase(s, t);
 	return tu_main(s);
 }

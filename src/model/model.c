@@ -616,8 +616,13 @@ static uint64_t ment_span(const struct ment *e)
 
 uint64_t model_block_span(struct model *m, uint64_t addr)
 {
-	uint32_t s = addr ? eh_find(m, addr) : NONE32;
+	struct err e;
+	uint32_t s;
 
+	/* the newest state, the one the next model_apply changes */
+	if (m->o.keep_history && m->cur != m->nev && model_seek(m, m->nev, &e) < 0)
+		return 0;
+	s = addr ? eh_find(m, addr) : NONE32;
 	return s == NONE32 ? 0 : ment_span(&m->ent[s]);
 }
 

@@ -240,12 +240,13 @@ const struct model_event *model_event(const struct model *m, size_t i);
  * previous line's. */
 void model_prev_marks(const struct model *m, uint64_t *sp, uint64_t *depth, uint64_t *brk);
 /* A teach block's size from its header to its end (the `block_size` its
- * allocation reported, or its last in-place realloc): of the live block
- * at `addr` (model_block_span), or of the block the last event applied
- * freed with free() (model_freed_span); 0 when there is none or its
- * header is not known.  A trace file leaves out a free's `block_size`
- * when it is this (out_int.h's out_teach_implied): the writer asks after
- * the free, the reader before. */
+ * allocation reported, or its last in-place realloc), 0 when there is
+ * none or its header is not known: of the block live at `addr` after the
+ * newest event (model_block_span; with history it moves the cursor
+ * there, as model_apply would), or of the block the last event applied
+ * freed with free() (model_freed_span).  A trace file leaves out a
+ * free's `block_size` when it is this (out_int.h's out_teach_implied):
+ * the writer asks after the free, the reader before. */
 uint64_t model_block_span(struct model *m, uint64_t addr);
 uint64_t model_freed_span(const struct model *m);
 /* The MEV_EXIT / last MEV_SIGNAL event at the cursor, or NULL (works with
