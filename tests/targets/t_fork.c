@@ -1,15 +1,18 @@
 /* t_fork: the parent makes 3 mallocs (freed), forks a child that makes 50
  * mallocs and exits, vforks a child that execs /bin/true, and waits for
  * both.  Children run untraced and silent: a tracer must report exactly 3
- * mallocs and 3 frees, and the exit status 0 (2 or 1 when a child died). */
+ * mallocs and 3 frees, and the exit status 0 (2 or 1 when a child died).
+ * With the argument "vfork-alloc" the vfork child mallocs 100 bytes
+ * before its exec: in the parent's memory, so the parent's leak. */
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-int main(void)
+int main(int argc, char **argv)
 {
 	void *volatile p[3];
-	int st;
+	int st, vfork_alloc = argc > 1 && strcmp(argv[1], "vfork-alloc") == 0;
 
 	for (int i = 0; i < 3; i++)
 		p[i] = malloc(32);
@@ -26,6 +29,10 @@ int main(void)
 		return 2; /* the child died (of a stray breakpoint?) */
 	pid_t v = vfork();
 	if (v == 0) {
+		if (vfork_alloc) { /* not allowed by POSIX, done by real programs */
+			void *volatile q = malloc(100);
+			(void)q;
+		}
 		execl("/bin/true", "true", (char *)NULL);
 		_exit(127);
 	}
