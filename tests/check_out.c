@@ -307,7 +307,7 @@ START_TEST(teach_facts_the_layout_implies_are_left_out_and_read_back)
 {
 	/* the teach allocator's usual facts (left out) and unusual ones
 	 * (written, 0 included) */
-	struct model_event x[7];
+	struct model_event x[9];
 	struct model *m = mk(true), *back;
 	char *buf = NULL, *l;
 	size_t len;
@@ -327,44 +327,58 @@ START_TEST(teach_facts_the_layout_implies_are_left_out_and_read_back)
 	x[5] = ev(MEV_MEMALIGN, 256, 8, 0x7100); /* no block: 0 is written */
 	x[6] = ev(MEV_FREE, 0x7100, 0, 0); /* a size the model did not know */
 	x[6].block = 0x70f0, x[6].block_size = 48, x[6].old_block = 0x70f0;
+	x[7] = ev(MEV_MALLOC, 8, 0, 0x8010); /* a split: flags written */
+	x[7].block = 0x8000, x[7].block_size = 32;
+	x[8] = ev(MEV_MALLOC, 8, 0, 0x9000); /* no teach facts: flags 0 written */
 	out_json_start(f, &st);
-	for (int i = 0; i < 7; i++) {
-		x[i].flags = RING_F_TEACH;
+	for (int i = 0; i < 9; i++) {
+		x[i].flags = (uint16_t)(i == 7 ? RING_F_TEACH | RING_F_SPLIT : i == 8 ? 0 : RING_F_TEACH);
 		apply(m, x[i]);
 		out_json_event(f, m, model_event(m, model_event_count(m) - 1));
 	}
 	out_json_summary(f, m);
 	fclose(f);
-	/* each line ends with what is not implied (lines 1-7: the events) */
-	static const char *const tail[7] = {
-		"\"flags\":16}",
-		"\"flags\":16,\"block_size\":96}",             /* bigger than asked */
-		"\"flags\":16}",
-		"\"flags\":16,\"block\":20480,\"old_block\":20544}", /* merged */
-		"\"flags\":16}",                                  /* its realloc's size */
-		"\"flags\":16,\"block\":0,\"block_size\":0}",
-		"\"flags\":16,\"block_size\":48}",
+	/* each line ends with what is not implied (lines 1-9: the events) */
+	static const char *const tail[9] = {
+		"\"result\":20496}",
+		"\"result\":20560,\"block_size\":96}",             /* bigger than asked */
+		"\"result\":24592}",
+		"\"ptr\":20560,\"block\":20480,\"old_block\":20544}", /* merged */
+		"\"ptr\":24592}",                                  /* its realloc's size */
+		"\"result\":28928,\"block\":0,\"block_size\":0}",
+		"\"ptr\":28928,\"block_size\":48}",
+		"\"result\":32784,\"flags\":17}",
+		"\"result\":36864,\"flags\":0}",
 	};
-	for (int i = 0; i < 7; i++) {
+	for (int i = 0; i < 9; i++) {
 		l = line_of(buf, i + 1);
 		ck_assert_msg(strlen(l) > strlen(tail[i]) && strcmp(l + strlen(l) - strlen(tail[i]), tail[i]) == 0,
 			      "line %d: %s", i + 1, l);
 		free(l);
 	}
-	/* read back: every event has its own facts again */
+	/* read back: every event has its own flags and facts again */
 	back = read_text(buf, "t.jsonl");
-	ck_assert_uint_eq(model_event_count(back), 7);
-	for (size_t i = 0; i < 7; i++) {
+	ck_assert_uint_eq(model_event_count(back), 9);
+	for (size_t i = 0; i < 9; i++) {
+		ck_assert_uint_eq(model_event(back, i)->flags, x[i].flags);
 		ck_assert_uint_eq(model_event(back, i)->block, x[i].block);
 		ck_assert_uint_eq(model_event(back, i)->block_size, x[i].block_size);
 		ck_assert_uint_eq(model_event(back, i)->old_block, x[i].old_block);
 	}
 	/* version 2: an absent one is 0, whatever the layout implies */
-	const char *v2 = "{\"type\":\"start\",\"version\":2}\n"
-			 "{\"type\":\"malloc\",\"seq\":1,\"size\":8,\"result\":4112,\"flags\":16}\n";
+	const char *v2 = "{\"type\":\"start\",\"version\":2,\"options\":{\"alloc\":\"teach\"}}\n"
+			 "{\"type\":\"malloc\",\"seq\":1,\"size\":8,\"result\":4112}\n";
 	struct model *old = read_text(v2, "v2.jsonl");
+	ck_assert_uint_eq(model_event(old, 0)->flags, 0);
 	ck_assert_uint_eq(model_event(old, 0)->block, 0);
 	ck_assert_uint_eq(model_event(old, 0)->block_size, 0);
+	model_free(old);
+	/* version 3, a libc trace: an absent flags is 0 */
+	const char *lc = "{\"type\":\"start\",\"version\":3,\"options\":{\"alloc\":\"libc\"}}\n"
+			 "{\"type\":\"malloc\",\"seq\":1,\"size\":8,\"result\":4112}\n";
+	old = read_text(lc, "libc.jsonl");
+	ck_assert_uint_eq(model_event(old, 0)->flags, 0);
+	ck_assert_uint_eq(model_event(old, 0)->block, 0);
 	model_free(old);
 	free(buf);
 	model_free(m);

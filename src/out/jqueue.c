@@ -21,8 +21,7 @@
  * whose state has moved on by the time the line is formatted. */
 struct jq_slot {
 	struct model_event ev;
-	uint64_t prev[4];      /* the previous line's sp, stack_depth, brk;
-				  what the event freed (model_freed_span) */
+	struct out_marks k;    /* what the line needs besides (out_marks_get) */
 	const char *site;      /* the site's text (the queue's own), or NULL */
 	size_t slen;
 };
@@ -210,8 +209,7 @@ bool out_jq_put(struct out_jq *q, const struct model *m, const struct model_even
 	}
 	s = &q->slot[h & q->mask];
 	s->ev = *ev;
-	model_prev_marks(m, &s->prev[0], &s->prev[1], &s->prev[2]);
-	s->prev[3] = model_freed_span(m);
+	out_marks_get(m, &s->k);
 	s->site = site;
 	s->slen = slen;
 	atomic_store_explicit(&q->head, h + 1, memory_order_release);
@@ -226,13 +224,13 @@ static void format(struct out_jq *q, const struct jq_slot *s)
 	size_t room;
 
 	if (out_afile_room(q->a, OUT_JFAST_ROOM + s->slen, &p, &room)) {
-		e = out_jfast_body(q->memo, p, &s->ev, s->site, s->slen, s->prev);
+		e = out_jfast_body(q->memo, p, &s->ev, s->site, s->slen, &s->k);
 		e[0] = '}';
 		e[1] = '\n';
 		out_afile_commit(q->a, (size_t)(e + 2 - p));
 		return;
 	}
-	e = out_jfast_body(q->memo, q->tmp, &s->ev, s->site, s->slen, s->prev);
+	e = out_jfast_body(q->memo, q->tmp, &s->ev, s->site, s->slen, &s->k);
 	e[0] = '}';
 	e[1] = '\n';
 	out_afile_put(q->a, q->tmp, (size_t)(e + 2 - q->tmp));

@@ -131,7 +131,7 @@ bool out_jfast_ready(struct out_jfast *memo, uint16_t t)
 }
 
 char *out_jfast_body(struct out_jfast *memo, char *p, const struct model_event *ev,
-		     const char *site, size_t slen, const uint64_t prev[4])
+		     const char *site, size_t slen, const struct out_marks *k)
 {
 	const uint64_t *a = ev->args;
 	uint16_t t = ev->type;
@@ -180,17 +180,17 @@ char *out_jfast_body(struct out_jfast *memo, char *p, const struct model_event *
 		memcpy(p, site, slen);
 		p += slen;
 	}
-	if (ev->flags)
+	if (ev->flags != out_implied_flags(t, k->teach))
 		NUM(",\"flags\":", ev->flags);
 	/* carried: only what differs from the previous line (carried_fields) */
-	if (ev->sp != prev[0])
+	if (ev->sp != k->sp)
 		NUM(",\"sp\":", ev->sp);
-	if (ev->stack_depth != prev[1])
+	if (ev->stack_depth != k->depth)
 		NUM(",\"stack_depth\":", ev->stack_depth);
-	if (ev->brk != prev[2])
+	if (ev->brk != k->brk)
 		NUM(",\"brk\":", ev->brk);
 	/* version 3: only what the teach layout does not imply */
-	im = out_teach_implied(ev, ev->block, prev[3]);
+	im = out_teach_implied(ev, ev->block, k->freed);
 	if (ev->block != im.block)
 		NUM(",\"block\":", ev->block);
 	if (ev->block_size != im.block_size)
@@ -213,7 +213,7 @@ bool out_json_alloc_line(FILE *f, const struct model *m, const struct model_even
 {
 	const char *site = NULL;
 	size_t slen = 0;
-	uint64_t prev[4];
+	struct out_marks k;
 	struct jw j;
 	char *p;
 
@@ -224,10 +224,9 @@ bool out_json_alloc_line(FILE *f, const struct model *m, const struct model_even
 	/* jw_init gives at least JW_BUF bytes: one check for the line */
 	if (slen > JW_BUF - OUT_JFAST_ROOM)
 		return false;
-	model_prev_marks(m, &prev[0], &prev[1], &prev[2]);
-	prev[3] = model_freed_span(m);
+	out_marks_get(m, &k);
 	jw_init(&j, f);
-	p = out_jfast_body(&sync_memo, j.b, ev, site, slen, prev);
+	p = out_jfast_body(&sync_memo, j.b, ev, site, slen, &k);
 	j.n = (size_t)(p - j.b);
 	if (extra) {
 		/* as the general path: the caller's members, then the end */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "out/jparse.h"
 #include "out/out.h"
 #include "out/jw.h"
 #include "out/out_int.h"
@@ -20,6 +21,37 @@ void out_json_raw(struct json *j, const char *text)
 		fputc(',', j->f);
 	j->first[j->depth] = false;
 	fputs(text, j->f);
+}
+
+/* The trace this process writes (one at a time): its start line's
+ * options said "alloc":"teach".  Event lines leave out what that implies
+ * (out_implied_flags); out_json_start sets it from what it writes. */
+static bool writing_teach;
+
+bool out_writing_teach(void)
+{
+	return writing_teach;
+}
+
+void out_marks_get(const struct model *m, struct out_marks *k)
+{
+	model_prev_marks(m, &k->sp, &k->depth, &k->brk);
+	k->freed = model_freed_span(m);
+	k->teach = writing_teach;
+}
+
+/* Whether options text `raw` (a JSON object) says "alloc":"teach". */
+static bool raw_says_teach(const char *raw)
+{
+	struct jdoc d = { 0 };
+	uint32_t o = jdoc_parse(&d, raw, strlen(raw)), a;
+	bool teach = false;
+
+	if (o != JNONE && d.v[o].type == JT_OBJ && (a = jobj_get(&d, o, "alloc")) != JNONE &&
+	    d.v[a].type == JT_STR)
+		teach = strcmp(jstr(&d, a), "teach") == 0;
+	jdoc_free(&d);
+	return teach;
 }
 
 void out_json_start(FILE *f, const struct out_start *s)
@@ -39,7 +71,9 @@ void out_json_start(FILE *f, const struct out_start *s)
 	json_key(&j, "options");
 	if (s->options_raw) {
 		out_json_raw(&j, s->options_raw);
+		writing_teach = raw_says_teach(s->options_raw);
 	} else {
+		writing_teach = !s->alloc || strcmp(s->alloc, "teach") == 0;
 		json_obj_begin(&j);
 		json_kstr(&j, "alloc", s->alloc ? s->alloc : "teach");
 		json_kbool(&j, "aslr", s->aslr);
@@ -67,9 +101,9 @@ static void kopt(struct jw *j, const char *k, uint64_t v)
 
 /* `block`, `block_size`, `old_block`: since version 3 only where they
  * differ from what the teach layout implies (out_teach_implied). */
-static void teach_facts(struct jw *j, const struct model *m, const struct model_event *ev)
+static void teach_facts(struct jw *j, const struct model_event *ev, const struct out_marks *k)
 {
-	struct out_teach_implied im = out_teach_implied(ev, ev->block, model_freed_span(m));
+	struct out_teach_implied im = out_teach_implied(ev, ev->block, k->freed);
 
 	if (ev->block != im.block)
 		jw_kuint(j, "block", ev->block);
@@ -88,16 +122,13 @@ bool out_site_wants_off(const struct model_site *s)
 /* Version 2: `sp`, `stack_depth` and `brk` only when they differ from
  * the previous event line's (the reader carries them forward); in a loop
  * they repeat on nearly every line.  The model knows the previous event. */
-static void carried_fields(struct jw *j, const struct model *m, const struct model_event *ev)
+static void carried_fields(struct jw *j, const struct model_event *ev, const struct out_marks *k)
 {
-	uint64_t sp, depth, brk;
-
-	model_prev_marks(m, &sp, &depth, &brk);
-	if (ev->sp != sp)
+	if (ev->sp != k->sp)
 		jw_kuint(j, "sp", ev->sp);
-	if (ev->stack_depth != depth)
+	if (ev->stack_depth != k->depth)
 		jw_kuint(j, "stack_depth", ev->stack_depth);
-	if (ev->brk != brk)
+	if (ev->brk != k->brk)
 		jw_kuint(j, "brk", ev->brk);
 }
 
@@ -284,6 +315,7 @@ void out_json_event_extra(FILE *f, const struct model *m, const struct model_eve
 void out_json_event_general(FILE *f, const struct model *m, const struct model_event *ev,
 			    out_extra_fn extra, void *arg)
 {
+	struct out_marks k;
 	struct jw j;
 	char sig[16], why[512];
 
@@ -349,9 +381,11 @@ void out_json_event_general(FILE *f, const struct model *m, const struct model_e
 		jw_key(&j, "site");
 		site_obj(&j, m, ev->site);
 	}
-	kopt(&j, "flags", ev->flags);
-	carried_fields(&j, m, ev);
-	teach_facts(&j, m, ev);
+	out_marks_get(m, &k);
+	if (ev->flags != out_implied_flags(ev->type, k.teach))
+		jw_kuint(&j, "flags", ev->flags);
+	carried_fields(&j, ev, &k);
+	teach_facts(&j, ev, &k);
 	if (ev->err_no)
 		jw_kint(&j, "errno", ev->err_no);
 	if (ev->code && ev->type != MEV_EXIT)

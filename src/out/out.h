@@ -17,7 +17,9 @@
 /* Version 2 leaves out `func_off` where a site has file and line, and
  * `sp`/`stack_depth` where they repeat the previous event line's;
  * version 3 also the teach facts the teach allocator's layout implies
- * (out_int.h's out_teach_implied); versions 1 and 2 are still read. */
+ * and, in a teach trace, an allocator call's flags when they are only
+ * RING_F_TEACH (out_int.h's out_teach_implied, out_implied_flags);
+ * versions 1 and 2 are still read. */
 #define OUT_TRACE_VERSION 3
 
 /* ---- text ------------------------------------------------------------ */
@@ -53,9 +55,12 @@ struct out_start {
 	const void *layout_arg;
 };
 
+/* Writes the start line.  The event lines written after it, on any
+ * stream, leave out what its allocator implies (one trace at a time). */
 void out_json_start(FILE *f, const struct out_start *s);
 /* One line for event `ev`, just applied to `m` (sites, the region list
- * and the fault explanation are read from the model). */
+ * and the fault explanation are read from the model), after the start
+ * line: what that said of the allocator decides the flags left out. */
 void out_json_event(FILE *f, const struct model *m, const struct model_event *ev);
 /* Same, and `extra` writes more members (key and value, e.g. "frames")
  * into the event's object before it is closed. */

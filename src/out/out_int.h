@@ -40,6 +40,26 @@ const char *out_site_json(const struct model *m, uint32_t idx, size_t *len);
  * line's own (old_block's implied value depends on it).  Other lines
  * imply 0, as before. */
 struct out_teach_implied { uint64_t block, block_size, old_block; };
+/* Version 3, too: an allocator call's `flags` in a teach trace (the start
+ * line's options say "alloc":"teach") are left out when they are
+ * RING_F_TEACH alone (teach facts valid, nothing else to tell); every
+ * other line, and every line of a libc trace, leaves them out when 0. */
+static inline uint16_t out_implied_flags(uint16_t type, bool teach_trace)
+{
+	return teach_trace && type >= MEV_MALLOC && type <= MEV_PVALLOC ? RING_F_TEACH : 0;
+}
+/* Whether the trace this process writes is a teach trace: what the last
+ * out_json_start wrote in its options (json_write.c). */
+bool out_writing_teach(void);
+/* What a line needs besides its event: the previous event line's sp,
+ * stack_depth and brk (model_prev_marks), the size of the block the event
+ * freed (model_freed_span), and whether the trace is a teach trace
+ * (out_writing_teach). */
+struct out_marks {
+	uint64_t sp, depth, brk, freed;
+	bool teach;
+};
+void out_marks_get(const struct model *m, struct out_marks *k);
 static inline struct out_teach_implied out_teach_implied(const struct model_event *ev, uint64_t block,
 							 uint64_t freed)
 {
@@ -86,13 +106,12 @@ struct out_jfast *out_jfast_new(void); /* free() it; NULL: out of memory */
 /* True when out_jfast_body can write lines of type t (an allocator call). */
 bool out_jfast_ready(struct out_jfast *s, uint16_t t);
 /* Writes the line of allocator call `ev` at p, without its closing "}\n",
- * and returns its end: `site` is the site's JSON text (NULL: none), prev
- * the previous event line's sp, stack_depth and brk (model_prev_marks)
- * and prev[3] what the event freed (model_freed_span).
+ * and returns its end: `site` is the site's JSON text (NULL: none), `k`
+ * what the line needs besides (out_marks_get, just after the event).
  * p must have OUT_JFAST_ROOM + slen bytes; out_jfast_ready(s, ev->type)
  * must have said true. */
 char *out_jfast_body(struct out_jfast *s, char *p, const struct model_event *ev,
-		     const char *site, size_t slen, const uint64_t prev[4]);
+		     const char *site, size_t slen, const struct out_marks *k);
 
 /* ---- the trace file's formatter thread (jqueue.c) ---------------------
  * trace -o's stream (afile.c) formats the allocator-call lines without an

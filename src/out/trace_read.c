@@ -20,6 +20,7 @@ struct rd {
 	struct model *m;
 	uint32_t obj;        /* the line's object */
 	int version;         /* of the file, from its start line */
+	bool teach;          /* its options say "alloc":"teach" (out_implied_flags) */
 	uint64_t last_sp, last_depth, last_brk; /* carried forward (version 2) */
 	/* trace --bytes: what the line holds beside its event, alive until
 	 * the next line (the line and event callbacks both see it) */
@@ -102,6 +103,20 @@ static int get_carried(struct rd *r, const char *key, uint64_t *last, uint64_t *
 		return -1;
 	*last = *out;
 	return 0;
+}
+
+/* `flags`: since version 3 an absent one is what the trace implies
+ * (out_implied_flags: RING_F_TEACH on a teach trace's allocator calls),
+ * else 0. */
+static int get_flags(struct rd *r, enum model_ev_type t, uint64_t *flags)
+{
+	uint64_t dflt = r->version >= 3 ? out_implied_flags((uint16_t)t, r->teach) : 0;
+
+	if (jobj_get(&r->d, r->obj, "flags") == JNONE) {
+		*flags = dflt;
+		return 0;
+	}
+	return get_int(r, r->obj, "flags", false, 0, UINT16_MAX, flags);
 }
 
 /* `block`, `block_size`, `old_block`: since version 3 an absent one is
@@ -278,7 +293,7 @@ static int read_event(struct rd *r, enum model_ev_type t)
 	if (get_u64(r, r->obj, "seq", true, &ev.seq) < 0 ||
 	    get_int(r, r->obj, "tid", false, INT32_MIN, INT32_MAX, &tid) < 0 ||
 	    read_args(r, &ev) < 0 || read_kind(r, &ev) < 0 || read_site(r, &ev) < 0 ||
-	    get_int(r, r->obj, "flags", false, 0, UINT16_MAX, &flags) < 0 ||
+	    get_flags(r, t, &flags) < 0 ||
 	    get_carried(r, "sp", &r->last_sp, &ev.sp) < 0 ||
 	    get_carried(r, "stack_depth", &r->last_depth, &ev.stack_depth) < 0 ||
 	    get_carried(r, "brk", &r->last_brk, &ev.brk) < 0 || get_teach_facts(r, &ev, (uint16_t)flags) < 0 ||
@@ -344,8 +359,9 @@ static int read_start(struct rd *r, const struct out_reader_cb *cb)
 	s.options_raw = opts;
 	s.layout_raw = layout;
 	if (o != JNONE && r->d.v[o].type == JT_OBJ) {
-		uint32_t b = jobj_get(&r->d, o, "bytes");
+		uint32_t b = jobj_get(&r->d, o, "bytes"), a = jobj_get(&r->d, o, "alloc");
 		s.bytes = b != JNONE && r->d.v[b].type == JT_BOOL && r->d.v[b].b;
+		r->teach = a != JNONE && r->d.v[a].type == JT_STR && strcmp(jstr(&r->d, a), "teach") == 0;
 	}
 	rc = cb && cb->start ? cb->start(cb->arg, &s, r->e) : 0;
 out:
