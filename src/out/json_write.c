@@ -28,11 +28,6 @@ void out_json_raw(struct json *j, const char *text)
  * (out_implied_flags); out_json_start sets it from what it writes. */
 static bool writing_teach;
 
-bool out_writing_teach(void)
-{
-	return writing_teach;
-}
-
 void out_marks_get(const struct model *m, struct out_marks *k)
 {
 	model_prev_marks(m, &k->sp, &k->depth, &k->brk);

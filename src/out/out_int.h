@@ -48,13 +48,10 @@ static inline uint16_t out_implied_flags(uint16_t type, bool teach_trace)
 {
 	return teach_trace && type >= MEV_MALLOC && type <= MEV_PVALLOC ? RING_F_TEACH : 0;
 }
-/* Whether the trace this process writes is a teach trace: what the last
- * out_json_start wrote in its options (json_write.c). */
-bool out_writing_teach(void);
 /* What a line needs besides its event: the previous event line's sp,
  * stack_depth and brk (model_prev_marks), the size of the block the event
- * freed (model_freed_span), and whether the trace is a teach trace
- * (out_writing_teach). */
+ * freed (model_freed_span), and whether the trace is a teach trace (what
+ * the last out_json_start wrote in its options). */
 struct out_marks {
 	uint64_t sp, depth, brk, freed;
 	bool teach;
