@@ -609,11 +609,6 @@ static void resolve_realloc(struct model *m, const struct model_event *ev, size_
 		block_new(m, ev, k, size, NULL);
 }
 
-static uint64_t ment_span(const struct ment *e)
-{
-	return (e->vflags & VF_HDR) && ment_usable(e) ? e->hdr_off + ment_usable(e) : 0;
-}
-
 uint64_t model_block_span(struct model *m, uint64_t addr)
 {
 	struct err e;

@@ -175,14 +175,21 @@ struct model {
 int model_grow(void *pp, size_t *cap, size_t need, size_t sz);
 int model_grow32(void *pp, uint32_t *cap, size_t need, size_t sz);
 
+/* A block's size from its header to its end (its teach `block_size`), 0
+ * when the header or the usable size is not known. */
+static inline uint64_t ment_span(const struct ment *e)
+{
+	uint64_t usable = ment_usable(e);
+
+	return (e->vflags & VF_HDR) && usable ? e->hdr_off + usable : 0;
+}
+
 /* Bytes an mmap'd block holds (header included when known). */
 static inline uint64_t ment_bytes(const struct ment *e)
 {
-	uint64_t usable = ment_usable(e), hdr = ment_hdr(e);
+	uint64_t span = ment_span(e), usable = ment_usable(e);
 
-	if (hdr && usable)
-		return usable + (e->addr - hdr);
-	return usable ? usable : e->size;
+	return span ? span : usable ? usable : e->size;
 }
 
 /* Moves the counters for entity *b being born or ending (its vflags say

@@ -222,18 +222,18 @@ static void format(struct out_jq *q, const struct jq_slot *s)
 {
 	char *p, *e;
 	size_t room;
+	/* in place in the stream's buffer, else through tmp */
+	bool in_place = out_afile_room(q->a, OUT_JFAST_ROOM + s->slen, &p, &room);
 
-	if (out_afile_room(q->a, OUT_JFAST_ROOM + s->slen, &p, &room)) {
-		e = out_jfast_body(q->memo, p, &s->ev, s->site, s->slen, &s->k);
-		e[0] = '}';
-		e[1] = '\n';
-		out_afile_commit(q->a, (size_t)(e + 2 - p));
-		return;
-	}
-	e = out_jfast_body(q->memo, q->tmp, &s->ev, s->site, s->slen, &s->k);
+	if (!in_place)
+		p = q->tmp;
+	e = out_jfast_body(q->memo, p, &s->ev, s->site, s->slen, &s->k);
 	e[0] = '}';
 	e[1] = '\n';
-	out_afile_put(q->a, q->tmp, (size_t)(e + 2 - q->tmp));
+	if (in_place)
+		out_afile_commit(q->a, (size_t)(e + 2 - p));
+	else
+		out_afile_put(q->a, q->tmp, (size_t)(e + 2 - q->tmp));
 }
 
 /* Nothing to take: spin a little, then sleep until woken. */

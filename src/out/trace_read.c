@@ -67,14 +67,14 @@ static int get_u64(struct rd *r, uint32_t obj, const char *key, bool req, uint64
 	return get_int(r, obj, key, req, 0, UINT64_MAX, out);
 }
 
-/* Member `key`, or `dflt` when it is absent. */
-static int get_u64_or(struct rd *r, uint32_t obj, const char *key, uint64_t dflt, uint64_t *out)
+/* Member `key` of the line (at most hi), or `dflt` when it is absent. */
+static int get_u64_or(struct rd *r, const char *key, uint64_t hi, uint64_t dflt, uint64_t *out)
 {
-	if (jobj_get(&r->d, obj, key) == JNONE) {
+	if (jobj_get(&r->d, r->obj, key) == JNONE) {
 		*out = dflt;
 		return 0;
 	}
-	return get_u64(r, obj, key, false, out);
+	return get_int(r, r->obj, key, false, 0, hi, out);
 }
 
 /* Member `key` as a string, or NULL (error when present but not one). */
@@ -110,13 +110,8 @@ static int get_carried(struct rd *r, const char *key, uint64_t *last, uint64_t *
  * else 0. */
 static int get_flags(struct rd *r, enum model_ev_type t, uint64_t *flags)
 {
-	uint64_t dflt = r->version >= 3 ? out_implied_flags((uint16_t)t, r->teach) : 0;
-
-	if (jobj_get(&r->d, r->obj, "flags") == JNONE) {
-		*flags = dflt;
-		return 0;
-	}
-	return get_int(r, r->obj, "flags", false, 0, UINT16_MAX, flags);
+	return get_u64_or(r, "flags", UINT16_MAX,
+			  r->version >= 3 ? out_implied_flags((uint16_t)t, r->teach) : 0, flags);
 }
 
 /* `block`, `block_size`, `old_block`: since version 3 an absent one is
@@ -125,7 +120,6 @@ static int get_flags(struct rd *r, enum model_ev_type t, uint64_t *flags)
 static int get_teach_facts(struct rd *r, struct model_event *ev, uint16_t flags)
 {
 	struct out_teach_implied im = { 0, 0, 0 };
-	uint32_t o = r->obj;
 	uint64_t freed = 0;
 
 	ev->flags = flags;
@@ -133,12 +127,12 @@ static int get_teach_facts(struct rd *r, struct model_event *ev, uint16_t flags)
 		freed = model_block_span(r->m, ev->args[0]); /* before the free */
 	if (r->version >= 3)
 		im = out_teach_implied(ev, 0, freed);
-	if (get_u64_or(r, o, "block", im.block, &ev->block) < 0)
+	if (get_u64_or(r, "block", UINT64_MAX, im.block, &ev->block) < 0)
 		return -1;
 	if (r->version >= 3)
 		im = out_teach_implied(ev, ev->block, freed);
-	return get_u64_or(r, o, "block_size", im.block_size, &ev->block_size) < 0 ||
-	       get_u64_or(r, o, "old_block", im.old_block, &ev->old_block) < 0 ? -1 : 0;
+	return get_u64_or(r, "block_size", UINT64_MAX, im.block_size, &ev->block_size) < 0 ||
+	       get_u64_or(r, "old_block", UINT64_MAX, im.old_block, &ev->old_block) < 0 ? -1 : 0;
 }
 
 static int read_site(struct rd *r, struct model_event *ev)
@@ -301,8 +295,7 @@ static int read_event(struct rd *r, enum model_ev_type t)
 	    get_int(r, r->obj, "code", false, INT32_MIN, INT32_MAX, &code) < 0 ||
 	    (t != MEV_SIGNAL && t != MEV_REGIONS && get_u64(r, r->obj, "aux", false, &aux) < 0))
 		return -1;
-	ev.tid = (int32_t)tid;
-	ev.flags = (uint16_t)flags;
+	ev.tid = (int32_t)tid; /* (flags: set by get_teach_facts, which needs them) */
 	ev.err_no = (int32_t)errn;
 	if (t != MEV_EXIT)
 		ev.code = (int32_t)code;
