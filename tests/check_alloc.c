@@ -281,6 +281,44 @@ START_TEST(a_program_moving_the_break_itself_does_not_break_the_heap)
 }
 END_TEST
 
+/* glibc's dynamic mmap threshold (mallopt(3)): a free of a mapping above
+ * the threshold, up to 32 MiB, raises the threshold to that mapping's
+ * size; a smaller one, a bigger one or a realloc's leaves it. */
+START_TEST(the_mmap_threshold_rises_to_a_freed_mapping_as_glibcs_does)
+{
+	void *a = teach_malloc(600 * 1024, &ti);
+	ck_assert(ti.flags & RING_F_MMAP);
+	uint64_t len = ti.block_size; /* the mapping: 600 KiB and the headers, in pages */
+	ck_assert_uint_gt(len, 600 * 1024);
+	void *mid = teach_malloc(200 * 1024, &ti); /* over 128 KiB: a mapping too */
+	ck_assert(ti.flags & RING_F_MMAP);
+	teach_free(a, &ti);
+	void *b = teach_malloc(600 * 1024, &ti); /* under the threshold now: the heap */
+	ck_assert_ptr_nonnull(b);
+	ck_assert(!(ti.flags & RING_F_MMAP));
+	void *c = teach_malloc(len, &ti); /* at it: a mapping */
+	ck_assert(ti.flags & RING_F_MMAP);
+	teach_free(mid, &ti); /* a smaller mapping: no change */
+	void *d = teach_malloc(300 * 1024, &ti);
+	ck_assert(!(ti.flags & RING_F_MMAP));
+	void *e = teach_malloc(40u << 20, &ti); /* over 32 MiB: freed, no change */
+	ck_assert(ti.flags & RING_F_MMAP);
+	teach_free(e, &ti);
+	void *f = teach_malloc(2u << 20, &ti);
+	ck_assert(ti.flags & RING_F_MMAP);
+	void *g = teach_realloc(f, 100, &ti); /* a realloc that unmaps: no change */
+	ck_assert_ptr_ne(g, f); /* into the heap */
+	void *h = teach_malloc(1u << 20, &ti);
+	ck_assert(ti.flags & RING_F_MMAP);
+	teach_free(b, &ti);
+	teach_free(c, &ti);
+	teach_free(d, &ti);
+	teach_free(g, &ti);
+	teach_free(h, &ti);
+	assert_sound();
+}
+END_TEST
+
 START_TEST(malloc_zero_and_free_null_behave_as_glibc)
 {
 	void *a = teach_malloc(0, &ti), *b = teach_malloc(0, &ti);
@@ -503,6 +541,7 @@ int main(void)
 	tcase_add_test(tc, calloc_overflow_is_null_with_enomem);
 	tcase_add_test(tc, realloc_keeps_contents_shrinks_and_grows_in_place);
 	tcase_add_test(tc, small_requests_come_from_brk_and_large_from_mmap);
+	tcase_add_test(tc, the_mmap_threshold_rises_to_a_freed_mapping_as_glibcs_does);
 	tcase_add_test(tc, malloc_zero_and_free_null_behave_as_glibc);
 	tcase_add_test(tc, a_program_moving_the_break_itself_does_not_break_the_heap);
 	tcase_add_test(tc, huge_requests_fail_with_enomem_and_leave_the_heap_sound);

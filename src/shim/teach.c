@@ -39,6 +39,13 @@ static uint64_t block_need(size_t n)
 	return need < MINBLOCK ? MINBLOCK : need;
 }
 
+/* The mmap threshold, under the lock.  As glibc's (mallopt(3)): it starts
+ * at 128 KiB, and free of a mapping bigger than it, up to 32 MiB, raises
+ * it to that mapping's size, so a program that keeps allocating and
+ * freeing blocks of one big size gets them from the heap after the first
+ * (and stops paying an mmap and a munmap each time). */
+static uint64_t mmap_at = TEACH_MMAP_MIN;
+
 static void *alloc_locked(size_t n, size_t align, struct teach_info *ti)
 {
 	struct hdr *h;
@@ -48,7 +55,7 @@ static void *alloc_locked(size_t n, size_t align, struct teach_info *ti)
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (n >= TEACH_MMAP_MIN) {
+	if (n >= mmap_at) {
 		void *p = teach_map_alloc(n, align, ti);
 		if (!p)
 			errno = ENOMEM;
@@ -146,6 +153,8 @@ void teach_free(void *p, struct teach_info *ti)
 		keep(ti, h);
 		if (h->size & MMAPD) {
 			teach_map_free(h, ti);
+			if (ti->block_size > mmap_at && ti->block_size <= TEACH_MMAP_MAX)
+				mmap_at = ti->block_size; /* free only, as glibc */
 		} else {
 			ti->block = (uint64_t)(uintptr_t)h;
 			ti->block_size = hsize(h);
@@ -188,7 +197,7 @@ void *teach_realloc(void *p, size_t n, struct teach_info *ti)
 			q = p;
 			goto out;
 		}
-	} else if (n < TEACH_MMAP_MIN) {
+	} else if (n < mmap_at) {
 		struct hdr *nx = next_of(h);
 		if (need > s && hok(nx) && !(nx->size & INUSE) && hsize(nx) &&
 		    s + hsize(nx) >= need && teach_bin_unlink(nx) == 0) {
