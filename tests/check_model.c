@@ -373,6 +373,32 @@ START_TEST(counters_for_brk_mmap_errors_and_stack)
 }
 END_TEST
 
+/* The screen shows the stack pointer of the last event that had one: a
+ * regions or exit event has none, and "sp 0" there was wrong. */
+START_TEST(the_stack_pointer_carries_over_events_without_one_and_seeks)
+{
+	struct model *m = hist();
+	struct model_event e = ev(MEV_MALLOC, 10, 0, 0x555555559010);
+
+	e.sp = 0x7fffffffe570;
+	apply(m, e);
+	ck_assert_uint_eq(model_stats(m)->sp, 0x7fffffffe570);
+	apply(m, ev(MEV_REGIONS, 0, 0, 0)); /* no sp */
+	ck_assert_uint_eq(model_stats(m)->sp, 0x7fffffffe570);
+	e = ev(MEV_FREE, 0x555555559010, 0, 0);
+	e.sp = 0x7fffffffe400;
+	apply(m, e);
+	ck_assert_uint_eq(model_stats(m)->sp, 0x7fffffffe400);
+	seek(m, 2);
+	ck_assert_uint_eq(model_stats(m)->sp, 0x7fffffffe570);
+	seek(m, 0);
+	ck_assert_uint_eq(model_stats(m)->sp, 0);
+	seek(m, 3);
+	ck_assert_uint_eq(model_stats(m)->sp, 0x7fffffffe400);
+	model_free(m);
+}
+END_TEST
+
 START_TEST(regions_snapshots_and_lookup)
 {
 	struct model *m = hist();
@@ -1020,6 +1046,7 @@ int main(void)
 	tcase_add_test(t, teach_mode_without_the_chunk_index_keeps_blocks_and_headers);
 	tcase_add_test(t, teach_mode_first_break_and_coalescing_with_the_top);
 	tcase_add_test(t, counters_for_brk_mmap_errors_and_stack);
+	tcase_add_test(t, the_stack_pointer_carries_over_events_without_one_and_seeks);
 	tcase_add_test(t, regions_snapshots_and_lookup);
 	tcase_add_test(t, sites_are_interned_and_leaks_grouped_by_site);
 	tcase_add_test(t, exec_drops_blocks_and_exit_and_signal_are_found);

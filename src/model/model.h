@@ -24,7 +24,8 @@
  *    brk_start and brk not covered by blocks: the break moving up adds free
  *    space, an allocation takes its block out, a free puts its block back
  *    (merged with touching chunks when RING_F_COALESCED is set);
- *  - any event with stack_depth != 0 sets the stack depth (and the max);
+ *  - any event with stack_depth != 0 sets the stack depth (and the max),
+ *    any with sp != 0 the stack pointer;
  *    any event with brk != 0 sets the break.
  * MEV_EXIT: result = exit status, or code = 1 and error = signo when killed
  * (code = 2: killed by memlens itself, after an interrupt or a failure). */
@@ -176,6 +177,8 @@ struct model_stats {
 	uint64_t regions;         /* 1 + region snapshot index in force, 0 none */
 	uint64_t brk_max;         /* highest program break so far */
 	uint64_t mmap_peak;       /* most bytes in mmap'd blocks at once */
+	uint64_t sp;              /* the last stack pointer an event had, 0 none
+	                           * (a regions or exit event has none) */
 };
 
 /* ---- Words for students ---------------------------------------------- */

@@ -251,6 +251,8 @@ static inline void model_step_event(struct model *m, size_t k, const struct mode
 		if (ev->brk > st->brk_max)
 			st->brk_max = ev->brk;
 	}
+	if (ev->sp)
+		st->sp = ev->sp;
 	if (ev->stack_depth) {
 		st->stack_depth = ev->stack_depth;
 		if (ev->stack_depth > st->stack_max)

@@ -122,7 +122,7 @@ void draw_stack(struct ui *u, struct view_rect r)
 	draw_box(u, r, "Stack", u->v.focus == VP_STACK);
 	if (w < 4 || y >= bottom)
 		return;
-	draw_textf(y++, x, w, A_NORMAL, "sp       %#" PRIx64, ev ? ev->sp : (uint64_t)0);
+	draw_textf(y++, x, w, A_NORMAL, "sp       %#" PRIx64, st->sp);
 	if (y < bottom)
 		draw_textf(y++, x, w, A_NORMAL, "depth    %s", fmt_size(s1, st->stack_depth));
 	if (y < bottom)

@@ -10,8 +10,7 @@ static int extra_rows(uint64_t size)
 int map_lines(const struct model *m, const struct view *v, struct map_line *out, int *sel_line)
 {
 	const struct model_stats *st = model_stats(m);
-	const struct model_event *ev = view_current_event(v, m);
-	uint64_t sp = ev ? ev->sp : 0;
+	uint64_t sp = st->sp; /* the last known: a regions event has none */
 	int n, nl = 0;
 	bool heap_known = st->brk_start == 0;
 
