@@ -1,5 +1,5 @@
 /* afile: the output file of `trace -o FILE` as a stdio stream whose bytes
- * a thread of memlens's own writes, 1 MiB per write(2), so the kernel's
+ * a thread of memlens's own writes, 2 MiB per write(2), so the kernel's
  * page-cache work for a trace file of hundreds of megabytes runs beside
  * the tracer instead of inside it.  The stream is unbuffered: each fwrite
  * lands in our buffers directly (one copy), full buffers go to the thread. */
@@ -12,14 +12,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "out/out.h"
 #include "out/out_int.h"
 
-#define AF_BUF (1u << 20) /* one write(2) */
-#define AF_NBUF 8         /* the tracer waits when all eight are queued */
+#define AF_BUF (2u << 20) /* one write(2), one huge page */
+#define AF_NBUF 4         /* the tracer waits when all four are queued */
 #define AF_ALIGN 4096     /* O_DIRECT: buffer address and length */
 #define AF_QUEUE 8192     /* lines queued for the formatter thread */
 
@@ -28,7 +29,9 @@ struct afile {
 	pthread_t th;
 	pthread_mutex_t mu;
 	pthread_cond_t work, room;
-	char *buf[AF_NBUF];
+	char *buf[AF_NBUF];   /* in one mapping: */
+	void *map;
+	size_t map_len;
 	size_t len[AF_NBUF];
 	unsigned wr, nfull;   /* the thread writes buf[wr]; nfull queued from there */
 	unsigned cur;         /* the buffer being filled (the producer's own) */
@@ -198,8 +201,8 @@ void out_file_commit(FILE *f, size_t n)
 
 static void af_release(struct afile *a)
 {
-	for (int i = 0; i < AF_NBUF; i++)
-		free(a->buf[i]);
+	if (a->map)
+		munmap(a->map, a->map_len);
 	pthread_mutex_destroy(&a->mu);
 	pthread_cond_destroy(&a->work);
 	pthread_cond_destroy(&a->room);
@@ -235,6 +238,29 @@ static int af_close(void *cookie)
 	return 0;
 }
 
+/* The buffers, in one mapping aligned to 2 MiB and asked to be huge
+ * pages (MADV_HUGEPAGE; without them, small pages do): O_DIRECT then pins
+ * one page a write, not 512, and the disk gets one segment.  Measured on
+ * the development VMs: 320 MB in 2 MiB writes took 136-168 ms from huge
+ * pages against 174-213 ms from small ones, with a third of the system
+ * time. */
+static int buffers(struct afile *a)
+{
+	size_t len = (size_t)AF_NBUF * AF_BUF + AF_BUF;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *b;
+
+	if (p == MAP_FAILED)
+		return -1;
+	a->map = p;
+	a->map_len = len;
+	b = (char *)(((uintptr_t)p + AF_BUF - 1) & ~(uintptr_t)(AF_BUF - 1));
+	madvise(b, (size_t)AF_NBUF * AF_BUF, MADV_HUGEPAGE);
+	for (int i = 0; i < AF_NBUF; i++)
+		a->buf[i] = b + (size_t)i * AF_BUF;
+	return 0;
+}
+
 FILE *out_file_open(const char *path, struct err *e)
 {
 	return out_file_open_q(path, AF_QUEUE, e);
@@ -256,11 +282,10 @@ FILE *out_file_open_q(const char *path, unsigned slots, struct err *e)
 	pthread_cond_init(&a->work, NULL);
 	pthread_cond_init(&a->room, NULL);
 	a->fd = -1;
-	for (int i = 0; i < AF_NBUF; i++)
-		if (posix_memalign((void **)&a->buf[i], AF_ALIGN, AF_BUF) != 0) {
-			err_errno(e, ERR_INTERNAL, ENOMEM, "%s", path);
-			goto fail;
-		}
+	if (buffers(a) != 0) {
+		err_errno(e, ERR_INTERNAL, ENOMEM, "%s", path);
+		goto fail;
+	}
 	a->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (a->fd < 0) {
 		err_errno(e, ERR_INPUT, errno, "%s", path);
