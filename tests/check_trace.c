@@ -865,6 +865,49 @@ START_TEST(step_mode_stops_at_each_event)
 }
 END_TEST
 
+/* libc records carry no break: a block that ends past [heap] as last read
+ * makes the tracer read the maps again at that stop, so the map shows the
+ * heap grown before the block is freed (not only at the exit). */
+START_TEST(step_mode_rereads_the_maps_for_a_block_past_the_heap)
+{
+	struct model_opts mo = { .keep_history = true };
+	struct model *m = model_new(&mo);
+	char *argv[] = { T "t_bigheap", marker, NULL };
+	struct trace_opts o = { .argv = argv, .alloc = TRACE_ALLOC_LIBC, .step = true,
+				.shim = tu_shim_path() };
+	struct err e = { 0 };
+	struct trace *t = trace_start(&o, m, &e);
+	struct model_event ev;
+	uint64_t second = 0, heap_end = 0;
+	int big = 0, rc;
+
+	ck_assert_msg(t != NULL, "trace_start: %s", e.msg);
+	while ((rc = trace_step(t, &ev, &e)) == 1) {
+		if (ev.type == MEV_MALLOC && ev.args[0] == 1 << 20 && ++big == 2)
+			second = ev.result;
+		if (ev.type == MEV_REGIONS && second && !heap_end) {
+			size_t n;
+			const struct model_region *r = model_regions_snapshot(m, (uint32_t)ev.aux, &n);
+			for (size_t i = 0; i < n; i++)
+				if (r[i].kind == MR_HEAP)
+					heap_end = r[i].end;
+		}
+		if (ev.type == MEV_FREE && second && ev.args[0] == second)
+			break; /* the map must have caught up by now */
+	}
+	ck_assert_int_eq(big, 2);
+	ck_assert_uint_ne(second, 0);
+	ck_assert_msg(heap_end >= second + (1 << 20), "[heap] ends at %#llx, the block at %#llx",
+		      (unsigned long long)heap_end, (unsigned long long)(second + (1 << 20)));
+	while ((rc = trace_step(t, &ev, &e)) == 1)
+		;
+	ck_assert_int_eq(rc, 0);
+	trace_free(t);
+	model_free(m);
+	tu_assert_marker_gone(marker);
+}
+END_TEST
+
 /* A few steps, then "run to the end": every event still arrives once. */
 START_TEST(step_mode_then_run_to_the_end)
 {
@@ -998,6 +1041,7 @@ static Suite *trace_suite(void)
 	tcase_add_test(a, programs_own_sigtrap_handler_runs);
 	tcase_add_test(a, program_reads_its_own_stdin);
 	tcase_add_test(a, step_mode_stops_at_each_event);
+	tcase_add_test(a, step_mode_rereads_the_maps_for_a_block_past_the_heap);
 	tcase_add_test(a, step_mode_then_run_to_the_end);
 	tcase_add_loop_test(a, counts_match_valgrind_memcheck, 0, 6);
 	tcase_add_test(x, sigint_to_memlens_ends_both);

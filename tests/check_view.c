@@ -525,6 +525,31 @@ START_TEST(a_click_on_the_heap_strip_selects_the_block_drawn_there)
 }
 END_TEST
 
+/* glibc may place a block across the end of [heap] as the maps last told
+ * it (libc records carry no break): the heap pane reaches the block's end
+ * instead of showing a 132 KiB heap "776% payload". */
+START_TEST(the_heap_reaches_a_block_that_crosses_a_stale_end_of_heap)
+{
+	struct model_opts o = { .keep_history = true };
+	struct model *lm = model_new(&o);
+	struct model_event ev = { 0 };
+	struct fx f;
+	uint64_t lo, hi, at = FX_HEAP + 0x6b0;
+
+	fx_start(&f, lm);
+	ck_assert_int_eq(heap_range(lm, &lo, &hi), 1);
+	ck_assert_uint_eq(hi, FX_BRK);
+	ev.type = MEV_MALLOC;
+	ev.args[0] = 1 << 20;
+	ev.result = at;
+	fx_apply(&f, &ev);
+	ck_assert_int_eq(heap_range(lm, &lo, &hi), 1);
+	ck_assert_uint_eq(lo, FX_HEAP);
+	ck_assert_uint_ge(hi, at + (1 << 20));
+	model_free(lm);
+}
+END_TEST
+
 START_TEST(a_click_on_the_map_selects_the_region_drawn_there)
 {
 	static struct map_line lines[MAP_MAX_LINES];
@@ -629,6 +654,7 @@ static Suite *view_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, starts_before_the_first_event_with_the_heap_focused);
+	tcase_add_test(tc, the_heap_reaches_a_block_that_crosses_a_stale_end_of_heap);
 	tcase_add_test(tc, space_n_and_right_step_forward_b_p_left_step_back);
 	tcase_add_test(tc, next_at_the_end_stays_in_replay_and_fetches_when_live);
 	tcase_add_test(tc, stepping_selects_the_block_the_event_touched);

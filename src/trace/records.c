@@ -66,6 +66,22 @@ static uint64_t alloc_size(const struct ring_primary *r)
 	}
 }
 
+/* Whether the result of record r lies in a region of the snapshot, its
+ * last byte too: glibc extends [heap] for a block that starts below the
+ * old break and ends above it, and only the maps tell (libc records carry
+ * no break), so checking the start alone left the break shown stale. */
+static bool block_known(struct trace *t, const struct ring_primary *r)
+{
+	const struct model_region *g = region_at_hint(t, r->result);
+	uint64_t n;
+
+	if (!g)
+		return false;
+	if (r->kind == RING_FREE || r->kind == RING_ERROR || (n = alloc_size(r)) == 0)
+		return true;
+	return r->result + n - 1 < g->end || region_at(t, r->result + n - 1) != NULL;
+}
+
 static void big_note(struct trace *t, uint64_t a)
 {
 	if (t->nbig == t->capbig) {
@@ -119,7 +135,7 @@ static int on_record(const struct ring_view *v, void *arg)
 	}
 	if (flags & RING_F_MMAP)
 		t->regions_dirty = true;
-	else if (r->result && !t->regions_dirty && !region_at_hint(t, r->result))
+	else if (r->result && !t->regions_dirty && !block_known(t, r))
 		/* (once dirty, the lookup could only say so again: the maps
 		 * are re-read between drains, and a drain can last the whole
 		 * run, every block past the snapshot's end of [heap] a miss) */

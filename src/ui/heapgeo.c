@@ -3,6 +3,30 @@
 
 #include <string.h>
 
+/* A break or [heap] end known from the maps can lag behind a block glibc
+ * placed across it (libc records carry no break; the maps are read after
+ * the event): the heap reaches at least to the end of a block that starts
+ * inside it.  Blocks are in address order: only the last one that starts
+ * below the end can cross it. */
+static void cover_blocks(const struct model *m, uint64_t lo, uint64_t *hi)
+{
+	size_t n, a = 0, z;
+	const struct model_block *b = model_blocks(m, &n);
+
+	for (z = n; a < z;) { /* the first block at or above *hi */
+		size_t mid = a + (z - a) / 2;
+		if (b[mid].addr < *hi)
+			a = mid + 1;
+		else
+			z = mid;
+	}
+	if (a > 0 && !b[a - 1].mmapped && b[a - 1].addr >= lo) {
+		uint64_t e = b[a - 1].addr + (b[a - 1].usable ? b[a - 1].usable : b[a - 1].size);
+		if (e > *hi)
+			*hi = e;
+	}
+}
+
 int heap_range(const struct model *m, uint64_t *lo, uint64_t *hi)
 {
 	const struct model_stats *st = model_stats(m);
@@ -13,12 +37,14 @@ int heap_range(const struct model *m, uint64_t *lo, uint64_t *hi)
 	if (st->brk_start && st->brk > st->brk_start) {
 		*lo = st->brk_start;
 		*hi = st->brk;
+		cover_blocks(m, *lo, hi);
 		return 1;
 	}
 	for (size_t i = 0; i < nr; i++) {
 		if (r[i].kind == MR_HEAP) {
 			*lo = r[i].start;
 			*hi = r[i].end;
+			cover_blocks(m, *lo, hi);
 			return 1;
 		}
 	}

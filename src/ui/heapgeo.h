@@ -29,7 +29,9 @@ struct heap_geo {
 
 /* The heap range: from the first program break to the current one when the
  * allocator reported them, else the [heap] region, else the span of the
- * non-mmap'd blocks.  Returns 0 when there is no heap yet. */
+ * non-mmap'd blocks; the first two reach at least to the end of a block
+ * that starts in them (a break not yet re-read).  Returns 0 when there is
+ * no heap yet. */
 int heap_range(const struct model *m, uint64_t *lo, uint64_t *hi);
 
 /* Fills `g` for the heap pane rectangle `pane` (with border), the view's
