@@ -202,6 +202,14 @@ START_TEST(static_binary_through_breakpoints)
 	ck_assert_int_eq(jnum(s, "free_null"), 1);
 	ck_assert_ptr_nonnull(strstr(s, "\"func\":\"main\""));
 	tu_run_free(&r);
+	/* the allocator that ran is glibc's, whatever --alloc says: the start
+	 * line says so, and the lines need no flags to say they are not teach */
+	r = TRACE(20, "--json %s", static_targets[_i]);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.err, "\"options\":{\"alloc\":\"libc\""));
+	ck_assert_ptr_null(strstr(r.err, "\"flags\":0"));
+	ck_assert_ptr_nonnull(strstr(r.err, "{\"type\":\"malloc\""));
+	tu_run_free(&r);
 	tu_assert_marker_gone(marker);
 }
 END_TEST

@@ -29,7 +29,8 @@ void trace_print_start(struct trace_print *p, struct model *m)
 	s.program = p->argv[0];
 	s.argv = p->argv;
 	s.argc = argc;
-	s.alloc = p->alloc == TRACE_ALLOC_LIBC ? "libc" : "teach";
+	/* the allocator that ran: a static binary's own is glibc's */
+	s.alloc = p->alloc == TRACE_ALLOC_LIBC || !trace_shim_loaded(p->trace) ? "libc" : "teach";
 	s.aslr = p->aslr;
 	s.mode = p->stepping ? "step" : "run";
 	s.bytes = p->bytes;

@@ -241,6 +241,11 @@ bool trace_ended(const struct trace *t)
 	return t->ended;
 }
 
+bool trace_shim_loaded(const struct trace *t)
+{
+	return t->shim_wanted;
+}
+
 int trace_regs(struct trace *t, pid_t tid, struct user_regs_struct *regs)
 {
 	struct trace_thread *th = trace_thread_get(t, tid ? tid : t->pid, false);

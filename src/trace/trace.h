@@ -111,6 +111,10 @@ const struct trace_content *trace_exit_contents(struct trace *t, size_t *n, size
 
 /* True once the program has ended (exit or signal). */
 bool trace_ended(const struct trace *t);
+/* False when the shim could not be preloaded into the program (a static,
+ * 32-bit or set-id program): its own allocator runs whatever --alloc
+ * said. */
+bool trace_shim_loaded(const struct trace *t);
 /* The program's exit status as a shell reports it: its own, or 128+signal.
  * Meaningful once trace_ended(). */
 int trace_exit_status(const struct trace *t);
