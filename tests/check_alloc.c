@@ -281,65 +281,6 @@ START_TEST(a_program_moving_the_break_itself_does_not_break_the_heap)
 }
 END_TEST
 
-/* glibc's trim (mallopt(3), M_TRIM_THRESHOLD): once a free leaves 128 KiB
- * or more free at the top of the heap, the break moves down, keeping 64
- * KiB; less stays; a realloc does not trim; the heap still works after. */
-START_TEST(a_free_top_of_128_kib_goes_back_to_the_system)
-{
-	void *p[20];
-	char *b0, *b1;
-
-	p[0] = teach_malloc(16, &ti); /* keeps the heap's first bytes in use */
-	b0 = sbrk(0);
-	for (int i = 1; i < 20; i++)
-		p[i] = teach_malloc(20000, &ti);
-	b1 = sbrk(0);
-	ck_assert_uint_gt((uintptr_t)b1, (uintptr_t)b0 + 300000);
-	teach_free(p[19], &ti); /* 20 KiB and what was left: not yet 128 KiB */
-	ck_assert(!(ti.flags & RING_F_GREW_HEAP));
-	ck_assert_ptr_eq(sbrk(0), b1);
-	int trimmed = 0;
-	for (int i = 18; i >= 1; i--) {
-		teach_free(p[i], &ti);
-		ck_assert_uint_eq(ti.error, 0);
-		ck_assert_uint_eq(ti.brk, (uintptr_t)sbrk(0));
-		if (ti.flags & RING_F_GREW_HEAP)
-			trimmed++;
-		assert_sound();
-	}
-	ck_assert_int_gt(trimmed, 0);
-	/* a block given back with the top (200 KiB of free neighbours below
-	 * it start the part kept): freeing it again is still a double free */
-	void *x = teach_malloc(100000, &ti), *y = teach_malloc(100000, &ti);
-	void *b = teach_malloc(1000, &ti);
-	teach_free(x, &ti);
-	teach_free(y, &ti);
-	teach_free(b, &ti);
-	ck_assert(ti.flags & RING_F_GREW_HEAP);
-	ck_assert_uint_ge((uintptr_t)b, (uintptr_t)sbrk(0));
-	teach_free(b, &ti);
-	ck_assert_uint_eq(ti.error, RING_ERR_DOUBLE_FREE);
-	assert_sound();
-	ck_assert_uint_lt((uintptr_t)sbrk(0), (uintptr_t)b1);
-	/* what is left free at the top is under the threshold */
-	ck_assert_uint_lt((uintptr_t)sbrk(0), (uintptr_t)b0 + 128 * 1024 + 4096);
-	/* a realloc that frees the top does not trim */
-	void *big = teach_malloc(200000, &ti);
-	char *b2 = sbrk(0);
-	void *small = teach_realloc(big, 100, &ti);
-	ck_assert(!(ti.flags & RING_F_GREW_HEAP) || small == big);
-	ck_assert_ptr_eq(sbrk(0), b2);
-	teach_free(small, &ti);
-	/* the heap grows again */
-	void *again = teach_malloc(100000, &ti);
-	ck_assert_ptr_nonnull(again);
-	memset(again, 7, 100000);
-	teach_free(again, &ti);
-	teach_free(p[0], &ti);
-	assert_sound();
-}
-END_TEST
-
 /* glibc's dynamic mmap threshold (mallopt(3)): a free of a mapping above
  * the threshold, up to 32 MiB, raises the threshold to that mapping's
  * size; a smaller one, a bigger one or a realloc's leaves it. */
@@ -601,7 +542,6 @@ int main(void)
 	tcase_add_test(tc, realloc_keeps_contents_shrinks_and_grows_in_place);
 	tcase_add_test(tc, small_requests_come_from_brk_and_large_from_mmap);
 	tcase_add_test(tc, the_mmap_threshold_rises_to_a_freed_mapping_as_glibcs_does);
-	tcase_add_test(tc, a_free_top_of_128_kib_goes_back_to_the_system);
 	tcase_add_test(tc, malloc_zero_and_free_null_behave_as_glibc);
 	tcase_add_test(tc, a_program_moving_the_break_itself_does_not_break_the_heap);
 	tcase_add_test(tc, huge_requests_fail_with_enomem_and_leave_the_heap_sound);

@@ -611,41 +611,6 @@ START_TEST(the_sentence_says_where_the_bytes_of_a_malloc_went)
 }
 END_TEST
 
-/* The teach allocator gives the top of the heap back, as glibc trims: a
- * free whose break is lower says so, and the heap ends at the new break. */
-START_TEST(a_free_that_moves_the_break_down_says_so)
-{
-	struct model_opts o = { .keep_history = true, .teach = true };
-	struct model *tm = model_new(&o);
-	struct model_event ev = { 0 };
-	struct fx f;
-	uint64_t p, q, lo, hi, high;
-	char s[512];
-
-	fx_start(&f, tm);
-	p = fx_malloc(&f, 40);
-	q = fx_malloc(&f, 300000); /* the break moves up past it */
-	high = f.brk;
-	ck_assert_uint_gt(high, FX_HEAP + 300000);
-	ev.type = MEV_FREE;
-	ev.flags = RING_F_TEACH | RING_F_GREW_HEAP | RING_F_COALESCED;
-	ev.args[0] = q;
-	ev.block = q - FX_HDR;
-	ev.block_size = fx_block_size(300000);
-	ev.old_block = ev.block;
-	ev.brk = FX_HEAP + 0x21000; /* trimmed: down to the first step */
-	fx_apply(&f, &ev);
-	ck_assert_uint_eq(model_stats(tm)->brk, FX_HEAP + 0x21000);
-	ck_assert_int_eq(heap_range(tm, &lo, &hi), 1);
-	ck_assert_uint_eq(hi, FX_HEAP + 0x21000);
-	explain_sentence(tm, model_event(tm, model_event_count(tm) - 1), NULL, NULL, s, sizeof(s));
-	ck_assert_msg(strstr(s, "the program break moved down") != NULL, "%s", s);
-	ck_assert_ptr_nonnull(strstr(s, "back to the system"));
-	(void)p;
-	model_free(tm);
-}
-END_TEST
-
 START_TEST(regions_and_events_are_put_in_words)
 {
 	struct model_region r = { 0x1000, 0x2000, MR_RODATA, "r--p", "a.out" };
@@ -690,7 +655,6 @@ static Suite *view_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, starts_before_the_first_event_with_the_heap_focused);
 	tcase_add_test(tc, the_heap_reaches_a_block_that_crosses_a_stale_end_of_heap);
-	tcase_add_test(tc, a_free_that_moves_the_break_down_says_so);
 	tcase_add_test(tc, space_n_and_right_step_forward_b_p_left_step_back);
 	tcase_add_test(tc, next_at_the_end_stays_in_replay_and_fetches_when_live);
 	tcase_add_test(tc, stepping_selects_the_block_the_event_touched);

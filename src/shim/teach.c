@@ -45,10 +45,6 @@ static uint64_t block_need(size_t n)
  * freeing blocks of one big size gets them from the heap after the first
  * (and stops paying an mmap and a munmap each time). */
 static uint64_t mmap_at = TEACH_MMAP_MIN;
-/* The trim threshold, as glibc's: 128 KiB, twice the mmap threshold once
- * that moved.  A free leaving at least this much free at the top of the
- * heap moves the break down (teach_trim). */
-static uint64_t trim_at = TEACH_TRIM_MIN;
 
 static void *alloc_locked(size_t n, size_t align, struct teach_info *ti)
 {
@@ -157,17 +153,14 @@ void teach_free(void *p, struct teach_info *ti)
 		keep(ti, h);
 		if (h->size & MMAPD) {
 			teach_map_free(h, ti);
-			if (ti->block_size > mmap_at && ti->block_size <= TEACH_MMAP_MAX) {
+			if (ti->block_size > mmap_at && ti->block_size <= TEACH_MMAP_MAX)
 				mmap_at = ti->block_size; /* free only, as glibc */
-				trim_at = 2 * mmap_at;
-			}
 		} else {
 			ti->block = (uint64_t)(uintptr_t)h;
 			ti->block_size = hsize(h);
 			h->size = hsize(h);
 			seal(h);
 			teach_release(h, ti);
-			teach_trim(trim_at, p, ti); /* free only, as glibc */
 		}
 		ti->old_block = ti->block;
 	}

@@ -4,9 +4,7 @@
  * blocks come from the brk heap, requests at the mmap threshold and above
  * get an mmap of their own (the threshold starts at TEACH_MMAP_MIN and, as
  * glibc's, rises to the size of a freed mapping, up to TEACH_MMAP_MAX);
- * a free leaving TEACH_TRIM_MIN or more free at the top of the heap moves
- * the break down, as glibc trims; free blocks sit on segregated first-fit
- * lists, split on
+ * free blocks sit on segregated first-fit lists, split on
  * allocation and coalesce on free.  Misuse is reported in teach_info.error
  * (enum ring_error) and the call is otherwise ignored.  Thread-safe (one
  * lock); call the teach_atfork_* functions around fork. */
@@ -21,7 +19,6 @@
 #define TEACH_HDR       16u                 /* header bytes before each block */
 #define TEACH_MMAP_MIN  (128u * 1024u)      /* the mmap threshold at start */
 #define TEACH_MMAP_MAX  (UINT64_C(32) << 20) /* ... and the most it rises to */
-#define TEACH_TRIM_MIN  (128u * 1024u)      /* free at the top of the heap given back */
 #define TEACH_MAX       (UINT64_C(4) << 30) /* larger requests fail with ENOMEM */
 #define TEACH_KEEP_MAX  56u                 /* bytes kept of a block given back */
 

@@ -322,43 +322,6 @@ struct hdr *teach_grow(uint64_t need, struct teach_info *ti)
 	return h;
 }
 
-int teach_trim(uint64_t at_least, const void *freed, struct teach_info *ti)
-{
-	int i = nseg - 1;
-	struct hdr *f, *h;
-	uint64_t s, r;
-
-	if (i < 0 || seg[i].mapped)
-		return 0;
-	f = (struct hdr *)seg[i].hi; /* the fence */
-	if (!hok(f) || !f->prev16)
-		return 0;
-	h = (struct hdr *)((char *)f - (uint64_t)f->prev16 * 16);
-	if ((char *)h < seg[i].lo || !hok(h) || (h->size & INUSE) || (s = hsize(h)) < at_least ||
-	    (char *)h + s != (char *)f)
-		return 0;
-	/* the break must still be ours: a program may move it too */
-	if ((char *)sbrk(0) != seg[i].hi + TEACH_HDR)
-		return 0;
-	r = (s - GROW) / GROW * GROW; /* keep GROW bytes, give back the rest */
-	if (!r || teach_bin_unlink(h) != 0)
-		return 0;
-	if (sbrk(-(intptr_t)r) == (void *)-1) {
-		bin_push(h);
-		return 0;
-	}
-	h->size = s - r;
-	seal(h);
-	seg[i].hi -= r;
-	set_fence(seg[i].hi, s - r);
-	bin_push(h);
-	/* a second free of the block just given back is still a double free */
-	if ((const char *)freed >= seg[i].hi)
-		recent_unmapped[recent_i++ % NRECENT] = (uintptr_t)freed;
-	ti->flags |= RING_F_GREW_HEAP; /* the break moved (down) */
-	return 1;
-}
-
 void *teach_map_alloc(size_t n, size_t align, struct teach_info *ti)
 {
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);

@@ -66,13 +66,6 @@ struct tmap *teach_map_find(const void *p);
 struct hdr *teach_take_free(uint64_t need, struct teach_info *ti);
 /* New heap space of at least `need` bytes as one free block (off the lists). */
 struct hdr *teach_grow(uint64_t need, struct teach_info *ti);
-/* glibc's trim: when the free block at the top of the brk heap is at
- * least `at_least` bytes and the break is still where the heap ends, the
- * break moves down, keeping GROW bytes of it; sets RING_F_GREW_HEAP (the
- * break moved).  `freed`, the payload just freed, is remembered when it
- * went with the top (a second free of it is then a double free).
- * Returns 1 when it trimmed. */
-int teach_trim(uint64_t at_least, const void *freed, struct teach_info *ti);
 void *teach_map_alloc(size_t n, size_t align, struct teach_info *ti);
 void teach_map_free(struct hdr *h, struct teach_info *ti);
 /* Marks free block h used for `need` bytes, splitting off the rest. */

@@ -220,15 +220,6 @@ static void free_sentence(const struct model *m, const struct model_event *ev,
 			 "of its own, which is gone now.", b ? b->id : 0, fmt_size(sz, b ? b->size : 0));
 		return;
 	}
-	if ((ev->flags & RING_F_TEACH) && (ev->flags & RING_F_GREW_HEAP)) {
-		/* the teach allocator trimmed the top of the heap (glibc does too) */
-		snprintf(buf, len, "free gave block #%u (%s) back to the allocator%s; the free space "
-			 "at the top of the heap was now large, so the allocator kept 64 KiB of it and "
-			 "gave the rest back to the system: the program break moved down.",
-			 b ? b->id : 0, fmt_size(sz, b ? b->size : 0),
-			 (ev->flags & RING_F_COALESCED) ? ", which merged it with the free space next to it" : "");
-		return;
-	}
 	snprintf(buf, len, "free gave block #%u (%s) back to the allocator%s; the memory stays "
 		 "in the heap for the next malloc, and the pointer must not be used again.",
 		 b ? b->id : 0, fmt_size(sz, b ? b->size : 0),
