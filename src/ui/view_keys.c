@@ -147,7 +147,7 @@ static enum view_action prompt_key(struct view *v, const struct model *m, int ke
 			}
 			if (k > n) {
 				k = n;
-				snprintf(v->message, sizeof(v->message), "only %zu events so far", n);
+				snprintf(v->message, sizeof(v->message), "only %zu event%s so far", n, n == 1 ? "" : "s");
 			}
 			v->cur = (size_t)k;
 			v->sel_follows = true;
