@@ -152,6 +152,13 @@ struct model_block {
 /* Free chunks (MB_FREE_CHUNK, teach mode) have id 0, addr = hdr = the chunk
  * start and size = usable = its length. */
 
+/* The end of block b's memory: its usable size when known, else its
+ * requested size. */
+static inline uint64_t model_block_end(const struct model_block *b)
+{
+	return b->addr + (b->usable ? b->usable : b->size);
+}
+
 /* ---- Counters -------------------------------------------------------- */
 
 struct model_stats {

@@ -66,20 +66,13 @@ static uint64_t alloc_size(const struct ring_primary *r)
 	}
 }
 
-/* Whether the result of record r lies in a region of the snapshot, its
- * last byte too: glibc extends [heap] for a block that starts below the
- * old break and ends above it, and only the maps tell (libc records carry
- * no break), so checking the start alone left the break shown stale. */
-static bool block_known(struct trace *t, const struct ring_primary *r)
+/* Whether the n bytes at a (in region g, NULL: none) lie in the snapshot,
+ * the last byte too: glibc extends [heap] for a block that starts below
+ * the old break and ends above it, and only the maps tell (libc records
+ * carry no break), so checking the start alone left the break stale. */
+static bool block_known(const struct trace *t, const struct model_region *g, uint64_t a, uint64_t n)
 {
-	const struct model_region *g = region_at_hint(t, r->result);
-	uint64_t n;
-
-	if (!g)
-		return false;
-	if (r->kind == RING_FREE || r->kind == RING_ERROR || (n = alloc_size(r)) == 0)
-		return true;
-	return r->result + n - 1 < g->end || region_at(t, r->result + n - 1) != NULL;
+	return g && (n == 0 || a + n - 1 < g->end || region_at(t, a + n - 1) != NULL);
 }
 
 static void big_note(struct trace *t, uint64_t a)
@@ -128,14 +121,21 @@ static int on_record(const struct ring_view *v, void *arg)
 	if (ev.stack_depth > t->stack_sampled_max)
 		t->stack_sampled_max = ev.stack_depth;
 	/* may a region have changed?  the break moved, an mmap'd block, or a
-	 * pointer outside every region we know */
+	 * block outside every region we know */
+	const struct model_region *g = NULL;
+	uint64_t n = 0; /* bytes allocated at the result */
+	if (r->result) {
+		g = region_at_hint(t, r->result);
+		if (r->kind != RING_FREE && r->kind != RING_ERROR)
+			n = alloc_size(r);
+	}
 	if (ev.brk && ev.brk != t->last_brk) {
 		t->last_brk = ev.brk;
 		t->regions_dirty = true;
 	}
 	if (flags & RING_F_MMAP)
 		t->regions_dirty = true;
-	else if (r->result && !t->regions_dirty && !block_known(t, r))
+	else if (r->result && !t->regions_dirty && !block_known(t, g, r->result, n))
 		/* (once dirty, the lookup could only say so again: the maps
 		 * are re-read between drains, and a drain can last the whole
 		 * run, every block past the snapshot's end of [heap] a miss) */
@@ -148,11 +148,8 @@ static int on_record(const struct ring_view *v, void *arg)
 	}
 	if (t->nbig && r->args[0] >= t->big_lo && (r->kind == RING_FREE || r->kind == RING_REALLOC))
 		big_forget(t, r->args[0]);
-	if (r->result && r->kind != RING_FREE && alloc_size(r) >= BIG_BLOCK) {
-		const struct model_region *g = region_at_hint(t, r->result);
-		if (!g || g->kind != MR_HEAP)
-			big_note(t, r->result);
-	}
+	if (n >= BIG_BLOCK && (!g || g->kind != MR_HEAP))
+		big_note(t, r->result);
 	t->pend_bytes = v->bytes;
 	t->pend_nbytes = v->bytes ? r->nbytes : 0;
 	/* the model's own error, kept in the trace: a 512-byte struct err in

@@ -35,7 +35,7 @@ static void paint_cells(unsigned char *cells, size_t ncells, const struct heap_g
 
 static uint64_t blk_end(const struct model_block *k)
 {
-	uint64_t end = k->addr + (k->usable ? k->usable : k->size);
+	uint64_t end = model_block_end(k);
 	return end > k->addr ? end : k->addr + 1;
 }
 

@@ -5,26 +5,14 @@
 
 /* A break or [heap] end known from the maps can lag behind a block glibc
  * placed across it (libc records carry no break; the maps are read after
- * the event): the heap reaches at least to the end of a block that starts
- * inside it.  Blocks are in address order: only the last one that starts
- * below the end can cross it. */
+ * the event): the heap reaches at least to the end of the last block that
+ * starts inside it. */
 static void cover_blocks(const struct model *m, uint64_t lo, uint64_t *hi)
 {
-	size_t n, a = 0, z;
-	const struct model_block *b = model_blocks(m, &n);
+	const struct model_block *b = model_block_before(m, *hi - 1);
 
-	for (z = n; a < z;) { /* the first block at or above *hi */
-		size_t mid = a + (z - a) / 2;
-		if (b[mid].addr < *hi)
-			a = mid + 1;
-		else
-			z = mid;
-	}
-	if (a > 0 && !b[a - 1].mmapped && b[a - 1].addr >= lo) {
-		uint64_t e = b[a - 1].addr + (b[a - 1].usable ? b[a - 1].usable : b[a - 1].size);
-		if (e > *hi)
-			*hi = e;
-	}
+	if (b && !b->mmapped && b->addr >= lo && model_block_end(b) > *hi)
+		*hi = model_block_end(b);
 }
 
 int heap_range(const struct model *m, uint64_t *lo, uint64_t *hi)
@@ -56,7 +44,7 @@ int heap_range(const struct model *m, uint64_t *lo, uint64_t *hi)
 		if (b[i].mmapped)
 			continue;
 		s = b[i].hdr ? b[i].hdr : b[i].addr;
-		e = b[i].addr + (b[i].usable ? b[i].usable : b[i].size);
+		e = model_block_end(&b[i]);
 		if (s < *lo)
 			*lo = s;
 		if (e > *hi)
@@ -130,7 +118,7 @@ void heap_geo_compute(struct heap_geo *g, const struct view *v,
 		uint64_t used = g->lo;
 		for (size_t i = g->nblocks; i-- > 0;) {
 			if (!b[i].mmapped && b[i].state != MB_FREE_CHUNK) {
-				used = b[i].addr + (b[i].usable ? b[i].usable : b[i].size);
+				used = model_block_end(&b[i]);
 				break;
 			}
 		}
